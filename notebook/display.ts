@@ -1,0 +1,53 @@
+/**
+ * Notebook-only display helpers (they need a running tslab kernel, so they live outside lib/).
+ * showChart sends one display_data message with the vega-lite spec AND an SVG rendered in the
+ * kernel: JupyterLab, VS Code and the site draw the interactive chart, classic Jupyter the SVG.
+ */
+import * as jupyter from 'tslab/dist/jupyter';
+import {vegaLiteToSvg, VEGALITE_MIME, VegaLiteSpec} from '../lib/viz/render';
+
+export function displayBundle(data: Record<string, unknown>, metadata: Record<string, unknown> = {}): void {
+  const write = (jupyter as any).lastWriteDisplayData;
+  if (!write) throw new Error('displayBundle: not running inside a tslab kernel cell');
+  write({data, metadata, transient: {}}, false);
+}
+
+/** Display a vega-lite chart (spec + kernel-rendered SVG fallback). */
+export async function showChart(spec: VegaLiteSpec): Promise<void> {
+  const svg = await vegaLiteToSvg(spec);
+  const title = typeof spec.title === 'string' ? spec.title : (spec.title as any)?.text ?? 'chart';
+  displayBundle({[VEGALITE_MIME]: spec, 'image/svg+xml': svg, 'text/plain': `<vega-lite chart: ${title}>`});
+}
+
+function escapeHtml(s: string): string {
+  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+}
+
+function fmt(v: unknown, digits: number): string {
+  if (typeof v === 'number') return Number.isInteger(v) ? String(v) : v.toFixed(digits);
+  return String(v);
+}
+
+/** Display rows of objects as an HTML table (with a plain-text version for consoles). */
+export function showTable(rows: Record<string, unknown>[], opts: {digits?: number; caption?: string} = {}): void {
+  const digits = opts.digits ?? 4;
+  if (rows.length === 0) { displayBundle({'text/plain': '(empty table)'}); return; }
+  const cols = Object.keys(rows[0]!);
+  const cells = rows.map(r => cols.map(c => fmt(r[c], digits)));
+  const widths = cols.map((c, j) => Math.max(c.length, ...cells.map(r => r[j]!.length)));
+  const line = (vals: string[]) => vals.map((v, j) => v.padStart(widths[j]!)).join('  ');
+  const text = [line(cols), line(widths.map(w => '-'.repeat(w))), ...cells.map(line)].join('\n');
+  const html = `<table>${opts.caption ? `<caption>${escapeHtml(opts.caption)}</caption>` : ''}<thead><tr>${cols.map(c => `<th>${escapeHtml(c)}</th>`).join('')}</tr></thead>` +
+    `<tbody>${cells.map(r => `<tr>${r.map(v => `<td>${escapeHtml(v)}</td>`).join('')}</tr>`).join('')}</tbody></table>`;
+  displayBundle({'text/html': html, 'text/plain': (opts.caption ? opts.caption + '\n' : '') + text});
+}
+
+/** Display a PNG (bytes) with an alt text. */
+export function showPng(png: Uint8Array, alt = 'image'): void {
+  displayBundle({'image/png': Buffer.from(png).toString('base64'), 'text/plain': `<${alt}>`});
+}
+
+/** Display an SVG string. */
+export function showSvg(svg: string, alt = 'figure'): void {
+  displayBundle({'image/svg+xml': svg, 'text/plain': `<${alt}>`});
+}

@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# All tests: type check, vitest, and every chapter executed in Jupyter (quick mode).
+# Ends with one plain summary line "N passed, N failed" covering everything it ran.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+mkdir -p build
+export COURSE_MODE=${COURSE_MODE:-quick}
+export JUPYTER_PATH="$PWD/jupyter"
+export PATH="$PWD/node_modules/.bin:$PATH"
+passed=0; failed=0
+t0=$(date +%s)
+
+echo "== type check (tsc, strict) =="
+if node node_modules/typescript/bin/tsc -p .; then echo "typecheck: ok"; passed=$((passed+1)); else echo "typecheck: FAILED"; failed=$((failed+1)); fi
+
+echo "== vitest =="
+rm -f build/vitest.json
+npx vitest run --reporter=default --reporter=json --outputFile.json=build/vitest.json
+read -r vp vf < <(node -e '
+  try { const r = require("./build/vitest.json");
+        console.log(r.numPassedTests, r.numFailedTests + (r.numRuntimeErrorTestSuites || 0) + (r.numFailedTestSuites && !r.numFailedTests ? r.numFailedTestSuites : 0)); }
+  catch { console.log("0 1"); }')
+passed=$((passed+vp)); failed=$((failed+vf))
+
+echo "== chapters in Jupyter (COURSE_MODE=$COURSE_MODE) =="
+/usr/bin/python3 scripts/run_notebooks.py | tee build/notebooks.log
+np=$(grep -c '^ok ' build/notebooks.log || true); nf=$(grep -c '^FAIL ' build/notebooks.log || true)
+if [ "$np" = 0 ] && [ "$nf" = 0 ]; then nf=1; fi
+passed=$((passed+np)); failed=$((failed+nf))
+
+echo "== total: $(( $(date +%s) - t0 ))s =="
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]

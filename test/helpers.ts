@@ -1,0 +1,29 @@
+import * as tf from '@tensorflow/tfjs';
+import {expect} from 'vitest';
+import {initBackend} from '../lib/backend';
+
+/** Use the backend the test run asks for (vitest.config sets COURSE_BACKEND=cpu by default). */
+export async function setupBackend(): Promise<void> {
+  await initBackend();
+}
+
+/** Max-abs comparison of a tensor (or array) against reference numbers. */
+export async function expectAllClose(actual: tf.Tensor | number[] | number[][] | ArrayLike<number>, expected: unknown, tol = 1e-5): Promise<void> {
+  const a = actual instanceof tf.Tensor ? Array.from(await actual.data()) : (actual as any[]).flat(Infinity as 1) as number[];
+  const e = expected instanceof tf.Tensor ? Array.from(await expected.data()) : [expected].flat(Infinity as 1) as number[];
+  expect(a.length, 'number of elements').toBe(e.length);
+  let worst = 0, at = -1;
+  for (let i = 0; i < a.length; i++) {
+    const d = Math.abs(a[i]! - e[i]!);
+    if (!(d <= worst)) { worst = d; at = i; }
+  }
+  if (!(worst <= tol)) throw new Error(`max |actual - expected| = ${worst} at flat index ${at} (actual ${a[at]}, expected ${e[at]}) > tol ${tol}`);
+}
+
+/** Runs fn, disposes what it returns, and checks that no tensor was left behind. */
+export function expectNoLeak(fn: () => tf.TensorContainer): void {
+  const before = tf.memory().numTensors;
+  const out = fn();
+  tf.dispose(out);
+  expect(tf.memory().numTensors, 'tensors alive after disposing the outputs').toBe(before);
+}
