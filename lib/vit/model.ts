@@ -1,0 +1,122 @@
+/**
+ * The Vision Transformer — Chapter 3 (Dosovitskiy et al., 2020), pre-norm encoder from Chapter 2.
+ *   z0 = [x_cls; x_p¹E; …; x_pᴺE] + E_pos,  z_l = encoder layers,  y = head(LN(pool(z_L)))
+ * Parameters use timm's names (our layout: dense kernels [in, out]): patch_embed.proj.*,
+ * cls_token [1, 1, D], pos_embed [1, N(+1), D], blocks.N.*, norm.*, head.*.
+ */
+import * as tf from '@tensorflow/tfjs';
+import {Activation} from '../core/activations';
+import {dense} from '../core/linear';
+import {addDense, addLayerNorm, addParam, param, Params, truncNormal} from '../core/params';
+import {Rng} from '../core/rng';
+import {EncoderLayerConfig, encoderLayer, initEncoderLayer, norm} from '../transformer/encoder';
+import {checkPatchGrid, patchify} from './patches';
+
+export type Pooling = 'cls' | 'mean' | 'flatten';
+
+export interface ViTConfig {
+  imageSize: number;
+  patchSize: number;
+  channels: number;
+  dModel: number;
+  numHeads: number;
+  numLayers: number;
+  dFF: number;
+  numClasses: number;
+  dropout: number;
+  pool: Pooling;
+  activation: Activation;
+  lnEps: number;
+}
+
+export const VIT_DEFAULTS: ViTConfig = {
+  imageSize: 32, patchSize: 4, channels: 3, dModel: 192, numHeads: 3, numLayers: 6, dFF: 384,
+  numClasses: 10, dropout: 0, pool: 'cls', activation: 'gelu', lnEps: 1e-6,
+};
+
+export function vitConfig(o: Partial<ViTConfig> = {}): ViTConfig {
+  const c = {...VIT_DEFAULTS, ...o};
+  for (const k of ['imageSize', 'patchSize', 'channels', 'dModel', 'numHeads', 'numLayers', 'dFF', 'numClasses'] as const) {
+    if (!Number.isInteger(c[k]) || c[k] <= 0) throw new Error(`ViT config: ${k} must be a positive integer (got ${c[k]})`);
+  }
+  if (c.dModel % c.numHeads !== 0) throw new Error(`ViT config: dModel (${c.dModel}) must be divisible by numHeads (${c.numHeads})`);
+  checkPatchGrid(c.imageSize, c.imageSize, c.patchSize);
+  if (!['cls', 'mean', 'flatten'].includes(c.pool)) throw new Error(`ViT config: pool must be cls, mean or flatten (got ${c.pool})`);
+  if (!(c.dropout >= 0 && c.dropout < 1)) throw new Error(`ViT config: dropout must be in [0, 1) (got ${c.dropout})`);
+  return c;
+}
+
+export function numPatches(cfg: ViTConfig): number {
+  return (cfg.imageSize / cfg.patchSize) ** 2;
+}
+
+export function numTokens(cfg: ViTConfig): number {
+  return numPatches(cfg) + (cfg.pool === 'cls' ? 1 : 0);
+}
+
+export function layerConfig(cfg: ViTConfig): EncoderLayerConfig {
+  return {dModel: cfg.dModel, numHeads: cfg.numHeads, dFF: cfg.dFF, dropout: cfg.dropout, activation: cfg.activation, norm: 'pre', lnEps: cfg.lnEps};
+}
+
+export function initViT(cfg: ViTConfig, seed = 0): Params {
+  const rng = new Rng(seed);
+  const p: Params = {};
+  const patchDim = cfg.patchSize * cfg.patchSize * cfg.channels;
+  addDense(p, 'patch_embed.proj', patchDim, cfg.dModel, rng, 'xavier');
+  if (cfg.pool === 'cls') addParam(p, 'cls_token', truncNormal([1, 1, cfg.dModel], 0.02, rng));
+  addParam(p, 'pos_embed', truncNormal([1, numTokens(cfg), cfg.dModel], 0.02, rng));
+  for (let i = 0; i < cfg.numLayers; i++) initEncoderLayer(p, `blocks.${i}`, layerConfig(cfg), rng);
+  addLayerNorm(p, 'norm', cfg.dModel);
+  const headIn = cfg.pool === 'flatten' ? numTokens(cfg) * cfg.dModel : cfg.dModel;
+  addDense(p, 'head', headIn, cfg.numClasses, rng, 'trunc_normal');
+  return p;
+}
+
+export interface ViTOutput {
+  logits: tf.Tensor2D;            // [B, numClasses]
+  attentions?: tf.Tensor4D[];     // per layer [B, H, T, T]
+}
+
+export interface ViTRunOptions {
+  training?: boolean;
+  returnAttention?: boolean;
+  seed?: number;
+}
+
+/** Patch embedding + CLS + positions: images [B, H, W, C] → tokens [B, T, D]. */
+export function embed(params: Params, cfg: ViTConfig, images: tf.Tensor): tf.Tensor3D {
+  const [, H, W, C] = images.shape;
+  if (images.rank !== 4 || H !== cfg.imageSize || W !== cfg.imageSize || C !== cfg.channels) {
+    throw new Error(`ViT: images must be [B, ${cfg.imageSize}, ${cfg.imageSize}, ${cfg.channels}], got [${images.shape}]`);
+  }
+  return tf.tidy(() => {
+    const B = images.shape[0]!;
+    const patches = patchify(images, cfg.patchSize);                                                      // [B, N, P·P·C]
+    let x = dense(patches, param(params, 'patch_embed.proj.weight'), param(params, 'patch_embed.proj.bias')); // [B, N, D]
+    if (cfg.pool === 'cls') x = tf.concat([tf.tile(param(params, 'cls_token'), [B, 1, 1]), x], 1);         // [B, N+1, D]
+    return tf.add(x, param(params, 'pos_embed')) as tf.Tensor3D;                                          // [B, T, D]
+  });
+}
+
+export function vitForward(params: Params, cfg: ViTConfig, images: tf.Tensor, opts: ViTRunOptions = {}): ViTOutput {
+  return tf.tidy(() => {
+    let x: tf.Tensor = embed(params, cfg, images);                      // [B, T, D]
+    const attentions: tf.Tensor4D[] = [];
+    const lc = layerConfig(cfg);
+    for (let i = 0; i < cfg.numLayers; i++) {
+      const r = encoderLayer(params, `blocks.${i}`, lc, x, {training: opts.training, returnWeights: opts.returnAttention, seed: opts.seed === undefined ? undefined : opts.seed + 17 * i});
+      x = r.output;
+      if (r.weights) attentions.push(r.weights);
+    }
+    x = norm(params, 'norm', x, cfg.lnEps);                             // [B, T, D]
+    const [B, T, D] = x.shape as [number, number, number];
+    let pooled: tf.Tensor;
+    if (cfg.pool === 'cls') pooled = tf.reshape(tf.slice(x, [0, 0, 0], [B, 1, D]), [B, D]); // [B, D]
+    else if (cfg.pool === 'mean') pooled = tf.mean(x, 1);                                    // [B, D]
+    else pooled = tf.reshape(x, [B, T * D]);                                                 // [B, T·D]
+    const logits = dense(pooled, param(params, 'head.weight'), param(params, 'head.bias')) as tf.Tensor2D; // [B, classes]
+    const out: ViTOutput = {logits};
+    if (opts.returnAttention) out.attentions = attentions;
+    return out as unknown as tf.TensorContainer;
+  }) as unknown as ViTOutput;
+}
