@@ -1,0 +1,305 @@
+/**
+ * CIFAR-10 — Chapter 4 §Data. Reads the official binary format, from the archive
+ * `cifar-10-binary.tar.gz` or its extracted folder `cifar-10-batches-bin/`:
+ * a record is 1 label byte (0-9) then 3,072 pixel bytes (red plane, green plane, blue plane, each
+ * 32×32 row-major). Images are returned NHWC uint8 `[N, 32, 32, 3]` in one flat Uint8Array.
+ *
+ * Where the data comes from (first hit wins), see `loadCifar10`:
+ *   1. `opts.dir` (a folder, its parent, or a .tar.gz)      2. env `CIFAR10_DIR` (same)
+ *   3. the cache dir: `cifar-10-batches-bin/` or `cifar-10-binary.tar.gz` in it
+ *   4. the shared copy `../shared/datasets/cifar-10-batches-bin` next to the repository
+ *   5. download of the official archive into the cache dir (unless `download: false`)
+ * Cache dir: `opts.cacheDir`, else env `COURSE_CACHE_DIR`, else `$XDG_CACHE_HOME/attention-course`
+ * (default `~/.cache/attention-course`).
+ */
+import {existsSync, mkdirSync, readFileSync, statSync, writeFileSync, renameSync} from 'node:fs';
+import {readFile} from 'node:fs/promises';
+import {homedir} from 'node:os';
+import {basename, dirname, join, resolve} from 'node:path';
+import {ArchiveError, hashBytes, readTarGz} from './archive';
+import {downloadFile} from './download';
+
+export const CIFAR10_CLASSES: string[] = ['airplane', 'automobile', 'bird', 'cat', 'deer', 'dog', 'frog', 'horse', 'ship', 'truck'];
+export const CIFAR10_URL = 'https://www.cs.toronto.edu/~kriz/cifar-10-binary.tar.gz';
+export const CIFAR10_MD5 = 'c32a1d4ab5d03f1284b67883e8d87530';
+export const CIFAR10_ARCHIVE = 'cifar-10-binary.tar.gz';
+export const CIFAR10_FOLDER = 'cifar-10-batches-bin';
+export const TRAIN_FILES = ['data_batch_1.bin', 'data_batch_2.bin', 'data_batch_3.bin', 'data_batch_4.bin', 'data_batch_5.bin'];
+export const TEST_FILE = 'test_batch.bin';
+export const META_FILE = 'batches.meta.txt';
+export const IMAGE_SIZE = 32;
+export const PIXELS = IMAGE_SIZE * IMAGE_SIZE; // 1024 per channel plane
+export const IMAGE_BYTES = PIXELS * 3;          // 3072
+export const RECORD_BYTES = IMAGE_BYTES + 1;    // 3073
+
+/** images: NHWC uint8, `count * 32 * 32 * 3` bytes; labels: `count` class ids 0-9. */
+export interface ImageSet { images: Uint8Array; labels: Uint8Array; count: number }
+
+export interface Cifar10 {
+  train: ImageSet;
+  test: ImageSet;
+  classes: string[];
+  /** Human-readable provenance, e.g. "CIFAR-10, JPEG-reconstructed copy (/…/cifar-10-batches-bin, SHA256SUMS verified; …)". */
+  source: string;
+  /** Short label to print next to every reported number: "CIFAR-10" or "CIFAR-10, JPEG-reconstructed copy". */
+  label: string;
+  kind: 'archive' | 'folder' | 'reconstructed';
+  /** Path of the folder or archive that was read. */
+  path: string;
+  /** For the reconstructed copy: test records 0..exactTestCount-1 have the exact official pixels (1017). */
+  exactTestCount?: number;
+}
+
+export interface LoadOptions {
+  dir?: string;
+  cacheDir?: string;
+  download?: boolean;
+  url?: string;
+  /** Expected MD5 of the archive (default the official one); `false` skips the check (tests only). */
+  md5?: string | false;
+  onProgress?: (received: number, total: number) => void;
+  log?: (msg: string) => void;
+}
+
+/** `opts.cacheDir` ?? env COURSE_CACHE_DIR ?? `$XDG_CACHE_HOME/attention-course` ?? `~/.cache/attention-course`. */
+export function defaultCacheDir(): string {
+  const env = process.env.COURSE_CACHE_DIR;
+  if (env && env.trim() !== '') return resolve(env.trim());
+  const xdg = process.env.XDG_CACHE_HOME;
+  return join(xdg && xdg.trim() !== '' ? resolve(xdg) : join(homedir(), '.cache'), 'attention-course');
+}
+
+/** The repository root (folder with the course's package.json). */
+export function repoRoot(): string {
+  const isRoot = (d: string) => {
+    try {
+      return JSON.parse(readFileSync(join(d, 'package.json'), 'utf8')).name === 'attention-course';
+    } catch {
+      return false;
+    }
+  };
+  const starts: string[] = [];
+  if (typeof __dirname !== 'undefined') starts.push(__dirname);
+  starts.push(process.cwd());
+  for (const s of starts) {
+    let d = resolve(s);
+    for (;;) {
+      if (isRoot(d)) return d;
+      const up = dirname(d);
+      if (up === d) break;
+      d = up;
+    }
+  }
+  return process.cwd();
+}
+
+/** `../shared/datasets/cifar-10-batches-bin` relative to the repository root. */
+export function sharedCopyDir(): string {
+  return resolve(repoRoot(), '..', 'shared', 'datasets', CIFAR10_FOLDER);
+}
+
+/** Decodes concatenated binary records (label + CHW planes) into NHWC; `name` is used in errors. */
+export function decodeRecords(buf: Uint8Array, name: string): ImageSet {
+  if (buf.length === 0 || buf.length % RECORD_BYTES !== 0) {
+    throw new ArchiveError(`${name}: ${buf.length} bytes is not a whole number of ${RECORD_BYTES}-byte CIFAR-10 records (truncated or not a CIFAR-10 batch)`);
+  }
+  const count = buf.length / RECORD_BYTES;
+  const images = new Uint8Array(count * IMAGE_BYTES), labels = new Uint8Array(count);
+  for (let n = 0; n < count; n++) {
+    const src = n * RECORD_BYTES, r = src + 1, g = r + PIXELS, b = g + PIXELS;
+    const label = buf[src]!;
+    if (label > 9) throw new ArchiveError(`${name}: record ${n} has label ${label}, expected 0-9 (corrupt file?)`);
+    labels[n] = label;
+    let d = n * IMAGE_BYTES;
+    for (let i = 0; i < PIXELS; i++, d += 3) {
+      images[d] = buf[r + i]!;
+      images[d + 1] = buf[g + i]!;
+      images[d + 2] = buf[b + i]!;
+    }
+  }
+  return {images, labels, count};
+}
+
+/** Concatenates image sets (train = data_batch_1..5). */
+export function concatSets(sets: ImageSet[]): ImageSet {
+  const count = sets.reduce((s, x) => s + x.count, 0);
+  const images = new Uint8Array(count * IMAGE_BYTES), labels = new Uint8Array(count);
+  let n = 0;
+  for (const s of sets) {
+    images.set(s.images.subarray(0, s.count * IMAGE_BYTES), n * IMAGE_BYTES);
+    labels.set(s.labels.subarray(0, s.count), n);
+    n += s.count;
+  }
+  return {images, labels, count};
+}
+
+function parseMeta(text: string | undefined): string[] {
+  if (text === undefined) return CIFAR10_CLASSES.slice();
+  const names = text.split(/\r?\n/).map((s) => s.trim()).filter((s) => s !== '');
+  if (names.length !== 10) throw new ArchiveError(`${META_FILE} lists ${names.length} class names, expected 10`);
+  return names;
+}
+
+// ---- verification cache: digests keyed on path + size + mtime, so a copy is hashed once ----
+
+interface VerifyCache { [path: string]: {size: number; mtimeMs: number; algorithm: string; digest: string} }
+function cacheFile(cacheDir: string) { return join(cacheDir, 'verified.json'); }
+function readVerifyCache(cacheDir: string): VerifyCache {
+  try {
+    return JSON.parse(readFileSync(cacheFile(cacheDir), 'utf8'));
+  } catch {
+    return {};
+  }
+}
+function writeVerifyCache(cacheDir: string, c: VerifyCache): void {
+  try {
+    mkdirSync(cacheDir, {recursive: true});
+    const tmp = `${cacheFile(cacheDir)}.${process.pid}.tmp`;
+    writeFileSync(tmp, JSON.stringify(c, null, 1));
+    renameSync(tmp, cacheFile(cacheDir));
+  } catch {
+    // a read-only cache only costs a re-hash next time
+  }
+}
+
+/** Digest of a file whose bytes are already in memory, reusing a cached digest if size and mtime are unchanged. */
+function cachedDigest(path: string, bytes: Uint8Array, algorithm: 'md5' | 'sha256', cache: VerifyCache): string {
+  const st = statSync(path), key = resolve(path);
+  const c = cache[key];
+  if (c && c.size === st.size && c.mtimeMs === st.mtimeMs && c.algorithm === algorithm) return c.digest;
+  const digest = hashBytes(bytes, algorithm);
+  cache[key] = {size: st.size, mtimeMs: st.mtimeMs, algorithm, digest};
+  return digest;
+}
+
+function readSums(path: string): Map<string, string> {
+  const m = new Map<string, string>();
+  for (const line of readFileSync(path, 'utf8').split(/\r?\n/)) {
+    const hit = /^([0-9a-f]{64})\s+\*?(\S+)\s*$/i.exec(line.trim());
+    if (hit) m.set(hit[2]!, hit[1]!.toLowerCase());
+  }
+  return m;
+}
+
+/**
+ * Reads an extracted `cifar-10-batches-bin` folder. If a SHA256SUMS file sits in the folder or
+ * its parent (the shared reconstructed copy), every file read is checked against it. A parent
+ * with EXACT-PREFIX-SHA256SUMS marks the JPEG-reconstructed copy.
+ */
+export async function readCifarFolder(dir: string, opts: {cacheDir?: string; log?: (m: string) => void} = {}): Promise<Cifar10> {
+  const missing = [...TRAIN_FILES, TEST_FILE].filter((f) => !existsSync(join(dir, f)));
+  if (missing.length > 0) throw new ArchiveError(`CIFAR-10 folder ${dir} lacks ${missing.join(', ')} (expected data_batch_1..5.bin and test_batch.bin)`);
+  const sumsPath = [join(dir, 'SHA256SUMS'), join(dirname(dir), 'SHA256SUMS')].find((p) => existsSync(p));
+  const sums = sumsPath ? readSums(sumsPath) : undefined;
+  const prefixSums = join(dirname(dir), 'EXACT-PREFIX-SHA256SUMS');
+  const reconstructed = existsSync(prefixSums);
+  const cacheDir = opts.cacheDir ?? defaultCacheDir();
+  const vcache = readVerifyCache(cacheDir);
+  let checked = 0;
+  const read = async (f: string): Promise<Uint8Array> => {
+    const p = join(dir, f);
+    const bytes = await readFile(p);
+    const want = sums?.get(f);
+    if (want !== undefined) {
+      const got = cachedDigest(p, bytes, 'sha256', vcache);
+      if (got !== want) throw new ArchiveError(`${p} does not match ${sumsPath}: SHA-256 ${got}, expected ${want} (corrupt or modified copy)`);
+      checked++;
+    }
+    return bytes;
+  };
+  const train = concatSets(await Promise.all(TRAIN_FILES.map(async (f) => decodeRecords(await read(f), f))));
+  const test = decodeRecords(await read(TEST_FILE), TEST_FILE);
+  const classes = parseMeta(existsSync(join(dir, META_FILE)) ? (await read(META_FILE)).toString() : undefined);
+  if (sums) writeVerifyCache(cacheDir, vcache);
+  const verified = sums ? `${checked} files SHA256SUMS-verified` : 'no checksums to verify';
+  let exactTestCount: number | undefined;
+  if (reconstructed) {
+    const m = /test_batch\.bin records 0\.\.(\d+)/.exec(readFileSync(prefixSums, 'utf8'));
+    exactTestCount = m ? Number(m[1]) + 1 : undefined;
+  }
+  const label = reconstructed ? 'CIFAR-10, JPEG-reconstructed copy' : 'CIFAR-10';
+  const extra = reconstructed ? `; pixels exact for records 0-${(exactTestCount ?? 0) - 1} of each file, JPEG-reconstructed after` : '';
+  opts.log?.(`CIFAR-10: read ${dir} (${verified})`);
+  return {train, test, classes, label, kind: reconstructed ? 'reconstructed' : 'folder', path: dir, exactTestCount,
+    source: `${label} (${dir}; ${verified}${extra})`};
+}
+
+/**
+ * Reads the official archive `cifar-10-binary.tar.gz` (or a small one in the same layout).
+ * `md5`: expected MD5 (default the official one); `false` skips the check.
+ */
+export async function readCifarArchive(path: string, opts: {md5?: string | false; cacheDir?: string; log?: (m: string) => void} = {}): Promise<Cifar10> {
+  const want = opts.md5 === undefined ? CIFAR10_MD5 : opts.md5;
+  const gz = await readFile(path);
+  let verified = 'MD5 not checked';
+  if (want !== false) {
+    const cacheDir = opts.cacheDir ?? defaultCacheDir();
+    const vcache = readVerifyCache(cacheDir);
+    const got = cachedDigest(path, gz, 'md5', vcache);
+    if (got !== want.toLowerCase()) {
+      throw new ArchiveError(`${path} has MD5 ${got}, expected ${want} (${gz.length} bytes: truncated, corrupt or a different file); delete it and download again`);
+    }
+    writeVerifyCache(cacheDir, vcache);
+    verified = 'MD5 verified';
+  }
+  const wanted = new Set([...TRAIN_FILES, TEST_FILE, META_FILE]);
+  const entries = new Map<string, Uint8Array>();
+  for (const e of readTarGz(path, (n) => wanted.has(basename(n)))) entries.set(basename(e.name), e.data);
+  const missing = [...TRAIN_FILES, TEST_FILE].filter((f) => !entries.has(f));
+  if (missing.length > 0) throw new ArchiveError(`${path} lacks ${missing.join(', ')}: not a CIFAR-10 binary archive`);
+  const train = concatSets(TRAIN_FILES.map((f) => decodeRecords(entries.get(f)!, f)));
+  const test = decodeRecords(entries.get(TEST_FILE)!, TEST_FILE);
+  const meta = entries.get(META_FILE);
+  const classes = parseMeta(meta ? Buffer.from(meta).toString('utf8') : undefined);
+  opts.log?.(`CIFAR-10: read ${path} (${verified})`);
+  return {train, test, classes, label: 'CIFAR-10', kind: 'archive', path, source: `CIFAR-10 (${path}; ${verified})`};
+}
+
+/** A folder, a folder containing `cifar-10-batches-bin/` or the archive, or a .tar.gz path. */
+function resolveGiven(p: string): {folder?: string; archive?: string} | undefined {
+  const abs = resolve(p);
+  if (!existsSync(abs)) return undefined;
+  if (statSync(abs).isFile()) return {archive: abs};
+  if (existsSync(join(abs, TEST_FILE))) return {folder: abs};
+  if (existsSync(join(abs, CIFAR10_FOLDER, TEST_FILE))) return {folder: join(abs, CIFAR10_FOLDER)};
+  if (existsSync(join(abs, CIFAR10_ARCHIVE))) return {archive: join(abs, CIFAR10_ARCHIVE)};
+  return {};
+}
+
+/** Loads CIFAR-10 (train 50,000 + test 10,000), downloading it if needed; see the module comment. */
+export async function loadCifar10(opts: LoadOptions = {}): Promise<Cifar10> {
+  const cacheDir = resolve(opts.cacheDir ?? defaultCacheDir());
+  const read = (r: {folder?: string; archive?: string}) =>
+    r.folder ? readCifarFolder(r.folder, {cacheDir, log: opts.log}) : readCifarArchive(r.archive!, {md5: opts.md5, cacheDir, log: opts.log});
+  for (const [what, p] of [['opts.dir', opts.dir], ['CIFAR10_DIR', process.env.CIFAR10_DIR]] as const) {
+    if (p === undefined || p.trim() === '') continue;
+    const r = resolveGiven(p);
+    if (r === undefined) throw new Error(`${what} is ${p}, which does not exist`);
+    if (!r.folder && !r.archive) throw new Error(`${what} is ${p}, which holds neither ${TEST_FILE} nor ${CIFAR10_FOLDER}/ nor ${CIFAR10_ARCHIVE}`);
+    return read(r);
+  }
+  const cached = resolveGiven(cacheDir);
+  if (cached && (cached.folder || cached.archive)) return read(cached);
+  const shared = sharedCopyDir();
+  if (existsSync(join(shared, TEST_FILE))) return read({folder: shared});
+  const target = join(cacheDir, CIFAR10_ARCHIVE);
+  if (opts.download === false) {
+    throw new Error(`CIFAR-10 not found (looked at CIFAR10_DIR, ${cacheDir}, ${shared}) and download is off. ` +
+      `Download ${opts.url ?? CIFAR10_URL} by hand and put it at ${target}, or set CIFAR10_DIR to an extracted ${CIFAR10_FOLDER} folder.`);
+  }
+  await downloadFile(opts.url ?? CIFAR10_URL, target, {md5: opts.md5 === undefined ? CIFAR10_MD5 : opts.md5, onProgress: opts.onProgress, log: opts.log});
+  return read({archive: target});
+}
+
+/** The first `n` records of a set (views, no copy); e.g. the exact-pixel test subset. */
+export function headOf(set: ImageSet, n: number): ImageSet {
+  const k = Math.min(n, set.count);
+  return {images: set.images.subarray(0, k * IMAGE_BYTES), labels: set.labels.subarray(0, k), count: k};
+}
+
+/** Number of images per class. */
+export function classCounts(labels: ArrayLike<number>, numClasses = 10): number[] {
+  const c = new Array<number>(numClasses).fill(0);
+  for (let i = 0; i < labels.length; i++) c[labels[i]!]!++;
+  return c;
+}
