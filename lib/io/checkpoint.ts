@@ -1,0 +1,170 @@
+/**
+ * Checkpoints — Chapter 4 §4.4: ONE .safetensors file holding
+ *   params under their own names, AdamW moments under `optim.m.<name>` / `optim.v.<name>`,
+ *   and in __metadata__: format, version, `optim.step` and the caller's meta as JSON (`meta`)
+ *   (config, epoch, step, RNG state, data-order seed, metrics …).
+ * Writes are atomic: the bytes go to `<path>.tmp-<pid>`, are fsynced, then renamed over `path`,
+ * so a crash leaves either the old checkpoint or the new one under `path`, never a partial file.
+ */
+import * as fs from 'fs';
+import * as nodePath from 'path';
+import * as tf from '@tensorflow/tfjs';
+import type {AdamW} from '../train/adamw';
+import {parseSafetensors, serializeSafetensors} from './safetensors';
+
+export interface CheckpointMeta {
+  [k: string]: unknown;
+}
+
+export interface LoadedCheckpoint {
+  params: Record<string, {shape: number[]; data: Float32Array}>;
+  optimizer?: {step: number; m: Record<string, Float32Array>; v: Record<string, Float32Array>};
+  meta: CheckpointMeta;
+}
+
+export const CHECKPOINT_FORMAT = 'attention-course-checkpoint';
+const M = 'optim.m.', V = 'optim.v.';
+
+async function tensorEntry(t: tf.Tensor): Promise<{shape: number[]; data: Float32Array}> {
+  const d = await t.data();
+  return {shape: t.shape.slice(), data: d instanceof Float32Array ? d : Float32Array.from(d as ArrayLike<number>)};
+}
+
+/**
+ * Writes `bytes` to `path` atomically (tmp file, fsync, rename, fsync of the folder). `hooks` lets
+ * tests simulate a crash between writing and renaming.
+ */
+export async function writeFileAtomic(path: string, bytes: Uint8Array, hooks: {beforeRename?: (tmp: string) => void | Promise<void>} = {}): Promise<void> {
+  const dir = nodePath.dirname(nodePath.resolve(path));
+  await fs.promises.mkdir(dir, {recursive: true});
+  const tmp = `${path}.tmp-${process.pid}`;
+  let renamed = false;
+  try {
+    const fh = await fs.promises.open(tmp, 'w');
+    try {
+      await fh.writeFile(bytes);
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+    if (hooks.beforeRename) await hooks.beforeRename(tmp);
+    await fs.promises.rename(tmp, path);
+    renamed = true;
+    try { // persist the rename itself; not possible on every platform
+      const dh = await fs.promises.open(dir, 'r');
+      try { await dh.sync(); } finally { await dh.close(); }
+    } catch { /* ignore */ }
+  } finally {
+    if (!renamed) await fs.promises.rm(tmp, {force: true});
+  }
+}
+
+/** Saves params (+ optional AdamW state and meta) as one safetensors file, atomically. */
+export async function saveCheckpoint(
+  path: string,
+  params: Record<string, tf.Tensor>,
+  opts: {optimizer?: AdamW; meta?: CheckpointMeta} = {},
+): Promise<void> {
+  const tensors: Record<string, {shape: number[]; data: Float32Array}> = {};
+  for (const [name, t] of Object.entries(params)) {
+    if (name.startsWith('optim.') || name === '__metadata__') throw new Error(`saveCheckpoint: param name '${name}' is reserved`);
+    if (t.isDisposed) throw new Error(`saveCheckpoint: param '${name}' is disposed`);
+    tensors[name] = await tensorEntry(t);
+  }
+  const metadata: Record<string, string> = {format: CHECKPOINT_FORMAT, version: '1'};
+  if (opts.optimizer) {
+    const s = opts.optimizer.getState();
+    for (const [n, t] of Object.entries(s.m)) tensors[M + n] = await tensorEntry(t);
+    for (const [n, t] of Object.entries(s.v)) tensors[V + n] = await tensorEntry(t);
+    metadata['optim.step'] = String(s.step);
+    metadata['optim.type'] = 'AdamW';
+  }
+  let metaJson: string;
+  try {
+    metaJson = JSON.stringify(opts.meta ?? {});
+  } catch (e) {
+    throw new Error(`saveCheckpoint: meta is not JSON-serialisable: ${(e as Error).message}`);
+  }
+  metadata.meta = metaJson;
+  await writeFileAtomic(path, serializeSafetensors(tensors, metadata));
+}
+
+/** Reads a checkpoint written by saveCheckpoint. Clear errors for a missing, truncated or corrupt file. */
+export async function loadCheckpoint(path: string): Promise<LoadedCheckpoint> {
+  let buf: Uint8Array;
+  try {
+    buf = await fs.promises.readFile(path);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') throw new Error(`loadCheckpoint: no checkpoint at ${path}`);
+    throw new Error(`loadCheckpoint: cannot read ${path}: ${(e as Error).message}`);
+  }
+  let parsed: ReturnType<typeof parseSafetensors>;
+  try {
+    parsed = parseSafetensors(buf);
+  } catch (e) {
+    throw new Error(`loadCheckpoint: ${path} is not a valid checkpoint (${(e as Error).message})`);
+  }
+  const {tensors, metadata} = parsed;
+  if (metadata.format !== CHECKPOINT_FORMAT) {
+    throw new Error(`loadCheckpoint: ${path} is a safetensors file but not a course checkpoint (no format '${CHECKPOINT_FORMAT}' in its metadata)`);
+  }
+  let meta: CheckpointMeta;
+  try {
+    meta = JSON.parse(metadata.meta ?? '{}') as CheckpointMeta;
+  } catch {
+    throw new Error(`loadCheckpoint: ${path} has corrupt meta JSON`);
+  }
+  const params: LoadedCheckpoint['params'] = {};
+  const m: Record<string, Float32Array> = {}, v: Record<string, Float32Array> = {};
+  for (const [name, t] of Object.entries(tensors)) {
+    if (name.startsWith(M)) m[name.slice(M.length)] = t.data;
+    else if (name.startsWith(V)) v[name.slice(V.length)] = t.data;
+    else params[name] = {shape: t.shape, data: t.data};
+  }
+  const out: LoadedCheckpoint = {params, meta};
+  if (metadata['optim.step'] !== undefined) {
+    const step = Number(metadata['optim.step']);
+    if (!Number.isInteger(step) || step < 0) throw new Error(`loadCheckpoint: ${path} has a corrupt optim.step '${metadata['optim.step']}'`);
+    out.optimizer = {step, m, v};
+  }
+  return out;
+}
+
+function shapeStr(s: number[]): string {
+  return `[${s.join(',')}]`;
+}
+
+/**
+ * Copies loaded arrays into the model's variables. Checks everything first and throws one error
+ * listing missing, unexpected and mis-shaped names (e.g. a checkpoint of another architecture);
+ * on error no variable is changed.
+ */
+export function assignParams(params: Record<string, tf.Variable>, loaded: Record<string, {shape: number[]; data: Float32Array}>): void {
+  const missing = Object.keys(params).filter((n) => !(n in loaded));
+  const unexpected = Object.keys(loaded).filter((n) => !(n in params));
+  const misShaped: string[] = [];
+  for (const [n, p] of Object.entries(params)) {
+    const l = loaded[n];
+    if (l === undefined) continue;
+    const size = l.shape.reduce((a, b) => a * b, 1);
+    if (l.shape.length !== p.shape.length || l.shape.some((d, i) => d !== p.shape[i]) || l.data.length !== size) {
+      misShaped.push(`${n} (checkpoint ${shapeStr(l.shape)}, model ${shapeStr(p.shape)})`);
+    }
+  }
+  if (missing.length + unexpected.length + misShaped.length > 0) {
+    const parts: string[] = [];
+    if (missing.length > 0) parts.push(`missing in checkpoint: ${list(missing)}`);
+    if (unexpected.length > 0) parts.push(`unexpected in checkpoint: ${list(unexpected)}`);
+    if (misShaped.length > 0) parts.push(`shape mismatch: ${list(misShaped)}`);
+    throw new Error(`assignParams: checkpoint does not match the model (another architecture or config?) — ${parts.join('; ')}`);
+  }
+  for (const [n, p] of Object.entries(params)) {
+    tf.tidy(() => p.assign(tf.tensor(loaded[n]!.data, p.shape, 'float32')));
+  }
+}
+
+function list(names: string[], max = 10): string {
+  const shown = names.slice(0, max).join(', ');
+  return names.length > max ? `${shown}, … (${names.length - max} more)` : shown;
+}
