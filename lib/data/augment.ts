@@ -166,3 +166,148 @@ export function mixup(images: Uint8Array, labels: ArrayLike<number>, count: numb
   }
   return {images: out, labels: mixLabels(labels, partner, lambdas, numClasses, smoothing), lambdas, partner};
 }
+
+// ---------------------------------------------------------------- RandAugment-lite
+
+/**
+ * The ops of RandAugment-lite. Magnitude m in [0, 10], f = m / 10, sign ±1 for signed ops:
+ * brightness / contrast / color / sharpness blend with a degenerate image by factor 1 ± 0.9·f
+ * (black, the mean grey, the greyscale image, a 3×3 blur); solarize inverts pixels ≥ 256·(1 − f);
+ * posterize keeps 8 − round(4·f) bits; rotate ±30°·f; shearX/Y ±0.3·f; translateX/Y ±0.3·f·S px;
+ * autoContrast stretches each channel to 0..255; equalize flattens each channel's histogram.
+ * Geometric ops use nearest-neighbour sampling with zero fill.
+ */
+export const RAND_AUGMENT_OPS = ['identity', 'autoContrast', 'equalize', 'brightness', 'contrast', 'color', 'sharpness', 'solarize', 'posterize', 'rotate', 'shearX', 'shearY', 'translateX', 'translateY'] as const;
+export type AugOp = (typeof RAND_AUGMENT_OPS)[number];
+
+const clamp255 = (v: number) => (v < 0 ? 0 : v > 255 ? 255 : Math.round(v));
+
+/** dst[y][x] = src[round(a·x + b·y + c)... ] — inverse map (sx, sy) = (a x + b y + c, d x + e y + f), zero outside. */
+export function affineInto(src: Uint8Array, srcOff: number, dst: Uint8Array, dstOff: number, side: number, m: [number, number, number, number, number, number]): void {
+  const [a, b, c, d, e, f] = m;
+  for (let y = 0; y < side; y++) {
+    for (let x = 0; x < side; x++) {
+      const sx = Math.round(a * x + b * y + c), sy = Math.round(d * x + e * y + f), o = dstOff + (y * side + x) * 3;
+      if (sx < 0 || sx >= side || sy < 0 || sy >= side) { dst[o] = 0; dst[o + 1] = 0; dst[o + 2] = 0; continue; }
+      const s = srcOff + (sy * side + sx) * 3;
+      dst[o] = src[s]!; dst[o + 1] = src[s + 1]!; dst[o + 2] = src[s + 2]!;
+    }
+  }
+}
+
+function blendInto(src: Uint8Array, so: number, dst: Uint8Array, dOff: number, n: number, factor: number, degenerate: (i: number) => number): void {
+  for (let i = 0; i < n; i++) { const deg = degenerate(i); dst[dOff + i] = clamp255(deg + factor * (src[so + i]! - deg)); }
+}
+
+function grey(src: Uint8Array, p: number): number {
+  return 0.299 * src[p]! + 0.587 * src[p + 1]! + 0.114 * src[p + 2]!;
+}
+
+/** Applies one op to the image at src[srcOff..] (S×S×3), writing dst[dstOff..]. */
+export function applyOp(op: AugOp, src: Uint8Array, srcOff: number, dst: Uint8Array, dstOff: number, side: number, magnitude: number, sign = 1): void {
+  const f = Math.max(0, Math.min(10, magnitude)) / 10, n = side * side * 3, c = (side - 1) / 2;
+  const factor = 1 + sign * 0.9 * f;
+  switch (op) {
+    case 'identity':
+      dst.set(src.subarray(srcOff, srcOff + n), dstOff);
+      return;
+    case 'brightness':
+      return blendInto(src, srcOff, dst, dstOff, n, factor, () => 0);
+    case 'contrast': {
+      let s = 0;
+      for (let p = 0; p < n; p += 3) s += grey(src, srcOff + p);
+      const mean = s / (side * side);
+      return blendInto(src, srcOff, dst, dstOff, n, factor, () => mean);
+    }
+    case 'color':
+      return blendInto(src, srcOff, dst, dstOff, n, factor, (i) => grey(src, srcOff + i - (i % 3)));
+    case 'sharpness': { // degenerate = PIL SMOOTH kernel [[1,1,1],[1,5,1],[1,1,1]]/13 inside, the image on the border
+      const blur = (i: number) => {
+        const p = i / 3 | 0, y = p / side | 0, x = p % side, ch = i % 3;
+        if (y === 0 || x === 0 || y === side - 1 || x === side - 1) return src[srcOff + i]!;
+        let s = 4 * src[srcOff + i]!;
+        for (let dy = -1; dy <= 1; dy++) for (let dx = -1; dx <= 1; dx++) s += src[srcOff + ((y + dy) * side + x + dx) * 3 + ch]!;
+        return Math.round(s / 13);
+      };
+      return blendInto(src, srcOff, dst, dstOff, n, factor, blur);
+    }
+    case 'solarize': {
+      const t = 256 * (1 - f);
+      for (let i = 0; i < n; i++) { const v = src[srcOff + i]!; dst[dstOff + i] = v >= t ? 255 - v : v; }
+      return;
+    }
+    case 'posterize': {
+      const bits = 8 - Math.round(4 * f), mask = (0xff << (8 - bits)) & 0xff;
+      for (let i = 0; i < n; i++) dst[dstOff + i] = src[srcOff + i]! & mask;
+      return;
+    }
+    case 'autoContrast':
+    case 'equalize':
+      for (let ch = 0; ch < 3; ch++) channelRemap(op, src, srcOff, dst, dstOff, side * side, ch);
+      return;
+    case 'rotate': {
+      const t = (sign * 30 * f * Math.PI) / 180, co = Math.cos(t), si = Math.sin(t); // content turns by +t (counter-clockwise on screen for t > 0)
+      return affineInto(src, srcOff, dst, dstOff, side, [co, -si, c - co * c + si * c, si, co, c - si * c - co * c]);
+    }
+    case 'shearX':
+      return affineInto(src, srcOff, dst, dstOff, side, [1, sign * 0.3 * f, -sign * 0.3 * f * c, 0, 1, 0]);
+    case 'shearY':
+      return affineInto(src, srcOff, dst, dstOff, side, [1, 0, 0, sign * 0.3 * f, 1, -sign * 0.3 * f * c]);
+    case 'translateX':
+      return affineInto(src, srcOff, dst, dstOff, side, [1, 0, -Math.round(sign * 0.3 * f * side), 0, 1, 0]);
+    case 'translateY':
+      return affineInto(src, srcOff, dst, dstOff, side, [1, 0, 0, 0, 1, -Math.round(sign * 0.3 * f * side)]);
+    default:
+      throw new Error(`applyOp: unknown op "${op as string}" (one of ${RAND_AUGMENT_OPS.join(', ')})`);
+  }
+}
+
+/** autoContrast: (v − min)·255/(max − min); equalize: PIL-style cumulative-histogram lookup. */
+function channelRemap(op: 'autoContrast' | 'equalize', src: Uint8Array, so: number, dst: Uint8Array, dOff: number, pixels: number, ch: number): void {
+  const lut = new Uint8Array(256);
+  const hist = new Int32Array(256);
+  for (let p = 0; p < pixels; p++) hist[src[so + p * 3 + ch]!]++;
+  if (op === 'autoContrast') {
+    let lo = 0, hi = 255;
+    while (lo < 255 && hist[lo] === 0) lo++;
+    while (hi > 0 && hist[hi] === 0) hi--;
+    for (let v = 0; v < 256; v++) lut[v] = hi > lo ? clamp255(((v - lo) * 255) / (hi - lo)) : v;
+  } else {
+    let last = 255;
+    while (last > 0 && hist[last] === 0) last--;
+    const step = Math.floor((pixels - hist[last]!) / 255);
+    if (step === 0) for (let v = 0; v < 256; v++) lut[v] = v;
+    else {
+      let acc = Math.floor(step / 2);
+      for (let v = 0; v < 256; v++) { lut[v] = Math.min(255, Math.floor(acc / step)); acc += hist[v]!; }
+    }
+  }
+  for (let p = 0; p < pixels; p++) dst[dOff + p * 3 + ch] = lut[src[so + p * 3 + ch]!]!;
+}
+
+export interface RandAugmentOptions {
+  /** Ops per image (default 2). */
+  n?: number;
+  /** Magnitude 0..10 (default 9). */
+  m?: number;
+  /** The op set to pick from (default RAND_AUGMENT_OPS). */
+  ops?: readonly AugOp[];
+  /** Probability to apply each picked op (default 1). */
+  prob?: number;
+}
+
+/** RandAugment-lite: each image gets `n` ops drawn uniformly from `ops`, each with a random sign. Rng draws per op: op, sign, [apply?]. */
+export function randAugment(images: Uint8Array, count: number, rng: Rng, opts: RandAugmentOptions = {}): Uint8Array {
+  const side = sideOf(images, count, 'randAugment'), {n = 2, m = 9, ops = RAND_AUGMENT_OPS, prob = 1} = opts;
+  for (const op of ops) if (!(RAND_AUGMENT_OPS as readonly string[]).includes(op)) throw new Error(`randAugment: unknown op "${op}" (one of ${RAND_AUGMENT_OPS.join(', ')})`);
+  const per = side * side * 3, out = images.slice(), tmp = new Uint8Array(per);
+  for (let i = 0; i < count; i++) {
+    for (let k = 0; k < n; k++) {
+      const op = ops[rng.int(ops.length)]!, sign = rng.next() < 0.5 ? -1 : 1;
+      if (prob < 1 && rng.next() >= prob) continue;
+      applyOp(op, out, i * per, tmp, 0, side, m, sign);
+      out.set(tmp, i * per);
+    }
+  }
+  return out;
+}

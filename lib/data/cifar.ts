@@ -59,6 +59,11 @@ export interface LoadOptions {
   md5?: string | false;
   onProgress?: (received: number, total: number) => void;
   log?: (msg: string) => void;
+  /** Where the shared copy is looked for (default sharedCopyDir()); false skips it (tests). */
+  sharedDir?: string | false;
+  /** Passed to downloadFile (tests use small values). */
+  retries?: number;
+  retryDelayMs?: number;
 }
 
 /** `opts.cacheDir` ?? env COURSE_CACHE_DIR ?? `$XDG_CACHE_HOME/attention-course` ?? `~/.cache/attention-course`. */
@@ -280,14 +285,16 @@ export async function loadCifar10(opts: LoadOptions = {}): Promise<Cifar10> {
   }
   const cached = resolveGiven(cacheDir);
   if (cached && (cached.folder || cached.archive)) return read(cached);
-  const shared = sharedCopyDir();
-  if (existsSync(join(shared, TEST_FILE))) return read({folder: shared});
+  const shared = opts.sharedDir === false ? '(shared copy skipped)' : opts.sharedDir ?? sharedCopyDir();
+  if (opts.sharedDir !== false && existsSync(join(shared, TEST_FILE))) return read({folder: shared});
   const target = join(cacheDir, CIFAR10_ARCHIVE);
   if (opts.download === false) {
     throw new Error(`CIFAR-10 not found (looked at CIFAR10_DIR, ${cacheDir}, ${shared}) and download is off. ` +
       `Download ${opts.url ?? CIFAR10_URL} by hand and put it at ${target}, or set CIFAR10_DIR to an extracted ${CIFAR10_FOLDER} folder.`);
   }
-  await downloadFile(opts.url ?? CIFAR10_URL, target, {md5: opts.md5 === undefined ? CIFAR10_MD5 : opts.md5, onProgress: opts.onProgress, log: opts.log});
+  await downloadFile(opts.url ?? CIFAR10_URL, target, {
+    md5: opts.md5 === undefined ? CIFAR10_MD5 : opts.md5, onProgress: opts.onProgress, log: opts.log, retries: opts.retries, retryDelayMs: opts.retryDelayMs,
+  });
   return read({archive: target});
 }
 

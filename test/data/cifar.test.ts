@@ -1,0 +1,69 @@
+/**
+ * Tests on the real data: the copy CI points to with CIFAR10_DIR, else the shared copy next to the
+ * repository. Never downloads. Skipped (with the reason in the test name) only if neither exists.
+ */
+import {existsSync, mkdtempSync, rmSync} from 'node:fs';
+import {tmpdir} from 'node:os';
+import {join} from 'node:path';
+import {afterAll, beforeAll, describe, expect, it} from 'vitest';
+import {CIFAR10_CLASSES, classCounts, headOf, loadCifar10, sharedCopyDir, type Cifar10} from '../../lib/data/cifar';
+
+const dir = process.env.CIFAR10_DIR || sharedCopyDir();
+const present = existsSync(join(dir, 'test_batch.bin')) || (existsSync(dir) && dir.endsWith('.tar.gz'));
+const title = present ? `CIFAR-10 from ${dir}` : `CIFAR-10 (SKIPPED: no data at ${dir}; set CIFAR10_DIR to a cifar-10-batches-bin folder)`;
+
+describe.skipIf(!present)(title, () => {
+  let d: Cifar10, ms = 0;
+  const cache = mkdtempSync(join(tmpdir(), 'cifar-real-'));
+  afterAll(() => rmSync(cache, {recursive: true, force: true}));
+  beforeAll(async () => {
+    const t0 = performance.now();
+    d = await loadCifar10({dir, cacheDir: cache, download: false});
+    ms = performance.now() - t0;
+  });
+
+  it('loads all 60,000 images in a few seconds', () => {
+    expect(ms).toBeLessThan(8000);
+  });
+  it('has NHWC uint8 images of the right size', () => {
+    expect(d.train.count).toBe(50000);
+    expect(d.test.count).toBe(10000);
+    expect(d.train.images).toBeInstanceOf(Uint8Array);
+    expect(d.train.images.length).toBe(50000 * 32 * 32 * 3);
+    expect(d.test.images.length).toBe(10000 * 32 * 32 * 3);
+    expect(d.train.labels.length).toBe(50000);
+  });
+  it('test record 0 is a cat with red pixels 158, 159, 165 (NHWC: every third byte)', () => {
+    expect(d.classes[d.test.labels[0]!]).toBe('cat');
+    expect(d.test.labels[0]).toBe(3);
+    expect([d.test.images[0], d.test.images[3], d.test.images[6]]).toEqual([158, 159, 165]);
+  });
+  it('train record 0 (data_batch_1) is a frog', () => {
+    expect(d.train.labels[0]).toBe(6);
+    expect(d.classes[6]).toBe('frog');
+  });
+  it('has 5,000 images per class in train and 1,000 in test', () => {
+    expect(classCounts(d.train.labels)).toEqual(new Array(10).fill(5000));
+    expect(classCounts(d.test.labels)).toEqual(new Array(10).fill(1000));
+  });
+  it('reads the class names from batches.meta.txt', () => {
+    expect(d.classes).toEqual(CIFAR10_CLASSES);
+  });
+  it('labels its source so reported numbers can say which copy they come from', () => {
+    expect(d.source.startsWith(d.label)).toBe(true);
+    if (d.kind === 'reconstructed') {
+      expect(d.label).toBe('CIFAR-10, JPEG-reconstructed copy');
+      expect(d.source).toMatch(/SHA256SUMS-verified/);
+      expect(d.exactTestCount).toBe(1017);
+      const exact = headOf(d.test, d.exactTestCount!);
+      expect(exact.count).toBe(1017);
+      expect(exact.images.length).toBe(1017 * 3072);
+    }
+  });
+  it('a second load reuses the cached verification', async () => {
+    const t0 = performance.now();
+    const again = await loadCifar10({dir, cacheDir: cache, download: false});
+    expect(performance.now() - t0).toBeLessThan(Math.max(ms, 1000) + 1000);
+    expect(again.test.images[0]).toBe(158);
+  });
+});
