@@ -1,0 +1,290 @@
+/**
+ * Static-site builder: executed chapters (build/chapters/*.ipynb, falling back to the unexecuted
+ * chapters/*.ipynb) + lib/ sources → build/site/. Fully offline: vendor scripts, KaTeX fonts and
+ * tfjs wasm files are copied from node_modules. Usage: `npm run build:site [-- --out DIR]`.
+ */
+import {copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync} from 'node:fs';
+import {basename, dirname, join, relative, resolve} from 'node:path';
+import {escapeHtml, findExports, findImports, highlight, linkImports, SourceModule} from './code';
+import {attentionDemo, vitDemo} from './demos';
+import {layout, NavItem, prefixFor} from './layout';
+import {createMarkdown} from './markdown';
+import {Demo, renderNotebook, RenderedNotebook} from './notebook';
+import {encodePng, findCifarDir, readCifarSamples} from './png';
+
+export interface BuildOptions {
+  root?: string;          // repository root
+  outDir?: string;        // default <root>/build/site
+  chaptersDir?: string;   // executed chapters, default <root>/build/chapters
+  extraNotebooks?: string[]; // more executed notebooks rendered as chapters (tests)
+  modelsDir?: string;     // default <root>/models (expects cifar-vit/model.safetensors + config.json)
+  quiet?: boolean;
+}
+
+export interface BuildResult { outDir: string; pages: string[]; chapters: string[]; libs: string[]; charts: number; seconds: number; model: boolean }
+
+const ROOT = resolve(__dirname, '..');
+
+/** Chapter → demos shown in it (placed at a `<!-- demo: name -->` marker, else at the end). */
+const DEMO_PLACES: Record<string, string[]> = {'01': ['attention'], '03': ['vit']};
+
+function walk(dir: string, filter: (f: string) => boolean): string[] {
+  if (!existsSync(dir)) return [];
+  const out: string[] = [];
+  for (const e of readdirSync(dir, {withFileTypes: true})) {
+    const p = join(dir, e.name);
+    if (e.isDirectory()) out.push(...walk(p, filter));
+    else if (filter(e.name)) out.push(p);
+  }
+  return out.sort();
+}
+
+function write(path: string, data: string | Buffer): void {
+  mkdirSync(dirname(path), {recursive: true});
+  writeFileSync(path, data);
+}
+
+function copy(from: string, to: string): void {
+  mkdirSync(dirname(to), {recursive: true});
+  copyFileSync(from, to);
+}
+
+/** Vendor files served by the site (no CDN). */
+function copyVendor(root: string, out: string): void {
+  const nm = (p: string) => join(root, 'node_modules', p);
+  const files: [string, string][] = [
+    ['vega/build/vega.min.js', 'vega.min.js'],
+    ['vega-lite/build/vega-lite.min.js', 'vega-lite.min.js'],
+    ['vega-embed/build/vega-embed.min.js', 'vega-embed.min.js'],
+    ['@tensorflow/tfjs-core/dist/tf-core.min.js', 'tf-core.min.js'],
+    ['@tensorflow/tfjs-backend-cpu/dist/tf-backend-cpu.min.js', 'tf-backend-cpu.min.js'],
+    ['@tensorflow/tfjs-backend-wasm/dist/tf-backend-wasm.min.js', 'tf-backend-wasm.min.js'],
+    ['@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm', 'tfjs-backend-wasm.wasm'],
+    ['@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm', 'tfjs-backend-wasm-simd.wasm'],
+    ['@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm', 'tfjs-backend-wasm-threaded-simd.wasm'],
+  ];
+  for (const [from, to] of files) copy(nm(from), join(out, 'assets/vendor', to));
+  copy(nm('katex/dist/katex.min.css'), join(out, 'assets/katex/katex.min.css'));
+  for (const f of readdirSync(nm('katex/dist/fonts'))) copy(nm(`katex/dist/fonts/${f}`), join(out, 'assets/katex/fonts', f));
+  for (const f of readdirSync(join(root, 'site/client'))) copy(join(root, 'site/client', f), join(out, 'assets', f));
+}
+
+/** The chapter notebooks: every chapters/*.ipynb, executed copy preferred. */
+function chapterFiles(root: string, executedDir: string, log: (s: string) => void): {slug: string; file: string; executed: boolean}[] {
+  const names = new Set<string>();
+  for (const d of [join(root, 'chapters'), executedDir]) {
+    if (existsSync(d)) for (const f of readdirSync(d)) if (/^\d\d-.*\.ipynb$/.test(f)) names.add(f);
+  }
+  return [...names].sort().map(f => {
+    const exe = join(executedDir, f);
+    if (existsSync(exe)) return {slug: f.replace(/\.ipynb$/, ''), file: exe, executed: true};
+    log(`warning: ${f} has not been executed (npm run execute); rendering it without outputs`);
+    return {slug: f.replace(/\.ipynb$/, ''), file: join(root, 'chapters', f), executed: false};
+  });
+}
+
+function sourceModules(root: string): Map<string, SourceModule> {
+  const files = [...walk(join(root, 'lib'), f => f.endsWith('.ts') && !f.endsWith('.d.ts')),
+    ...walk(join(root, 'notebook'), f => f.endsWith('.ts') && !f.endsWith('.d.ts'))];
+  const mods = new Map<string, SourceModule>();
+  for (const f of files) {
+    const path = relative(root, f).split('\\').join('/');
+    mods.set(path, {path, url: `source/${path.replace(/\.ts$/, '.html')}`, exports: new Set(findExports(readFileSync(f, 'utf8')).keys())});
+  }
+  return mods;
+}
+
+/** Highlight a source file and split it into numbered lines, keeping spans balanced per line. */
+function numberedSource(html: string, defs: Map<string, number>): string {
+  const lines: string[] = [];
+  let open: string[] = [];
+  for (const rawLine of html.split('\n')) {
+    let line = open.join('') + rawLine;
+    for (const tag of rawLine.match(/<\/?span[^>]*>/g) ?? []) {
+      if (tag.startsWith('</')) open.pop(); else open.push(tag);
+    }
+    line += '</span>'.repeat(open.length);
+    lines.push(line);
+  }
+  const byLine = new Map<number, string[]>();
+  for (const [name, n] of defs) byLine.set(n, [...(byLine.get(n) ?? []), name]);
+  return lines.map((l, i) => {
+    const n = i + 1;
+    const anchors = (byLine.get(n) ?? []).map(name => `<span class="def-anchor" id="${name}"></span>`).join('');
+    return `<span class="line" id="L${n}">${anchors}<a class="ln" href="#L${n}" aria-hidden="true" tabindex="-1">${n}</a>${l || ' '}</span>`;
+  }).join('\n');
+}
+
+function docSummary(code: string): string {
+  const m = /^\s*\/\*\*([\s\S]*?)\*\//.exec(code);
+  if (!m) return '';
+  return m[1]!.split('\n').map(l => l.replace(/^\s*\*\s?/, '').trim()).filter(Boolean)[0] ?? '';
+}
+
+function modelInfo(modelsDir: string, out: string): string | undefined {
+  const dir = join(modelsDir, 'cifar-vit');
+  const st = join(dir, 'model.safetensors');
+  const cfg = join(dir, 'config.json');
+  if (!existsSync(st) || !existsSync(cfg)) return undefined;
+  JSON.parse(readFileSync(cfg, 'utf8')); // fail the build on a broken config, not the reader's browser
+  copy(st, join(out, 'models/cifar-vit/model.safetensors'));
+  copy(cfg, join(out, 'models/cifar-vit/config.json'));
+  return 'models/cifar-vit/';
+}
+
+function exportSamples(root: string, out: string): {url: string; label: string; index: number}[] {
+  const dir = findCifarDir(root);
+  if (dir) {
+    const samples = readCifarSamples(dir, 1);
+    return samples.map(s => {
+      const name = `samples/cifar-${String(s.index).padStart(4, '0')}-${s.className}.png`;
+      write(join(out, name), encodePng(s.rgb, 32, 32, 3));
+      return {url: name, label: s.className, index: s.index};
+    });
+  }
+  // no data set on this machine: the committed copies exported earlier from the same test set
+  const committed = join(root, 'site/samples');
+  if (!existsSync(committed)) return [];
+  return readdirSync(committed).filter(f => f.endsWith('.png')).sort().map(f => {
+    copy(join(committed, f), join(out, 'samples', f));
+    const m = /^cifar-(\d+)-(.+)\.png$/.exec(f);
+    return {url: `samples/${f}`, label: m?.[2] ?? f, index: Number(m?.[1] ?? 0)};
+  });
+}
+
+/** The normalisation the trainer applies (lib/data/normalize.ts), so the demo feeds the model the same inputs. */
+function cifarStats(root: string): {mean?: number[]; std?: number[]} {
+  try {
+    const src = readFileSync(join(root, 'lib/data/normalize.ts'), 'utf8');
+    const arr = (name: string) => JSON.parse(new RegExp(`${name}[^=]*=\\s*(\\[[^\\]]*\\])`).exec(src)![1]!) as number[];
+    return {mean: arr('CIFAR10_MEAN'), std: arr('CIFAR10_STD')};
+  } catch { return {}; }
+}
+
+interface SearchDoc { t: string; s: string; u: string; x: string }
+
+export async function buildSite(opts: BuildOptions = {}): Promise<BuildResult> {
+  const t0 = performance.now();
+  const root = resolve(opts.root ?? ROOT);
+  const out = resolve(opts.outDir ?? join(root, 'build/site'));
+  const log = (s: string) => { if (!opts.quiet) console.log(s); };
+  if (existsSync(out)) rmSync(out, {recursive: true, force: true});
+  mkdirSync(out, {recursive: true});
+  copyVendor(root, out);
+
+  const modules = sourceModules(root);
+  const chapters = chapterFiles(root, opts.chaptersDir ?? join(root, 'build/chapters'), log);
+  for (const f of opts.extraNotebooks ?? []) chapters.push({slug: basename(f).replace(/\.ipynb$/, ''), file: f, executed: true});
+  let times: Record<string, {seconds?: number}> = {};
+  try { times = JSON.parse(readFileSync(join(opts.chaptersDir ?? join(root, 'build/chapters'), 'times.json'), 'utf8')).notebooks ?? {}; } catch { /* none yet */ }
+
+  const modelUrl = modelInfo(opts.modelsDir ?? join(root, 'models'), out);
+  const samples = exportSamples(root, out);
+  const search: SearchDoc[] = [];
+  const pages: string[] = [];
+  let charts = 0;
+  const missing: {name: string; spec: unknown}[] = [];
+
+  // render chapters first (titles feed the navigation)
+  const rendered: {slug: string; url: string; nb: any; r: RenderedNotebook; seconds?: number}[] = [];
+  for (const c of chapters) {
+    const nb = JSON.parse(readFileSync(c.file, 'utf8'));
+    const url = `chapters/${c.slug}.html`;
+    const demos: Record<string, Demo> = {};
+    for (const d of DEMO_PLACES[c.slug.slice(0, 2)] ?? []) demos[d] = d === 'attention' ? attentionDemo() : vitDemo({...cifarStats(root), modelUrl: modelUrl && `../${modelUrl}`, samples: samples.map(s => ({...s, url: `../${s.url}`}))});
+    const r = renderNotebook(nb, {slug: c.slug, notebookPath: `chapters/${c.slug}.ipynb`, modules, hrefPrefix: prefixFor(url), demos});
+    for (const a of r.assets) write(join(out, 'media', a.name), a.data);
+    missing.push(...r.missingSvgs);
+    charts += r.charts;
+    write(join(out, 'notebooks', `${c.slug}.ipynb`), readFileSync(c.file));
+    const seconds = nb.metadata?.course?.execution_seconds ?? times[`${c.slug}.ipynb`]?.seconds;
+    rendered.push({slug: c.slug, url, nb, r, seconds: c.executed ? seconds : undefined});
+  }
+  if (missing.length) {
+    const {vegaLiteToSvg} = await import('../lib/viz/render');
+    for (const m of missing) write(join(out, 'media', m.name), await vegaLiteToSvg(m.spec as Record<string, unknown>));
+  }
+
+  const chapterNav: NavItem[] = rendered.map(c => ({url: c.url, title: c.r.title, short: c.r.title.replace(/^Chapter\s+\d+\s*[—–:-]\s*/, '')}));
+  const libList = [...modules.values()];
+  const libNav: NavItem[] = libList.map(m => ({url: m.url, title: m.path, short: m.path.replace(/^lib\//, '').replace(/\.ts$/, '')}));
+  const base = {chapters: chapterNav, libs: libNav};
+
+  rendered.forEach((c, i) => {
+    const scripts: string[] = [];
+    if (c.r.charts) scripts.push('assets/vendor/vega.min.js', 'assets/vendor/vega-lite.min.js', 'assets/vendor/vega-embed.min.js');
+    const hasAttention = c.r.html.includes('data-demo="attention"');
+    const hasVit = c.r.html.includes('data-demo="vit"') && c.r.html.includes('data-model=');
+    if (hasAttention || hasVit) scripts.push('assets/vendor/tf-core.min.js', 'assets/vendor/tf-backend-cpu.min.js', 'assets/vendor/tf-backend-wasm.min.js', 'assets/demo-common.js');
+    if (hasAttention) scripts.push('assets/demo-attention.js');
+    if (hasVit) scripts.push('assets/demo-vit.js');
+    const pre = prefixFor(c.url);
+    const actions = `<p class="page-actions"><a class="button" href="${pre}notebooks/${c.slug}.ipynb" download="${c.slug}.ipynb">Download this notebook (.ipynb)</a>` +
+      (c.seconds !== undefined ? ` <span class="runtime">executed in ${c.seconds.toFixed(1)} s</span>` : ' <span class="runtime">not executed yet</span>') + `</p>`;
+    write(join(out, c.url), layout({...base, url: c.url, title: c.r.title, description: c.r.summary, body: c.r.html, headings: c.r.headings,
+      prev: chapterNav[i - 1] ?? {url: 'index.html', title: 'Overview', short: 'Overview'}, next: chapterNav[i + 1], extraScripts: scripts, actions, kind: 'chapter'}));
+    pages.push(c.url);
+    for (const s of c.r.sections) search.push({t: c.r.title, s: s.title, u: s.id ? `${c.url}#${s.id}` : c.url, x: s.text.replace(/\s+/g, ' ').trim()});
+  });
+
+  // lib source pages
+  for (const m of libList) {
+    const code = readFileSync(join(root, m.path), 'utf8');
+    const defs = findExports(code);
+    const links = findImports(code, m.path, modules);
+    const pre = prefixFor(m.url);
+    const usedBy = rendered.filter(c => c.nb.cells.some((cell: any) => cell.cell_type === 'code' && findImports([].concat(cell.source).join(''), `chapters/${c.slug}.ipynb`, modules).some(l => l.moduleUrl === m.url)));
+    const html = `<h1 id="source-title">${escapeHtml(m.path)}</h1>` +
+      (docSummary(code) ? `<p class="lead">${escapeHtml(docSummary(code))}</p>` : '') +
+      (defs.size ? `<p class="defs">Exports: ${[...defs.keys()].map(d => `<a href="#${d}"><code>${escapeHtml(d)}</code></a>`).join(', ')}</p>` : '') +
+      (usedBy.length ? `<p class="used-by">Used in: ${usedBy.map(c => `<a href="${pre}${c.url}">${escapeHtml(c.r.title)}</a>`).join(', ')}</p>` : '') +
+      `<div class="code-wrap source"><pre class="code"><code class="language-typescript">${numberedSource(linkImports(highlight(code), links, pre), defs)}</code></pre>` +
+      `<button class="copy" type="button" aria-label="Copy the source of ${escapeHtml(m.path)}">Copy</button></div>`;
+    write(join(out, m.url), layout({...base, url: m.url, title: m.path, description: docSummary(code) || m.path, body: html, kind: 'lib'}));
+    pages.push(m.url);
+    search.push({t: m.path, s: '', u: m.url, x: code.replace(/\s+/g, ' ')});
+  }
+
+  // landing page
+  write(join(out, 'index.html'), layout({...base, url: 'index.html', title: 'Overview', kind: 'home', next: chapterNav[0],
+    description: 'An executable TypeScript course on attention, Transformers and Vision Transformers with TensorFlow.js.',
+    body: landing(root, rendered.map(c => ({url: c.url, title: c.r.title, summary: c.r.summary, seconds: c.seconds})), libList.length)}));
+  pages.unshift('index.html');
+  write(join(out, '404.html'), layout({...base, url: '404.html', title: 'Not found', description: 'Page not found', kind: 'other',
+    body: `<h1>Page not found</h1><p>Try the <a href="index.html">overview</a> or the search box.</p>`}));
+
+  write(join(out, 'search-index.json'), JSON.stringify(search));
+  write(join(out, 'assets/favicon.svg'), `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 32 32"><rect width="32" height="32" rx="6" fill="#3b5bdb"/><path d="M7 24 L16 7 L25 24 M11 17 H21" stroke="#fff" stroke-width="3" fill="none" stroke-linecap="round"/></svg>`);
+  const seconds = (performance.now() - t0) / 1000;
+  log(`site: ${pages.length} pages (${rendered.length} chapters, ${libList.length} source files, ${charts} charts${modelUrl ? ', ViT model' : ', no ViT model yet'}) → ${relative(process.cwd(), out) || out} in ${seconds.toFixed(2)} s`);
+  return {outDir: out, pages, chapters: rendered.map(c => c.url), libs: libList.map(m => m.url), charts, seconds, model: Boolean(modelUrl)};
+}
+
+function landing(root: string, chapters: {url: string; title: string; summary: string; seconds?: number}[], nLib: number): string {
+  const md = createMarkdown();
+  const cards = chapters.map((c, i) => `<li class="card"><a href="${c.url}"><span class="card-num">${i + 1}</span><span class="card-title">${escapeHtml(c.title.replace(/^Chapter\s+\d+\s*[—–:-]\s*/, ''))}</span></a>` +
+    `<p>${escapeHtml(c.summary)}</p><p class="runtime">${c.seconds !== undefined ? `runs in ${c.seconds.toFixed(1)} s (quick mode)` : 'not executed yet'}</p></li>`).join('');
+  void root;
+  return `<h1 id="overview">Attention, Transformers and Vision Transformers — an executable TypeScript course</h1>
+<p class="lead">Learn how attention works by running it: four Jupyter notebooks on the TypeScript kernel tslab, a
+shared library on TensorFlow.js with tests that pin every formula, and live demos that run the course's models in your browser.</p>
+<h2 id="what-you-learn">What you will learn</h2>
+${md.render(`- **Attention** from scratch: scores between a query and keys, softmax weights $\\alpha_j$ that sum to 1, the context vector $c = \\sum_j \\alpha_j v_j$.
+- **The Transformer**: scaled dot-product attention $\\mathrm{softmax}(QK^\\top/\\sqrt{d_k})\\,V$, multi-head attention, positions, masks, residuals and LayerNorm.
+- **The Vision Transformer**: images as sequences of patches, the CLS token, attention maps.
+- **Training a ViT on CIFAR-10** on a CPU with TensorFlow.js — and running it live on this site.`, [], new Set())}
+<h2 id="chapters">Chapters</h2>
+<ol class="cards">${cards}</ol>
+<h2 id="run-it-locally">Run it locally</h2>
+<p>On Debian/Ubuntu with Node.js ≥ 20, two commands: the first sets everything up, executes the chapters and serves this site; the second opens the notebooks in Jupyter.</p>
+<div class="code-wrap"><pre class="code"><code class="language-bash">${highlight('npm run course     # set up, execute the chapters, build and serve this site\nnpm run notebook   # Jupyter at the repository root: open chapters/01-attention.ipynb', 'bash')}</code></pre><button class="copy" type="button" aria-label="Copy the commands">Copy</button></div>
+<p><code>npm test</code> runs the type check, the unit tests and every chapter. The ${nLib} library files are readable here too: see “Library source” in the menu.</p>`;
+}
+
+if (require.main === module) {
+  const args = process.argv.slice(2);
+  const arg = (name: string) => { const i = args.indexOf(name); return i >= 0 ? args[i + 1] : undefined; };
+  buildSite({outDir: arg('--out'), chaptersDir: arg('--chapters'), modelsDir: arg('--models')})
+    .catch(e => { console.error(`site build failed: ${e instanceof Error ? e.stack : e}`); process.exit(1); });
+}
+void statSync;

@@ -1,0 +1,110 @@
+/**
+ * Markdown → HTML for notebook cells: markdown-it (tables, html), KaTeX math rendered at build
+ * time ($…$ inline, $$…$$ display), heading anchors collected for the table of contents.
+ */
+import MarkdownIt from 'markdown-it';
+import katex from 'katex';
+
+export interface Heading { level: number; id: string; text: string }
+
+export function slugify(s: string): string {
+  return s.toLowerCase().normalize('NFKD').replace(/[\u0300-\u036f]/g, '')
+    .replace(/<[^>]*>/g, '').replace(/[^a-z0-9\s-]/g, '').trim().replace(/[\s-]+/g, '-') || 'section';
+}
+
+export function renderMath(tex: string, display: boolean): string {
+  return katex.renderToString(tex, {displayMode: display, throwOnError: false, output: 'htmlAndMathml', strict: 'ignore'});
+}
+
+type StateInline = any;
+type StateBlock = any;
+
+/** $…$ (pandoc rule: no space inside the delimiters, closing $ not followed by a digit) and inline $$…$$. */
+function mathInline(state: StateInline, silent: boolean): boolean {
+  const src: string = state.src;
+  const start: number = state.pos;
+  if (src[start] !== '$') return false;
+  const display = src[start + 1] === '$';
+  const open = display ? 2 : 1;
+  if (!display && (src[start + 1] === undefined || /\s/.test(src[start + 1]!))) return false;
+  let end = start + open;
+  for (;;) {
+    end = src.indexOf(display ? '$$' : '$', end);
+    if (end < 0) return false;
+    if (src[end - 1] === '\\') { end++; continue; }
+    if (!display && (/\s/.test(src[end - 1]!) || /\d/.test(src[end + 1] ?? ''))) { end++; continue; }
+    break;
+  }
+  if (end === start + open) return false;
+  if (!silent) {
+    const token = state.push(display ? 'math_display_inline' : 'math_inline', 'math', 0);
+    token.content = src.slice(start + open, end);
+  }
+  state.pos = end + open;
+  return true;
+}
+
+/** A paragraph-level $$ … $$ block (may span lines). */
+function mathBlock(state: StateBlock, startLine: number, endLine: number, silent: boolean): boolean {
+  let pos = state.bMarks[startLine] + state.tShift[startLine];
+  let max = state.eMarks[startLine];
+  if (state.src.slice(pos, pos + 2) !== '$$') return false;
+  let first = state.src.slice(pos + 2, max);
+  let last = '';
+  let next = startLine;
+  let found = false;
+  if (first.trim().endsWith('$$') && first.trim().length >= 2) {
+    first = first.trim().slice(0, -2);
+    found = true;
+  }
+  while (!found) {
+    next++;
+    if (next >= endLine) return false;
+    pos = state.bMarks[next] + state.tShift[next];
+    max = state.eMarks[next];
+    const line = state.src.slice(pos, max);
+    if (line.trim().endsWith('$$')) {
+      last = line.trim().slice(0, -2);
+      found = true;
+    }
+  }
+  if (silent) return true;
+  state.line = next + 1;
+  const token = state.push('math_block', 'math', 0);
+  token.block = true;
+  token.content = [first, state.getLines(startLine + 1, next, state.tShift[startLine], true), last]
+    .filter(s => s.trim() !== '').join('\n');
+  token.map = [startLine, state.line];
+  return true;
+}
+
+export interface MarkdownRenderer {
+  render(src: string, headings: Heading[], usedIds: Set<string>): string;
+}
+
+export function createMarkdown(): MarkdownRenderer {
+  const md = new MarkdownIt({html: true, linkify: false, typographer: false});
+  md.inline.ruler.before('escape', 'math_inline', mathInline);
+  md.block.ruler.before('fence', 'math_block', mathBlock, {alt: ['paragraph', 'reference', 'blockquote', 'list']});
+  md.renderer.rules.math_inline = (tokens: any[], i: number) => renderMath(tokens[i].content, false);
+  md.renderer.rules.math_display_inline = (tokens: any[], i: number) => renderMath(tokens[i].content, true);
+  md.renderer.rules.math_block = (tokens: any[], i: number) => `<div class="math-display">${renderMath(tokens[i].content, true)}</div>\n`;
+  md.renderer.rules.table_open = () => '<div class="table-wrap"><table>\n';
+  md.renderer.rules.table_close = () => '</table></div>\n';
+  md.renderer.rules.heading_open = (tokens: any[], i: number, _o: any, env: any) => {
+    const inline = tokens[i + 1];
+    const text = (inline.children ?? []).filter((t: any) => t.type === 'text' || t.type === 'code_inline')
+      .map((t: any) => t.content).join('') || inline.content;
+    let id = slugify(text);
+    for (let n = 2; env.usedIds.has(id); n++) id = `${slugify(text)}-${n}`;
+    env.usedIds.add(id);
+    const level = Number(tokens[i].tag.slice(1));
+    env.headings.push({level, id, text});
+    return `<${tokens[i].tag} id="${id}">`;
+  };
+  md.renderer.rules.heading_close = (tokens: any[], i: number, _o: any, env: any) => {
+    const h = env.headings[env.headings.length - 1];
+    return ` <a class="anchor" href="#${h.id}" aria-label="Link to this section">#</a></${tokens[i].tag}>\n`;
+  };
+  return {render: (src, headings, usedIds) => md.render(src, {headings, usedIds})};
+}

@@ -1,0 +1,216 @@
+/**
+ * One executed notebook → HTML: markdown cells (markdown-it + KaTeX), highlighted code cells
+ * with course-import links, and every output kind Jupyter produces.
+ */
+import {createHash} from 'node:crypto';
+import {escapeHtml, findImports, highlight, linkImports, SourceModule} from './code';
+import {createMarkdown, Heading, renderMath} from './markdown';
+
+export const VEGALITE_MIMES = ['application/vnd.vegalite.v5+json', 'application/vnd.vegalite.v4+json', 'application/vnd.vegalite.v6+json'];
+
+export interface Asset { name: string; data: Buffer | string }
+
+export interface RenderedNotebook {
+  title: string;
+  summary: string;
+  html: string;
+  headings: Heading[];
+  /** plain text per section, for the search index */
+  sections: {id: string; title: string; text: string}[];
+  assets: Asset[];
+  charts: number;
+  /** charts whose bundle had no kernel-rendered SVG: the builder renders one */
+  missingSvgs: {name: string; spec: unknown}[];
+}
+
+type Cell = {cell_type: string; source: string | string[]; outputs?: any[]; execution_count?: number | null; metadata?: any};
+
+export const text = (s: unknown): string => Array.isArray(s) ? s.join('') : typeof s === 'string' ? s : s == null ? '' : JSON.stringify(s, null, 2);
+
+const ANSI_COLORS: Record<string, string> = {'30': 'black', '31': 'red', '32': 'green', '33': 'yellow', '34': 'blue', '35': 'magenta', '36': 'cyan', '37': 'white',
+  '90': 'black', '91': 'red', '92': 'green', '93': 'yellow', '94': 'blue', '95': 'magenta', '96': 'cyan', '97': 'white'};
+
+/** Escape text and turn ANSI colour/bold codes (tracebacks) into spans; drop other escapes. */
+export function ansiToHtml(s: string): string {
+  let out = '';
+  let open = 0;
+  for (const part of s.split(/(\x1b\[[0-9;]*[A-Za-z])/)) {
+    const m = /^\x1b\[([0-9;]*)m$/.exec(part);
+    if (m) {
+      const codes = m[1]!.split(';').filter(Boolean);
+      if (codes.length === 0 || codes.includes('0')) { out += '</span>'.repeat(open); open = 0; }
+      const cls = codes.map(c => c === '1' ? 'ansi-bold' : ANSI_COLORS[c] ? `ansi-${ANSI_COLORS[c]}` : '').filter(Boolean);
+      if (cls.length) { out += `<span class="${cls.join(' ')}">`; open++; }
+    } else if (!part.startsWith('\x1b')) {
+      out += escapeHtml(part);
+    }
+  }
+  return out + '</span>'.repeat(open);
+}
+
+function stripHtml(s: string): string {
+  return s.replace(/<(script|style)[\s\S]*?<\/\1>/gi, ' ').replace(/<[^>]+>/g, ' ')
+    .replace(/&nbsp;/g, ' ').replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&').replace(/&quot;/g, '"').replace(/&#x27;/g, "'");
+}
+
+const altOf = (data: Record<string, unknown>, fallback: string): string => {
+  const t = text(data['text/plain']).trim();
+  return (/^<(.+)>$/s.exec(t)?.[1] ?? t ?? fallback).slice(0, 200) || fallback;
+};
+
+export interface Demo { id: string; title: string; html: string; text: string }
+
+export interface RenderContext {
+  slug: string;            // page slug, e.g. '01-attention'
+  notebookPath: string;    // repo path the code's relative imports resolve from, e.g. 'chapters/01-attention.ipynb'
+  modules: Map<string, SourceModule>;
+  hrefPrefix: string;      // relative prefix from the page to the site root
+  /** live demos: placed at a `<!-- demo: name -->` marker in a markdown cell, else at the end */
+  demos?: Record<string, Demo>;
+}
+
+export function renderNotebook(nb: {cells: Cell[]; metadata?: any}, ctx: RenderContext): RenderedNotebook {
+  const md = createMarkdown();
+  const headings: Heading[] = [];
+  const usedIds = new Set<string>(['main', 'content', 'sidebar', 'toc', 'search']);
+  const assets: Asset[] = [];
+  const missingSvgs: {name: string; spec: unknown}[] = [];
+  let charts = 0;
+  let title = '';
+  let summary = '';
+  const sections: {id: string; title: string; text: string}[] = [{id: '', title: '', text: ''}];
+  const addText = (t: string) => { sections[sections.length - 1]!.text += ' ' + t; };
+  const asset = (ext: string, data: Buffer | string) => {
+    const name = `${ctx.slug}-${createHash('sha1').update(data).digest('hex').slice(0, 10)}.${ext}`;
+    if (!assets.some(a => a.name === name)) assets.push({name, data});
+    return `${ctx.hrefPrefix}media/${name}`;
+  };
+  const parts: string[] = [];
+  let codeIndex = 0;
+
+  for (const cell of nb.cells) {
+    const src = text(cell.source);
+    if (cell.cell_type === 'markdown') {
+      const before = headings.length;
+      let html = md.render(src, headings, usedIds);
+      for (const h of headings.slice(before)) {
+        if (h.level === 1 && !title) title = h.text;
+        if (h.level >= 2 && h.level <= 3) sections.push({id: h.id, title: h.text, text: ''});
+      }
+      html = html.replace(/<!--\s*demo:\s*([\w-]+)\s*-->/g, (m, name: string) => {
+        const demo = ctx.demos?.[name];
+        if (!demo) return m;
+        delete ctx.demos![name];
+        return placeDemo(demo);
+      });
+      if (!summary) {
+        const p = /<p>([\s\S]*?)<\/p>/.exec(html);
+        if (p) summary = stripHtml(p[1]!).replace(/\s+/g, ' ').trim();
+      }
+      addText(stripHtml(html.replace(/<span class="katex-html"[\s\S]*?<\/span><\/span><\/span>/g, ' ')));
+      parts.push(`<div class="cell markdown-cell">${html}</div>`);
+    } else if (cell.cell_type === 'code') {
+      codeIndex++;
+      const links = findImports(src, ctx.notebookPath, ctx.modules);
+      const code = linkImports(highlight(src), links, ctx.hrefPrefix);
+      addText(src);
+      const n = cell.execution_count ?? ' ';
+      const outputs = (cell.outputs ?? []).map(o => renderOutput(o)).join('');
+      parts.push(`<div class="cell code-cell" id="cell-${codeIndex}">` +
+        `<div class="code-wrap"><span class="prompt" aria-hidden="true">[${n}]</span>` +
+        `<pre class="code"><code class="language-typescript">${code}</code></pre>` +
+        `<button class="copy" type="button" aria-label="Copy code of cell ${codeIndex}">Copy</button></div>` +
+        (outputs ? `<div class="outputs">${outputs}</div>` : '') + `</div>`);
+    } else if (cell.cell_type === 'raw') {
+      parts.push(`<pre class="raw">${escapeHtml(src)}</pre>`);
+    }
+  }
+
+  function renderOutput(o: any): string {
+    switch (o.output_type) {
+      case 'stream': {
+        const t = text(o.text);
+        addText(t);
+        return `<pre class="output stream ${o.name === 'stderr' ? 'stderr' : 'stdout'}">${ansiToHtml(t)}</pre>`;
+      }
+      case 'error': {
+        const tb = (o.traceback ?? []).join('\n') || `${o.ename}: ${o.evalue}`;
+        addText(`${o.ename}: ${o.evalue}`);
+        return `<pre class="output error" role="note" aria-label="Error output">${ansiToHtml(tb)}</pre>`;
+      }
+      case 'display_data':
+      case 'execute_result':
+        return renderBundle(o.data ?? {}, o.metadata ?? {});
+      default:
+        return '';
+    }
+  }
+
+  function renderBundle(data: Record<string, unknown>, metadata: Record<string, any>): string {
+    const vlMime = VEGALITE_MIMES.find(m => m in data);
+    if (vlMime) {
+      charts++;
+      const spec = data[vlMime];
+      const alt = escapeHtml(altOf(data, 'chart'));
+      let svgUrl: string;
+      if (data['image/svg+xml']) {
+        svgUrl = asset('svg', text(data['image/svg+xml']));
+      } else {
+        const name = `${ctx.slug}-chart-${charts}.svg`;
+        missingSvgs.push({name, spec});
+        svgUrl = `${ctx.hrefPrefix}media/${name}`;
+      }
+      const json = JSON.stringify(spec).replace(/</g, '\\u003c');
+      return `<figure class="output chart" data-chart><div class="chart-live" aria-hidden="true"></div>` +
+        `<img class="chart-static" src="${svgUrl}" alt="${alt}" loading="lazy">` +
+        `<script type="application/json" class="chart-spec">${json}</script></figure>`;
+    }
+    if (data['text/html'] !== undefined) {
+      const h = text(data['text/html']);
+      addText(stripHtml(h));
+      return `<div class="output html">${h.replace(/<table/g, '<div class="table-wrap"><table').replace(/<\/table>/g, '</table></div>')}</div>`;
+    }
+    if (data['image/png'] !== undefined) {
+      const url = asset('png', Buffer.from(text(data['image/png']).replace(/\s/g, ''), 'base64'));
+      const size = metadata['image/png'] ?? {};
+      const dims = (size.width ? ` width="${size.width}"` : '') + (size.height ? ` height="${size.height}"` : '');
+      return `<figure class="output image"><img src="${url}" alt="${escapeHtml(altOf(data, 'image'))}"${dims} loading="lazy"></figure>`;
+    }
+    if (data['image/jpeg'] !== undefined) {
+      const url = asset('jpg', Buffer.from(text(data['image/jpeg']).replace(/\s/g, ''), 'base64'));
+      return `<figure class="output image"><img src="${url}" alt="${escapeHtml(altOf(data, 'image'))}" loading="lazy"></figure>`;
+    }
+    if (data['image/svg+xml'] !== undefined) {
+      const url = asset('svg', text(data['image/svg+xml']));
+      return `<figure class="output image svg"><img src="${url}" alt="${escapeHtml(altOf(data, 'figure'))}" loading="lazy"></figure>`;
+    }
+    if (data['text/markdown'] !== undefined) {
+      const inner = md.render(text(data['text/markdown']), [], usedIds);
+      addText(stripHtml(inner));
+      return `<div class="output markdown">${inner}</div>`;
+    }
+    if (data['text/latex'] !== undefined) {
+      const tex = text(data['text/latex']).trim();
+      addText(tex);
+      const m = /^\$\$([\s\S]*)\$\$$/.exec(tex) ?? /^\$([\s\S]*)\$$/.exec(tex) ?? /^\\\[([\s\S]*)\\\]$/.exec(tex);
+      return `<div class="output latex">${renderMath(m ? m[1]! : tex, true)}</div>`;
+    }
+    if (data['application/json'] !== undefined) {
+      return `<pre class="output json">${highlight(JSON.stringify(data['application/json'], null, 2), 'json')}</pre>`;
+    }
+    if (data['text/plain'] !== undefined) {
+      const t = text(data['text/plain']);
+      addText(t);
+      return `<pre class="output text">${ansiToHtml(t)}</pre>`;
+    }
+    return '';
+  }
+
+  function placeDemo(d: Demo): string {
+    headings.push({level: 2, id: d.id, text: d.title});
+    sections.push({id: d.id, title: d.title, text: d.text});
+    return d.html;
+  }
+  for (const d of Object.values(ctx.demos ?? {})) parts.push(placeDemo(d));
+  return {title: title || ctx.slug, summary, html: parts.join('\n'), headings, sections: sections.filter(s => s.text.trim() || s.id), assets, charts, missingSvgs};
+}
