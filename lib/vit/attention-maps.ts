@@ -1,0 +1,90 @@
+/**
+ * Reading a ViT's attention — Chapter 3 §3.7.
+ * - CLS attention: row 0 of each layer's weights [B, H, T, T], columns 1..N laid on the patch grid.
+ * - Attention rollout (Abnar & Zuidema, 2020): the residual stream carries a token's own value
+ *   forward, so each layer's mixing is  Ā_l = norm_rows(r·I + (1 − r)·A_l)  (r = 0.5, A_l averaged
+ *   over heads), and the attention from the output back to the input tokens is the product
+ *   R = Ā_L · Ā_{L−1} · … · Ā_1.  Row 0 of R (without the CLS column) is the CLS token's map.
+ * - Mean attention distance (ViT paper, Figure 7 right): for a query patch i, Σ_j a_ij · ‖p_i − p_j‖
+ *   in pixels (patch centres), averaged over query patches and images, per head; CLS rows/columns
+ *   are dropped and each remaining row re-normalised to sum to 1.
+ */
+import * as tf from '@tensorflow/tfjs';
+
+function checkStack(attns: tf.Tensor[], who: string): [number, number, number] {
+  if (attns.length === 0) throw new Error(`${who}: need at least one layer of attention weights`);
+  const s0 = attns[0]!.shape;
+  for (const [l, a] of attns.entries()) {
+    if (a.rank !== 4 || a.shape[2] !== a.shape[3] || a.shape.some((d, i) => d !== s0[i])) {
+      throw new Error(`${who}: layer ${l} weights must be [B, H, T, T] like layer 0 [${s0}], got [${a.shape}]`);
+    }
+  }
+  return [s0[0]!, s0[1]!, s0[2]!];
+}
+
+/** CLS attention per layer and head: attns L × [B, H, T, T] → [L, B, H, gh, gw] (T = 1 + gh·gw). */
+export function clsAttention(attns: tf.Tensor[], grid: [number, number]): tf.Tensor {
+  const [B, H, T] = checkStack(attns, 'clsAttention');
+  const [gh, gw] = grid;
+  if (T !== 1 + gh * gw) throw new Error(`clsAttention: ${T} tokens is not CLS + a ${gh}x${gw} grid (${1 + gh * gw})`);
+  return tf.tidy(() => tf.stack(attns.map(a => tf.reshape(tf.slice(a, [0, 0, 0, 1], [B, H, 1, T - 1]), [B, H, gh, gw]))));
+}
+
+/**
+ * Attention rollout: attns L × [B, H, T, T] → R [B, T, T] with R = Ā_L ⋯ Ā_1,
+ * Ā_l = norm_rows(residual·I + (1 − residual)·fuse_heads(A_l)). fuse: mean (default), max or min.
+ */
+export function attentionRollout(attns: tf.Tensor[], opts: {residual?: number; headFusion?: 'mean' | 'max' | 'min'} = {}): tf.Tensor3D {
+  const [, , T] = checkStack(attns, 'attentionRollout');
+  const r = opts.residual ?? 0.5, fusion = opts.headFusion ?? 'mean';
+  if (!(r >= 0 && r <= 1)) throw new Error(`attentionRollout: residual must be in [0, 1] (got ${r})`);
+  return tf.tidy(() => {
+    const eye = tf.eye(T);                                                      // [T, T]
+    let R: tf.Tensor | null = null;
+    for (const a of attns) {
+      const fused = fusion === 'mean' ? tf.mean(a, 1) : fusion === 'max' ? tf.max(a, 1) : tf.min(a, 1); // [B, T, T]
+      const mixed = tf.add(tf.mul(eye, r), tf.mul(fused, 1 - r));              // [B, T, T]
+      const bar = tf.div(mixed, tf.sum(mixed, -1, true));                       // rows sum to 1
+      R = R === null ? bar : tf.matMul(bar, R);                                 // Ā_l · R_{l−1}
+    }
+    return R as tf.Tensor3D;
+  });
+}
+
+/** Rollout map of the CLS token on the grid: R [B, T, T] → [B, gh, gw] (row 0, patch columns, rescaled to sum to 1). */
+export function clsRollout(R: tf.Tensor, grid: [number, number]): tf.Tensor3D {
+  const [B, T] = R.shape as [number, number, number];
+  const [gh, gw] = grid;
+  if (R.rank !== 3 || T !== 1 + gh * gw) throw new Error(`clsRollout: R must be [B, ${1 + gh * gw}, ${1 + gh * gw}] for CLS + ${gh}x${gw}, got [${R.shape}]`);
+  return tf.tidy(() => {
+    const row = tf.reshape(tf.slice(R, [0, 0, 1], [B, 1, T - 1]), [B, T - 1]); // [B, N]
+    return tf.reshape(tf.div(row, tf.sum(row, -1, true)), [B, gh, gw]) as tf.Tensor3D;
+  });
+}
+
+/** Pixel distances between patch centres on a gh×gw grid of P-pixel patches: [N, N]. */
+export function patchDistances(gh: number, gw: number, patchSize: number): tf.Tensor2D {
+  const N = gh * gw;
+  const d = new Float32Array(N * N);
+  for (let i = 0; i < N; i++) for (let j = 0; j < N; j++) {
+    const dy = Math.floor(i / gw) - Math.floor(j / gw), dx = (i % gw) - (j % gw);
+    d[i * N + j] = patchSize * Math.sqrt(dy * dy + dx * dx);
+  }
+  return tf.tensor2d(d, [N, N]);
+}
+
+/**
+ * Mean attention distance per head of one layer: attn [B, H, T, T] with `prefixTokens` leading
+ * non-patch tokens → [H] pixels (averaged over images and query patches).
+ */
+export function meanAttentionDistance(attn: tf.Tensor, grid: [number, number], patchSize: number, prefixTokens = 1): tf.Tensor1D {
+  const [B, H, T] = checkStack([attn], 'meanAttentionDistance');
+  const [gh, gw] = grid, N = gh * gw;
+  if (T !== prefixTokens + N) throw new Error(`meanAttentionDistance: ${T} tokens is not ${prefixTokens} prefix + a ${gh}x${gw} grid`);
+  return tf.tidy(() => {
+    const a = tf.slice(attn, [0, 0, prefixTokens, prefixTokens], [B, H, N, N]);   // [B, H, N, N]
+    const an = tf.div(a, tf.sum(a, -1, true));                                   // rows sum to 1
+    const dist = tf.sum(tf.mul(an, patchDistances(gh, gw, patchSize)), -1);      // [B, H, N]
+    return tf.mean(dist, [0, 2]) as tf.Tensor1D;                                 // [H]
+  });
+}
