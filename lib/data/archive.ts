@@ -43,8 +43,8 @@ function checksumOk(b: Uint8Array, off: number): boolean {
 }
 
 /**
- * Parses an uncompressed tar (ustar / GNU, incl. PAX and GNU long names). Returns regular files;
- * `keep(name)` selects which file bodies to copy out (others are skipped without copying).
+ * Parses an uncompressed tar (ustar / GNU, incl. PAX and GNU long names). Returns regular files
+ * whose `data` are views into `tar`; `keep(name)` selects which files to return.
  * Throws ArchiveError naming the problem for a truncated or corrupt tar.
  */
 export function parseTar(tar: Uint8Array, keep: (name: string) => boolean = () => true): TarEntry[] {
@@ -67,7 +67,7 @@ export function parseTar(tar: Uint8Array, keep: (name: string) => boolean = () =
     } else {
       const fullName = longName ?? name;
       longName = undefined;
-      if ((type === '0' || type === '7') && keep(fullName)) out.push({name: fullName, size, type, data: tar.slice(body, body + size)});
+      if ((type === '0' || type === '7') && keep(fullName)) out.push({name: fullName, size, type, data: tar.subarray(body, body + size)});
     }
     off = body + Math.ceil(size / 512) * 512;
   }
@@ -136,5 +136,5 @@ export function makeTar(files: {name: string; data: Uint8Array}[]): Uint8Array {
     blocks.push(h, f.data, new Uint8Array((512 - (f.data.length % 512)) % 512));
   }
   blocks.push(new Uint8Array(1024));
-  return Buffer.concat(blocks);
+  return new Uint8Array(Buffer.concat(blocks));
 }

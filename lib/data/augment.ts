@@ -130,7 +130,7 @@ export function cutmix(images: Uint8Array, labels: ArrayLike<number>, count: num
   const side = sideOf(images, count, 'cutmix'), {alpha = 1, numClasses = 10, prob = 1, smoothing = 0} = opts;
   if (labels.length !== count) throw new Error(`cutmix: ${labels.length} labels for ${count} images`);
   const partner = rng.permutation(count), lambdas = new Float32Array(count).fill(1), boxes = new Int32Array(count * 4);
-  const out = images.slice(), per = side * side * 3, row = side * 3;
+  const out = new Uint8Array(images), per = side * side * 3, row = side * 3;
   for (let i = 0; i < count; i++) {
     if (prob < 1 && rng.next() >= prob) continue;
     const lam = sampleBeta(rng, alpha);
@@ -157,7 +157,7 @@ export function mixup(images: Uint8Array, labels: ArrayLike<number>, count: numb
   const side = sideOf(images, count, 'mixup'), {alpha = 0.2, numClasses = 10, prob = 1, smoothing = 0} = opts;
   if (labels.length !== count) throw new Error(`mixup: ${labels.length} labels for ${count} images`);
   const partner = rng.permutation(count), lambdas = new Float32Array(count).fill(1);
-  const out = images.slice(), per = side * side * 3;
+  const out = new Uint8Array(images), per = side * side * 3;
   for (let i = 0; i < count; i++) {
     if (prob < 1 && rng.next() >= prob) continue;
     const lam = sampleBeta(rng, alpha), j = partner[i]!;
@@ -300,7 +300,7 @@ export interface RandAugmentOptions {
 export function randAugment(images: Uint8Array, count: number, rng: Rng, opts: RandAugmentOptions = {}): Uint8Array {
   const side = sideOf(images, count, 'randAugment'), {n = 2, m = 9, ops = RAND_AUGMENT_OPS, prob = 1} = opts;
   for (const op of ops) if (!(RAND_AUGMENT_OPS as readonly string[]).includes(op)) throw new Error(`randAugment: unknown op "${op}" (one of ${RAND_AUGMENT_OPS.join(', ')})`);
-  const per = side * side * 3, out = images.slice(), tmp = new Uint8Array(per);
+  const per = side * side * 3, out = new Uint8Array(images), tmp = new Uint8Array(per);
   for (let i = 0; i < count; i++) {
     for (let k = 0; k < n; k++) {
       const op = ops[rng.int(ops.length)]!, sign = rng.next() < 0.5 ? -1 : 1;

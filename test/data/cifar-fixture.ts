@@ -37,5 +37,5 @@ export function writeTinyFolder(dir: string, perFile = 3): string {
 
 /** The official archive layout (`cifar-10-batches-bin/<file>`), gzipped. */
 export function tinyTarGz(perFile = 3): Uint8Array {
-  return gzipSync(makeTar(tinyFiles(perFile).map((f) => ({name: `cifar-10-batches-bin/${f.name}`, data: f.data}))));
+  return new Uint8Array(gzipSync(makeTar(tinyFiles(perFile).map((f) => ({name: `cifar-10-batches-bin/${f.name}`, data: f.data})))));
 }

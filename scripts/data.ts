@@ -1,0 +1,67 @@
+/**
+ * `npm run data -- [--cache-dir D] [--dir D] [--fetch] [--no-download] [--url U]`
+ * Finds (or downloads) CIFAR-10 the way training does, verifies it and prints a summary.
+ *   --cache-dir D   cache folder (default: env COURSE_CACHE_DIR, else ~/.cache/attention-course)
+ *   --dir D         read this folder / archive instead (like env CIFAR10_DIR)
+ *   --fetch         download the official archive into the cache dir even if another copy exists
+ *   --no-download   never download; fail with instructions instead
+ *   --url U         download from this URL (must serve the official archive: MD5 is checked)
+ */
+import {existsSync} from 'node:fs';
+import {join, resolve} from 'node:path';
+import {CIFAR10_ARCHIVE, CIFAR10_MD5, CIFAR10_URL, classCounts, defaultCacheDir, loadCifar10, readCifarArchive, type Cifar10} from '../lib/data/cifar';
+import {downloadFile, progressBar} from '../lib/data/download';
+import {formatDuration, parseArgs} from './cli-util';
+
+const USAGE = 'usage: npm run data -- [--cache-dir D] [--dir D] [--fetch] [--no-download] [--url U]';
+
+function progressPrinter(): (received: number, total: number) => void {
+  const t0 = Date.now(), tty = process.stderr.isTTY;
+  let lastPct = -10, lastDraw = 0, from = -1;
+  return (received, total) => {
+    if (from < 0) from = received; // a resumed download starts with the bytes already on disk
+    const now = Date.now(), s = (now - t0) / 1000, rate = (received - from) / Math.max(s, 1e-3);
+    const eta = total > 0 && received > from ? formatDuration((total - received) / Math.max(rate, 1)) : '?';
+    const line = `${progressBar(received, total)}  ${(rate / 1e6).toFixed(2)} MB/s  ETA ${eta}`;
+    const done = total > 0 && received >= total;
+    if (tty) {
+      if (now - lastDraw > 100 || done) { process.stderr.write(`\r${line}\x1b[K${done ? '\n' : ''}`); lastDraw = now; }
+    } else if (total > 0 && (100 * received / total >= lastPct + 10 || done)) {
+      lastPct = Math.floor(100 * received / total / 10) * 10;
+      process.stderr.write(line + '\n');
+    }
+  };
+}
+
+function summary(d: Cifar10, ms: number): void {
+  const t = d.test;
+  console.log(`source : ${d.source}`);
+  console.log(`label  : report numbers as "${d.label}"`);
+  console.log(`train  : ${d.train.count} images, per class ${classCounts(d.train.labels).join(' ')}`);
+  console.log(`test   : ${t.count} images, per class ${classCounts(t.labels).join(' ')}`);
+  if (d.exactTestCount) console.log(`exact  : test records 0-${d.exactTestCount - 1} have the official pixels (exact-pixel subset of ${d.exactTestCount})`);
+  console.log(`classes: ${d.classes.join(', ')}`);
+  console.log(`check  : test[0] = ${d.classes[t.labels[0]!]} (label ${t.labels[0]}), red ${t.images[0]}, ${t.images[3]}, ${t.images[6]}; train[0] = ${d.classes[d.train.labels[0]!]}`);
+  console.log(`loaded in ${(ms / 1000).toFixed(2)} s`);
+}
+
+async function main(): Promise<void> {
+  const args = parseArgs(process.argv.slice(2), {strings: ['cache-dir', 'dir', 'url'], booleans: ['fetch', 'no-download', 'help']}, USAGE);
+  if (args.help) { console.log(USAGE); return; }
+  const cacheDir = resolve((args['cache-dir'] as string | undefined) ?? defaultCacheDir());
+  const log = (m: string) => console.error(m);
+  const t0 = Date.now();
+  if (args.fetch) {
+    const target = join(cacheDir, CIFAR10_ARCHIVE);
+    if (!existsSync(target)) await downloadFile((args.url as string | undefined) ?? CIFAR10_URL, target, {md5: CIFAR10_MD5, onProgress: progressPrinter(), log});
+    summary(await readCifarArchive(target, {cacheDir, log}), Date.now() - t0);
+    return;
+  }
+  const d = await loadCifar10({dir: args.dir as string | undefined, cacheDir, download: !args['no-download'], url: args.url as string | undefined, onProgress: progressPrinter(), log});
+  summary(d, Date.now() - t0);
+}
+
+main().catch((e) => {
+  console.error(`error: ${(e as Error).message}`);
+  process.exit(1);
+});
