@@ -1,0 +1,140 @@
+/**
+ * Training and evaluation of the seq2seq models — Chapter 1 §1.5.
+ * tf.variableGrads + Adam, global-norm clipping, length-bucketed batches (less padding means fewer
+ * encoder steps), exact-match accuracy and accuracy by input length.
+ */
+import * as tf from '@tensorflow/tfjs';
+import {Rng} from '../core/rng';
+import {batchTensors, BatchTensors, Decoded, disposeBatchTensors, greedyDecode, Seq2SeqModel, seq2seqLoss} from './model';
+import {clipByGlobalNorm} from './params';
+import {CharVocab, encodeBatch, EncodedBatch} from './vocab';
+
+export interface Pair { input: string; target: string }
+
+/**
+ * One epoch of batches: shuffled, then sorted by input length inside windows of 16 batches (so a
+ * batch holds similar lengths), then the batch order shuffled again. Seeded by `rng`.
+ */
+export function bucketedBatches<T extends Pair>(data: T[], batchSize: number, rng: Rng): T[][] {
+  if (!(batchSize >= 1)) throw new Error(`bucketedBatches: batchSize must be ≥ 1 (got ${batchSize})`);
+  const idx = Array.from(rng.permutation(data.length));
+  const window = batchSize * 16, batches: T[][] = [];
+  for (let w = 0; w < idx.length; w += window) {
+    const chunk = idx.slice(w, w + window).sort((a, b) => data[a]!.input.length - data[b]!.input.length);
+    for (let i = 0; i < chunk.length; i += batchSize) batches.push(chunk.slice(i, i + batchSize).map(j => data[j]!));
+  }
+  return rng.shuffle(batches);
+}
+
+/** Loss of a batch without updating anything. */
+export function batchLoss(model: Seq2SeqModel, bt: BatchTensors): number {
+  return tf.tidy(() => seq2seqLoss(model, bt).dataSync()[0]!);
+}
+
+/**
+ * One training step: loss, gradients of every parameter, clipping, optimizer update.
+ * Leaves no tensors behind (the optimizer's own slots are created on its first step).
+ */
+export function trainStep(model: Seq2SeqModel, optimizer: tf.Optimizer, bt: BatchTensors, clipNorm = 5): {loss: number; gradNorm: number} {
+  const vars = Object.values(model.params);
+  const {value, grads} = tf.variableGrads(() => seq2seqLoss(model, bt), vars);
+  const clipped = clipByGlobalNorm(grads, clipNorm);
+  optimizer.applyGradients(clipped.grads as tf.NamedTensorMap);
+  const loss = value.dataSync()[0]!;
+  tf.dispose([value, ...Object.values(clipped.grads)]);
+  return {loss, gradNorm: clipped.norm};
+}
+
+export interface FitOptions {
+  steps: number;
+  batchSize: number;
+  learningRate?: number;
+  seed?: number;
+  clipNorm?: number;
+  /** called every `logEvery` steps with the mean loss since the last call */
+  logEvery?: number;
+  onLog?: (r: {step: number; loss: number; seconds: number}) => void;
+}
+
+export interface FitHistory { step: number; loss: number; seconds: number }
+
+/** Trains for `steps` updates with Adam, cycling through bucketed epochs of `train`. */
+export function fitSeq2Seq(model: Seq2SeqModel, train: Pair[], src: CharVocab, tgt: CharVocab, o: FitOptions): FitHistory[] {
+  const rng = new Rng(o.seed ?? 0);
+  const optimizer = tf.train.adam(o.learningRate ?? 3e-3);
+  const logEvery = o.logEvery ?? 50, history: FitHistory[] = [];
+  const t0 = Date.now();
+  let queue: Pair[][] = [], acc = 0, n = 0;
+  try {
+    for (let step = 1; step <= o.steps; step++) {
+      if (queue.length === 0) queue = bucketedBatches(train, o.batchSize, rng);
+      const bt = batchTensors(model.cfg, encodeBatch(queue.pop()!, src, tgt));
+      try {
+        acc += trainStep(model, optimizer, bt, o.clipNorm ?? 5).loss; n++;
+      } finally {
+        disposeBatchTensors(bt);
+      }
+      if (step % logEvery === 0 || step === o.steps) {
+        const r = {step, loss: acc / n, seconds: (Date.now() - t0) / 1000};
+        history.push(r); o.onLog?.(r);
+        acc = 0; n = 0;
+      }
+    }
+  } finally {
+    optimizer.dispose();
+  }
+  return history;
+}
+
+export interface Prediction { input: string; target: string; output: string; correct: boolean; format?: string }
+
+/** Greedy-decodes `pairs` in batches; returns strings (and optionally the raw decodes). */
+export function predict<T extends Pair & {format?: string}>(model: Seq2SeqModel, pairs: T[], src: CharVocab, tgt: CharVocab, batchSize = 256): Prediction[] {
+  const out: Prediction[] = [];
+  for (let i = 0; i < pairs.length; i += batchSize) {
+    const chunk = pairs.slice(i, i + batchSize);
+    const bt = batchTensors(model.cfg, encodeBatch(chunk, src, tgt));
+    let dec: Decoded;
+    try { dec = greedyDecode(model, bt); } finally { disposeBatchTensors(bt); }
+    chunk.forEach((p, b) => {
+      const output = tgt.decode(dec.ids.subarray(b * dec.steps, (b + 1) * dec.steps));
+      out.push({input: p.input, target: p.target, output, correct: output === p.target, format: p.format});
+    });
+  }
+  return out;
+}
+
+export function exactMatch(preds: Prediction[]): number {
+  return preds.length ? preds.filter(p => p.correct).length / preds.length : 0;
+}
+
+/** Exact-match accuracy per input-length bucket [lo, lo + width). */
+export function accuracyByLength(preds: Prediction[], width = 4): {lengthFrom: number; lengthTo: number; n: number; accuracy: number}[] {
+  const buckets = new Map<number, {n: number; ok: number}>();
+  for (const p of preds) {
+    const lo = Math.floor(p.input.length / width) * width;
+    const b = buckets.get(lo) ?? {n: 0, ok: 0};
+    b.n++; if (p.correct) b.ok++;
+    buckets.set(lo, b);
+  }
+  return [...buckets.entries()].sort((a, b) => a[0] - b[0])
+    .map(([lo, b]) => ({lengthFrom: lo, lengthTo: lo + width - 1, n: b.n, accuracy: b.ok / b.n}));
+}
+
+/** Attention weights of single examples, trimmed to the real input and output characters. */
+export interface Alignment { input: string; output: string; weights: number[][] } // [outChars(+EOS), inChars]
+
+export function alignments(model: Seq2SeqModel, inputs: string[], src: CharVocab, tgt: CharVocab): Alignment[] {
+  if (model.cfg.attention === 'none') throw new Error('alignments: this model has no attention');
+  const batch: EncodedBatch = encodeBatch(inputs.map(input => ({input, target: ''})), src, tgt);
+  const bt = batchTensors(model.cfg, batch);
+  let dec: Decoded;
+  try { dec = greedyDecode(model, bt); } finally { disposeBatchTensors(bt); }
+  return inputs.map((input, b) => {
+    const output = tgt.decode(dec.ids.subarray(b * dec.steps, (b + 1) * dec.steps));
+    const rows = Math.min(dec.steps, output.length + 1); // + the EOS step
+    const weights = Array.from({length: rows}, (_, t) =>
+      Array.from(dec.weights!.subarray((b * dec.steps + t) * dec.Tk, (b * dec.steps + t) * dec.Tk + input.length)));
+    return {input, output, weights};
+  });
+}
