@@ -69,7 +69,9 @@ export async function initBackend(prefer?: BackendName): Promise<BackendInfo> {
   info = {backend: chosen, requested, tfjs: tf.version.tfjs};
   if (chosen === 'wasm') {
     info.simd = Boolean(await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT'));
-    info.threads = (tf.backend() as unknown as {getThreadsCount?: () => number}).getThreadsCount?.() ?? 1;
+    // getThreadsCount is a function of the wasm package, not a method of the backend object
+    const wasmPkg = require('@tensorflow/tfjs-backend-wasm') as {getThreadsCount?: () => number};
+    info.threads = wasmPkg.getThreadsCount?.() ?? 1;
   }
   if (requested !== 'auto' && chosen !== requested) info.note = `${requested} unavailable, fell back to ${chosen}`;
   return info;
