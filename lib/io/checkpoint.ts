@@ -95,7 +95,7 @@ export async function loadCheckpoint(path: string): Promise<LoadedCheckpoint> {
   try {
     buf = await fs.promises.readFile(path);
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
+    const code = (e as {code?: string}).code;
     if (code === 'ENOENT') throw new Error(`loadCheckpoint: no checkpoint at ${path}`);
     throw new Error(`loadCheckpoint: cannot read ${path}: ${(e as Error).message}`);
   }
