@@ -311,3 +311,25 @@ export function randAugment(images: Uint8Array, count: number, rng: Rng, opts: R
   }
   return out;
 }
+
+/**
+ * Named variants of the same images, for showing augmentations side by side in the chapter:
+ * original, crop + flip, cutmix, mixup, randAugment, then every RandAugment op at magnitude `m`.
+ */
+export function augmentationExamples(images: Uint8Array, labels: ArrayLike<number>, count: number, rng: Rng, m = 9): {name: string; images: Uint8Array; labels?: Float32Array}[] {
+  const side = sideOf(images, count, 'augmentationExamples'), per = side * side * 3;
+  const out: {name: string; images: Uint8Array; labels?: Float32Array}[] = [{name: 'original', images: new Uint8Array(images)}];
+  out.push({name: 'crop + flip', images: randomCropFlip(images, count, rng)});
+  const cm = cutmix(images, labels, count, rng);
+  out.push({name: 'cutmix', images: cm.images, labels: cm.labels});
+  const mu = mixup(images, labels, count, rng, {alpha: 1});
+  out.push({name: 'mixup', images: mu.images, labels: mu.labels});
+  out.push({name: `randAugment n=2 m=${m}`, images: randAugment(images, count, rng, {n: 2, m})});
+  for (const op of RAND_AUGMENT_OPS) {
+    if (op === 'identity') continue;
+    const dst = new Uint8Array(images.length);
+    for (let i = 0; i < count; i++) applyOp(op, images, i * per, dst, i * per, side, m, 1);
+    out.push({name: op, images: dst});
+  }
+  return out;
+}

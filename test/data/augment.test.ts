@@ -1,7 +1,7 @@
 import {describe, expect, it} from 'vitest';
 import {Rng} from '../../lib/core/rng';
 import {
-  RAND_AUGMENT_OPS, applyOp, cutmix, mixup, oneHot, randAugment, randomCropFlip, sampleBeta, sampleGamma, shiftFlipInto,
+  RAND_AUGMENT_OPS, applyOp, augmentationExamples, cutmix, mixup, oneHot, randAugment, randomCropFlip, sampleBeta, sampleGamma, shiftFlipInto,
 } from '../../lib/data/augment';
 
 const S = 32, PER = S * S * 3;
@@ -219,5 +219,16 @@ describe('RandAugment-lite', () => {
     expect(same(x, y)).toBe(true);
     expect(same(x, b)).toBe(false);
     expect(() => randAugment(b, 10, new Rng(0), {ops: ['blur' as never]})).toThrow(/unknown op "blur"/);
+  });
+});
+
+describe('augmentationExamples', () => {
+  it('gives every method on the same images, same shapes, the original first and unchanged', () => {
+    const src = images(3, 30), ex = augmentationExamples(src, [0, 1, 2], 3, new Rng(0));
+    expect(ex.map((e) => e.name).slice(0, 5)).toEqual(['original', 'crop + flip', 'cutmix', 'mixup', 'randAugment n=2 m=9']);
+    expect(ex.length).toBe(5 + RAND_AUGMENT_OPS.length - 1);
+    expect(same(ex[0]!.images, src)).toBe(true);
+    for (const e of ex) expect(e.images.length, e.name).toBe(src.length);
+    expect(ex.filter((e) => !same(e.images, src)).length).toBeGreaterThanOrEqual(ex.length - 2);
   });
 });
