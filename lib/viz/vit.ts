@@ -1,0 +1,274 @@
+/**
+ * Pictures for Chapter 3 (the Vision Transformer): small RGB images built pixel by pixel and
+ * encoded as PNG (a tiny encoder on fflate's zlib), SVG montages with labels, and vega-lite specs
+ * (position-embedding similarity grid, mean attention distance, Swin masks). Pure functions: the
+ * notebook displays what they return (showPng / showSvg / showChart).
+ */
+import {zlibSync} from 'fflate';
+import type {VegaLiteSpec} from './render';
+
+/** An 8-bit RGB image, row-major, 3 bytes per pixel. */
+export interface RgbImage { width: number; height: number; data: Uint8Array }
+
+// ---------- PNG ----------
+const CRC_TABLE = (() => {
+  const t = new Uint32Array(256);
+  for (let n = 0; n < 256; n++) {
+    let c = n;
+    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+    t[n] = c >>> 0;
+  }
+  return t;
+})();
+
+export function crc32(bytes: Uint8Array, crc = 0xffffffff): number {
+  let c = crc;
+  for (let i = 0; i < bytes.length; i++) c = CRC_TABLE[(c ^ bytes[i]!) & 0xff]! ^ (c >>> 8);
+  return c;
+}
+
+function chunk(type: string, data: Uint8Array): Uint8Array {
+  const out = new Uint8Array(12 + data.length);
+  const dv = new DataView(out.buffer);
+  dv.setUint32(0, data.length);
+  for (let i = 0; i < 4; i++) out[4 + i] = type.charCodeAt(i);
+  out.set(data, 8);
+  dv.setUint32(8 + data.length, (crc32(out.subarray(4, 8 + data.length)) ^ 0xffffffff) >>> 0);
+  return out;
+}
+
+/** Encodes an RGB image as a PNG file (8-bit truecolour, filter 0, zlib). */
+export function encodePng(img: RgbImage): Uint8Array {
+  const {width: w, height: h, data} = img;
+  if (data.length !== w * h * 3) throw new Error(`encodePng: ${w}x${h} RGB needs ${w * h * 3} bytes, got ${data.length}`);
+  const raw = new Uint8Array(h * (1 + 3 * w));
+  for (let y = 0; y < h; y++) raw.set(data.subarray(y * 3 * w, (y + 1) * 3 * w), y * (1 + 3 * w) + 1);
+  const ihdr = new Uint8Array(13);
+  const dv = new DataView(ihdr.buffer);
+  dv.setUint32(0, w); dv.setUint32(4, h);
+  ihdr.set([8, 2, 0, 0, 0], 8); // bit depth 8, colour type 2 (RGB), deflate, filter 0, no interlace
+  const parts = [new Uint8Array([137, 80, 78, 71, 13, 10, 26, 10]), chunk('IHDR', ihdr), chunk('IDAT', zlibSync(raw)), chunk('IEND', new Uint8Array(0))];
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let o = 0;
+  for (const p of parts) { out.set(p, o); o += p.length; }
+  return out;
+}
+
+// ---------- images ----------
+export function blank(width: number, height: number, grey = 255): RgbImage {
+  return {width, height, data: new Uint8Array(width * height * 3).fill(grey)};
+}
+
+/** Image `index` of an NHWC uint8 batch of size×size RGB images. */
+export function imageFromBatch(images: Uint8Array, index: number, size = 32): RgbImage {
+  const n = size * size * 3;
+  if ((index + 1) * n > images.length) throw new Error(`imageFromBatch: image ${index} is past the end of a batch of ${images.length / n} images`);
+  return {width: size, height: size, data: images.slice(index * n, (index + 1) * n)};
+}
+
+/** Nearest-neighbour upscaling by an integer factor. */
+export function upscale(img: RgbImage, factor: number): RgbImage {
+  const out = blank(img.width * factor, img.height * factor);
+  for (let y = 0; y < out.height; y++) for (let x = 0; x < out.width; x++) {
+    const s = (Math.floor(y / factor) * img.width + Math.floor(x / factor)) * 3, d = (y * out.width + x) * 3;
+    out.data[d] = img.data[s]!; out.data[d + 1] = img.data[s + 1]!; out.data[d + 2] = img.data[s + 2]!;
+  }
+  return out;
+}
+
+/** Copies `src` into `dst` at (x0, y0). */
+export function blit(dst: RgbImage, src: RgbImage, x0: number, y0: number): void {
+  for (let y = 0; y < src.height; y++) {
+    const dy = y0 + y;
+    if (dy < 0 || dy >= dst.height) continue;
+    for (let x = 0; x < src.width; x++) {
+      const dx = x0 + x;
+      if (dx < 0 || dx >= dst.width) continue;
+      const s = (y * src.width + x) * 3, d = (dy * dst.width + dx) * 3;
+      dst.data[d] = src.data[s]!; dst.data[d + 1] = src.data[s + 1]!; dst.data[d + 2] = src.data[s + 2]!;
+    }
+  }
+}
+
+/** The sub-image [y0, y0+h) × [x0, x0+w). */
+export function crop(img: RgbImage, x0: number, y0: number, w: number, h: number): RgbImage {
+  const out = blank(w, h);
+  blit(out, {width: img.width, height: img.height, data: img.data}, -x0, -y0);
+  return out;
+}
+
+/** The image cut into its P×P patches, drawn apart with `gap` white pixels (scaled by `scale`). */
+export function patchGridImage(img: RgbImage, patchSize: number, scale = 8, gap = 4): RgbImage {
+  const gh = img.height / patchSize, gw = img.width / patchSize;
+  if (!Number.isInteger(gh) || !Number.isInteger(gw)) throw new Error(`patchGridImage: ${img.width}x${img.height} is not divisible by the patch size ${patchSize}`);
+  const ps = patchSize * scale;
+  const out = blank(gw * ps + (gw + 1) * gap, gh * ps + (gh + 1) * gap);
+  for (let i = 0; i < gh; i++) for (let j = 0; j < gw; j++) {
+    blit(out, upscale(crop(img, j * patchSize, i * patchSize, patchSize, patchSize), scale), gap + j * (ps + gap), gap + i * (ps + gap));
+  }
+  return out;
+}
+
+/** The patches as the Transformer sees them: a sequence, `perRow` patches per line, in row-major order. */
+export function patchSequenceImage(img: RgbImage, patchSize: number, perRow: number, scale = 4, gap = 2): RgbImage {
+  const gw = img.width / patchSize, n = (img.height / patchSize) * gw;
+  const rows = Math.ceil(n / perRow), ps = patchSize * scale;
+  const out = blank(perRow * (ps + gap) + gap, rows * (ps + gap) + gap);
+  for (let k = 0; k < n; k++) {
+    const p = upscale(crop(img, (k % gw) * patchSize, Math.floor(k / gw) * patchSize, patchSize, patchSize), scale);
+    blit(out, p, gap + (k % perRow) * (ps + gap), gap + Math.floor(k / perRow) * (ps + gap));
+  }
+  return out;
+}
+
+/** Patches whose mask value is 1 are greyed out (MAE's removed patches). */
+export function maskedImage(img: RgbImage, patchSize: number, mask: ArrayLike<number>, grey = 128): RgbImage {
+  const out: RgbImage = {width: img.width, height: img.height, data: img.data.slice()};
+  const gw = img.width / patchSize;
+  for (let y = 0; y < img.height; y++) for (let x = 0; x < img.width; x++) {
+    const k = Math.floor(y / patchSize) * gw + Math.floor(x / patchSize);
+    if (mask[k]) out.data.fill(grey, (y * img.width + x) * 3, (y * img.width + x) * 3 + 3);
+  }
+  return out;
+}
+
+// viridis at 5 stops, linearly interpolated
+const VIRIDIS = [[68, 1, 84], [59, 82, 139], [33, 145, 140], [94, 201, 98], [253, 231, 37]];
+export function viridis(t: number): [number, number, number] {
+  const u = Math.min(Math.max(t, 0), 1) * (VIRIDIS.length - 1);
+  const i = Math.min(Math.floor(u), VIRIDIS.length - 2), f = u - i;
+  const a = VIRIDIS[i]!, b = VIRIDIS[i + 1]!;
+  return [0, 1, 2].map(c => Math.round(a[c]! + f * (b[c]! - a[c]!))) as [number, number, number];
+}
+
+/**
+ * A gh×gw heat map (e.g. CLS attention) over an image: the heat is min-max scaled, coloured with
+ * viridis, upsampled to the image (nearest, one cell per patch) and blended: alpha·heat + (1−alpha)·image.
+ * `scale` upsamples the result. alpha = 1 shows the heat map alone.
+ */
+export function heatOverlay(img: RgbImage, heat: ArrayLike<number>, grid: [number, number], opts: {alpha?: number; scale?: number} = {}): RgbImage {
+  const [gh, gw] = grid, alpha = opts.alpha ?? 0.6;
+  if (heat.length !== gh * gw) throw new Error(`heatOverlay: heat has ${heat.length} values, expected ${gh}x${gw} = ${gh * gw}`);
+  let lo = Infinity, hi = -Infinity;
+  for (let k = 0; k < heat.length; k++) { lo = Math.min(lo, heat[k]!); hi = Math.max(hi, heat[k]!); }
+  const out: RgbImage = {width: img.width, height: img.height, data: new Uint8Array(img.data.length)};
+  for (let y = 0; y < img.height; y++) for (let x = 0; x < img.width; x++) {
+    const k = Math.floor((y * gh) / img.height) * gw + Math.floor((x * gw) / img.width);
+    const col = viridis(hi > lo ? (heat[k]! - lo) / (hi - lo) : 0);
+    const d = (y * img.width + x) * 3;
+    for (let c = 0; c < 3; c++) out.data[d + c] = Math.round(alpha * col[c]! + (1 - alpha) * img.data[d + c]!);
+  }
+  return opts.scale && opts.scale > 1 ? upscale(out, opts.scale) : out;
+}
+
+// ---------- SVG montage ----------
+function esc(s: string): string {
+  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+}
+
+/**
+ * A labelled grid of PNGs as one SVG: `cells[r][c] = {img, label?}`, optional row and column
+ * titles. Each image is drawn at `size` px (pixelated, so small images stay crisp).
+ */
+export function montageSvg(cells: Array<Array<{img: RgbImage; label?: string} | null>>, opts: {size?: number; rowTitles?: string[]; colTitles?: string[]; title?: string} = {}): string {
+  const size = opts.size ?? 96, pad = 6, lab = 14;
+  const left = opts.rowTitles ? 90 : 0, top = (opts.title ? 20 : 0) + (opts.colTitles ? lab + 4 : 0);
+  const cols = Math.max(...cells.map(r => r.length));
+  const W = left + cols * (size + pad) + pad, H = top + cells.length * (size + lab + pad) + pad;
+  const parts = [`<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="sans-serif" font-size="11">`, `<rect width="${W}" height="${H}" fill="white"/>`];
+  if (opts.title) parts.push(`<text x="${W / 2}" y="14" text-anchor="middle" font-size="13" font-weight="bold">${esc(opts.title)}</text>`);
+  opts.colTitles?.forEach((t, c) => parts.push(`<text x="${left + pad + c * (size + pad) + size / 2}" y="${top - 6}" text-anchor="middle">${esc(t)}</text>`));
+  cells.forEach((row, r) => {
+    const y = top + pad + r * (size + lab + pad);
+    if (opts.rowTitles?.[r]) parts.push(`<text x="${left - 6}" y="${y + size / 2}" text-anchor="end">${esc(opts.rowTitles[r]!)}</text>`);
+    row.forEach((cell, c) => {
+      if (!cell) return;
+      const x = left + pad + c * (size + pad);
+      const href = `data:image/png;base64,${Buffer.from(encodePng(cell.img)).toString('base64')}`;
+      parts.push(`<image x="${x}" y="${y}" width="${size}" height="${size}" href="${href}" style="image-rendering:pixelated" preserveAspectRatio="none"/>`);
+      if (cell.label) parts.push(`<text x="${x + size / 2}" y="${y + size + 11}" text-anchor="middle">${esc(cell.label)}</text>`);
+    });
+  });
+  parts.push('</svg>');
+  return parts.join('');
+}
+
+// ---------- vega-lite specs ----------
+/**
+ * The ViT paper's Figure 7 (centre): for every patch (row, col) a small gh×gw map of the cosine
+ * similarity between its position embedding and all others. sims: [N, N], N = gh·gw.
+ */
+export function posEmbedSimilaritySpec(sims: number[][], grid: [number, number], title = 'Position-embedding similarity'): VegaLiteSpec {
+  const [gh, gw] = grid, N = gh * gw;
+  const values: Array<Record<string, number>> = [];
+  for (let q = 0; q < N; q++) for (let k = 0; k < N; k++) {
+    values.push({qRow: Math.floor(q / gw) + 1, qCol: (q % gw) + 1, row: Math.floor(k / gw), col: k % gw, sim: sims[q]![k]!});
+  }
+  const cell = Math.max(4, Math.floor(48 / Math.max(gh, gw)));
+  return {
+    $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
+    title, data: {values},
+    facet: {row: {field: 'qRow', type: 'ordinal', title: 'input patch row'}, column: {field: 'qCol', type: 'ordinal', title: 'input patch column'}},
+    spacing: 2,
+    spec: {
+      width: cell * gw, height: cell * gh,
+      mark: {type: 'rect'},
+      encoding: {
+        x: {field: 'col', type: 'ordinal', axis: null},
+        y: {field: 'row', type: 'ordinal', axis: null},
+        color: {field: 'sim', type: 'quantitative', scale: {scheme: 'viridis', domain: [-1, 1]}, title: 'cosine similarity'},
+      },
+    },
+    config: {header: {labelFontSize: 8, titleFontSize: 10}, view: {stroke: null}},
+  };
+}
+
+/** Mean attention distance (pixels) per head against layer depth — the ViT paper's Figure 7 (right). */
+export function attentionDistanceSpec(rows: Array<{layer: number; head: number; distance: number}>, opts: {imageSize?: number; title?: string} = {}): VegaLiteSpec {
+  return {
+    $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
+    title: opts.title ?? 'Mean attention distance by depth', width: 360, height: 240,
+    data: {values: rows},
+    mark: {type: 'point', filled: true, size: 60},
+    encoding: {
+      x: {field: 'layer', type: 'quantitative', title: 'network depth (layer)', axis: {tickMinStep: 1}},
+      y: {field: 'distance', type: 'quantitative', title: 'mean attention distance (pixels)', scale: opts.imageSize ? {domain: [0, opts.imageSize]} : {}},
+      color: {field: 'head', type: 'nominal', title: 'head'},
+      tooltip: [{field: 'layer'}, {field: 'head'}, {field: 'distance', format: '.2f'}],
+    },
+  };
+}
+
+/** A matrix as a heat map (e.g. a Swin keep-mask window, or a region-label map). values[r][c]. */
+export function matrixSpec(values: number[][], opts: {title?: string; colorTitle?: string; cell?: number; scheme?: string; nominal?: boolean; xTitle?: string; yTitle?: string} = {}): VegaLiteSpec {
+  const data: Array<Record<string, number>> = [];
+  values.forEach((row, r) => row.forEach((v, c) => data.push({r, c, v})));
+  const cell = opts.cell ?? 14;
+  return {
+    $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
+    title: opts.title ?? '', width: cell * (values[0]?.length ?? 0), height: cell * values.length,
+    data: {values: data},
+    mark: {type: 'rect', stroke: 'white', strokeWidth: 0.5},
+    encoding: {
+      x: {field: 'c', type: 'ordinal', title: opts.xTitle ?? null, axis: {labelFontSize: 8}},
+      y: {field: 'r', type: 'ordinal', title: opts.yTitle ?? null, axis: {labelFontSize: 8}},
+      color: opts.nominal
+        ? {field: 'v', type: 'nominal', title: opts.colorTitle ?? 'value', scale: {scheme: opts.scheme ?? 'tableau10'}}
+        : {field: 'v', type: 'quantitative', title: opts.colorTitle ?? 'value', scale: {scheme: opts.scheme ?? 'greys'}},
+    },
+  };
+}
+
+/** Several matrixSpec panels side by side with their own titles. */
+export function matrixPanelsSpec(panels: Array<{title: string; values: number[][]}>, opts: {colorTitle?: string; cell?: number; scheme?: string; nominal?: boolean; title?: string} = {}): VegaLiteSpec {
+  return {
+    $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
+    title: opts.title ?? '',
+    hconcat: panels.map(p => {
+      const s = matrixSpec(p.values, {...opts, title: p.title});
+      delete (s as Record<string, unknown>).$schema;
+      return s;
+    }),
+    resolve: {scale: {color: 'shared'}},
+  };
+}
