@@ -1,17 +1,23 @@
 /**
  * Multi-head attention — Chapter 2 §2.2 (the one implementation, reused by the ViT).
  *   head_i = softmax(Q_i K_iᵀ / √d_k + maskFill) V_i,  MHA(x) = concat(head_1..head_H) W_O + b_O
- * Parameters (prefix p): `${p}.qkv.weight` [D, 3D] = [W_Q | W_K | W_V], `${p}.qkv.bias` [3D],
- * `${p}.proj.weight` [D, D], `${p}.proj.bias` [D] (PyTorch's in_proj/out_proj, transposed).
- * Masks are keep-masks (1 = may attend) broadcastable to [B, H, Tq, Tk].
+ * Parameters (prefix p), fused (default): `${p}.qkv.weight` [D, 3D] = [W_Q | W_K | W_V],
+ * `${p}.qkv.bias` [3D]; or separate (`fused: false`): `${p}.q.*`, `${p}.k.*`, `${p}.v.*` ([D, D], [D]);
+ * always `${p}.proj.weight` [D, D], `${p}.proj.bias` [D]. These are PyTorch's in_proj/out_proj,
+ * transposed (lib/transformer/torch.ts converts).
+ * Masks are keep-masks (1 = may attend) broadcastable to [B, H, Tq, Tk]; blocked scores get
+ * MASK_FILL through chapter 1's maskedSoftmax (lib/attention/softmax.ts).
+ * For incremental decoding the keys/values of a sequence can be projected once (projectKeyValues),
+ * grown one step at a time (appendKeyValues) and attended to (attendKeyValues).
  */
 import * as tf from '@tensorflow/tfjs';
+import {MASK_FILL, maskedSoftmax} from '../attention/softmax';
 import {bmm} from '../core/bmm';
 import {dense} from '../core/linear';
-import {addDense, param, Params} from '../core/params';
+import {addDense, addParam, param, Params, xavierUniform} from '../core/params';
 import {Rng} from '../core/rng';
 
-export const MASK_FILL = -1e9;
+export {MASK_FILL};
 
 export interface AttentionOptions {
   mask?: tf.Tensor;        // keep-mask broadcastable to [B, H, Tq, Tk]
@@ -21,9 +27,37 @@ export interface AttentionOptions {
   returnWeights?: boolean; // keep the per-head weights [B, H, Tq, Tk] (for plots)
 }
 
-export function initMultiHeadAttention(params: Params, prefix: string, dModel: number, rng: Rng): void {
-  addDense(params, `${prefix}.qkv`, dModel, 3 * dModel, rng, 'xavier');
+/** Keys and values split into heads: [B·H, Tk, Dh] each (one per attention module). */
+export interface KeyValues {
+  k: tf.Tensor3D;
+  v: tf.Tensor3D;
+}
+
+/**
+ * Adds the projections of one attention module. Fused (default): one [D, 3D] kernel initialised
+ * like PyTorch's in_proj_weight (Xavier-uniform over the whole [3D, D] matrix); separate: three
+ * [D, D] kernels (same distribution).
+ */
+export function initMultiHeadAttention(params: Params, prefix: string, dModel: number, rng: Rng, opts: {fused?: boolean} = {}): void {
+  if (opts.fused ?? true) {
+    addDense(params, `${prefix}.qkv`, dModel, 3 * dModel, rng, 'xavier');
+  } else {
+    const a = Math.sqrt(6 / (dModel + 3 * dModel)); // same bound as the fused [D, 3D] matrix
+    for (const n of ['q', 'k', 'v']) {
+      const w = xavierUniform(dModel, dModel, rng);                                   // bound √(6 / 2D)
+      addParam(params, `${prefix}.${n}.weight`, tf.tidy(() => tf.mul(w, a / Math.sqrt(6 / (2 * dModel)))));
+      w.dispose();
+      addParam(params, `${prefix}.${n}.bias`, tf.zeros([dModel]));
+    }
+  }
   addDense(params, `${prefix}.proj`, dModel, dModel, rng, 'xavier');
+}
+
+/** True when the module at prefix uses the fused [D, 3D] kernel. */
+export function isFused(params: Params, prefix: string): boolean {
+  if (params[`${prefix}.qkv.weight`]) return true;
+  if (params[`${prefix}.q.weight`]) return false;
+  throw new Error(`multiHeadAttention: missing parameter "${prefix}.qkv.weight" (or "${prefix}.q.weight" for separate projections)`);
 }
 
 /** [B, T, D] → [B·H, T, Dh] (rank-4 transpose only). */
@@ -50,7 +84,8 @@ export function scaledDotProductAttention(q: tf.Tensor3D, k: tf.Tensor3D, v: tf.
   const Tk = k.shape[1];
   const H = BH / batch;
   const qs = tf.mul(q, 1 / Math.sqrt(dh)) as tf.Tensor3D;             // [BH, Tq, Dh]
-  let scores: tf.Tensor = bmm(qs, tf.transpose(k, [0, 2, 1]));         // [BH, Tq, Tk]
+  const scores: tf.Tensor = bmm(qs, tf.transpose(k, [0, 2, 1]));       // [BH, Tq, Tk]
+  let weights: tf.Tensor3D;
   if (opts.mask !== undefined) {
     let keep: tf.Tensor;
     try {
@@ -58,42 +93,90 @@ export function scaledDotProductAttention(q: tf.Tensor3D, k: tf.Tensor3D, v: tf.
     } catch {
       throw new Error(`attention: mask [${opts.mask.shape}] does not broadcast to [B, H, Tq, Tk] = [${batch}, ${H}, ${Tq}, ${Tk}]`);
     }
-    const fill = tf.mul(tf.sub(1, tf.cast(keep, 'float32')), MASK_FILL); // 0 where kept, -1e9 where blocked
-    scores = tf.add(scores, tf.reshape(fill, [BH, Tq, Tk]));
+    weights = maskedSoftmax(scores, tf.reshape(keep, [BH, Tq, Tk])) as tf.Tensor3D; // [BH, Tq, Tk]
+  } else {
+    weights = tf.softmax(scores) as tf.Tensor3D;                        // [BH, Tq, Tk]
   }
-  let weights = tf.softmax(scores) as tf.Tensor3D;                      // [BH, Tq, Tk]
   const used = opts.training && opts.dropout ? tf.dropout(weights, opts.dropout, undefined, opts.seed) as tf.Tensor3D : weights;
   const output = bmm(used, v);                                          // [BH, Tq, Dh]
   return {output, weights};
 }
 
+/** Projection i (0 = query, 1 = key, 2 = value) of src [B, T, D] → [B, T, D]. */
+function project(params: Params, prefix: string, src: tf.Tensor, i: number, fused: boolean): tf.Tensor {
+  const D = src.shape[2]!;
+  if (!fused) {
+    const n = ['q', 'k', 'v'][i]!;
+    return dense(src, param(params, `${prefix}.${n}.weight`), param(params, `${prefix}.${n}.bias`));
+  }
+  const w = param(params, `${prefix}.qkv.weight`), b = param(params, `${prefix}.qkv.bias`);
+  // a rank-2 GEMM on a column block of the fused kernel (no rank-5 transpose, no activation slicing)
+  return dense(src, tf.slice(w, [0, i * D], [D, D]), tf.slice(b, [i * D], [D]));           // [B, T, D]
+}
+
+function checkInput(params: Params, prefix: string, x: tf.Tensor, numHeads: number, what: string): boolean {
+  if (x.rank !== 3) throw new Error(`multiHeadAttention: ${what} must be [B, T, D], got [${x.shape}]`);
+  const D = x.shape[2]!;
+  if (D % numHeads !== 0) throw new Error(`multiHeadAttention: dModel (${D}) must be divisible by numHeads (${numHeads})`);
+  const fused = isFused(params, prefix);
+  const w = fused ? params[`${prefix}.qkv.weight`]! : params[`${prefix}.q.weight`]!;
+  const want = fused ? [D, 3 * D] : [D, D];
+  const name = fused ? `${prefix}.qkv.weight` : `${prefix}.q.weight`;
+  if (w.shape[0] !== want[0] || w.shape[1] !== want[1]) throw new Error(`multiHeadAttention: ${name} is [${w.shape}], expected [${want[0]}, ${want[1]}] for ${what} [${x.shape}]`);
+  return fused;
+}
+
+/** Keys and values of memory [B, Tk, D] split into heads (computed once per sequence for a cache). */
+export function projectKeyValues(params: Params, prefix: string, memory: tf.Tensor, numHeads: number): KeyValues {
+  const fused = checkInput(params, prefix, memory, numHeads, 'memory');
+  return tf.tidy(() => ({
+    k: splitHeads(project(params, prefix, memory, 1, fused), numHeads),                   // [BH, Tk, Dh]
+    v: splitHeads(project(params, prefix, memory, 2, fused), numHeads),                   // [BH, Tk, Dh]
+  }));
+}
+
+/** The cache grown by new keys/values along the time axis: [B·H, t, Dh] + [B·H, n, Dh] → [B·H, t+n, Dh]. */
+export function appendKeyValues(cache: KeyValues | null, next: KeyValues): KeyValues {
+  if (cache === null) return {k: tf.clone(next.k), v: tf.clone(next.v)};
+  if (cache.k.shape[0] !== next.k.shape[0] || cache.k.shape[2] !== next.k.shape[2]) {
+    throw new Error(`appendKeyValues: cache [${cache.k.shape}] and new keys [${next.k.shape}] differ in [B·H, ·, Dh]`);
+  }
+  return tf.tidy(() => ({k: tf.concat([cache.k, next.k], 1) as tf.Tensor3D, v: tf.concat([cache.v, next.v], 1) as tf.Tensor3D}));
+}
+
 /**
- * Multi-head attention. x: [B, Tq, D] (queries); memory: [B, Tk, D] (keys/values; = x for
+ * Queries from x [B, Tq, D] attend to given keys/values [B·H, Tk, Dh] (self-attention with a cache,
+ * or cross-attention to a projected encoder memory). Returns output [B, Tq, D] and, if asked,
+ * weights [B, H, Tq, Tk].
+ */
+export function attendKeyValues(params: Params, prefix: string, x: tf.Tensor, kv: KeyValues, numHeads: number, opts: AttentionOptions = {}) {
+  const fused = checkInput(params, prefix, x, numHeads, 'x');
+  const [B, Tq, D] = x.shape as [number, number, number];
+  if (kv.k.shape[0] !== B * numHeads || kv.k.shape[2] !== D / numHeads) {
+    throw new Error(`multiHeadAttention: keys [${kv.k.shape}] must be [B·H, Tk, Dh] = [${B * numHeads}, Tk, ${D / numHeads}] for x [${x.shape}]`);
+  }
+  const Tk = kv.k.shape[1];
+  return tf.tidy(() => {
+    const q = splitHeads(project(params, prefix, x, 0, fused), numHeads);                 // [BH, Tq, Dh]
+    const {output, weights} = scaledDotProductAttention(q, kv.k, kv.v, B, opts);          // [BH, Tq, Dh], [BH, Tq, Tk]
+    const merged = mergeHeads(output, B);                                                 // [B, Tq, D]
+    const out = dense(merged, param(params, `${prefix}.proj.weight`), param(params, `${prefix}.proj.bias`)); // [B, Tq, D]
+    const result: {output: tf.Tensor3D; weights?: tf.Tensor4D} = {output: out as tf.Tensor3D};
+    if (opts.returnWeights) result.weights = tf.reshape(weights, [B, numHeads, Tq, Tk]) as tf.Tensor4D;
+    return result;
+  });
+}
+
+/**
+ * Multi-head attention. x: [B, Tq, D] (queries); memory: [B, Tk, D] (keys/values; null = x for
  * self-attention). Returns output [B, Tq, D] and, if asked, weights [B, H, Tq, Tk].
  */
 export function multiHeadAttention(params: Params, prefix: string, x: tf.Tensor, memory: tf.Tensor | null, numHeads: number, opts: AttentionOptions = {}) {
-  const [B, Tq, D] = x.shape as [number, number, number];
-  if (x.rank !== 3) throw new Error(`multiHeadAttention: x must be [B, T, D], got [${x.shape}]`);
-  if (D % numHeads !== 0) throw new Error(`multiHeadAttention: dModel (${D}) must be divisible by numHeads (${numHeads})`);
+  checkInput(params, prefix, x, numHeads, 'x');
+  const [B, , D] = x.shape as [number, number, number];
   const mem = memory ?? x;
   if (mem.rank !== 3 || mem.shape[0] !== B || mem.shape[2] !== D) {
     throw new Error(`multiHeadAttention: memory [${mem.shape}] must be [B, Tk, D] = [${B}, Tk, ${D}] to match x [${x.shape}]`);
   }
-  const w = param(params, `${prefix}.qkv.weight`), b = param(params, `${prefix}.qkv.bias`);
-  if (w.shape[0] !== D || w.shape[1] !== 3 * D) throw new Error(`multiHeadAttention: ${prefix}.qkv.weight is [${w.shape}], expected [${D}, ${3 * D}]`);
-  const Tk = mem.shape[1]!;
-  return tf.tidy(() => {
-  // three rank-2 GEMMs on column blocks of the fused kernel (no rank-5 transpose, no activation slicing)
-  const proj = (src: tf.Tensor, i: number) =>
-    dense(src, tf.slice(w, [0, i * D], [D, D]), tf.slice(b, [i * D], [D]));            // [B, T, D]
-  const q = splitHeads(proj(x, 0), numHeads);                                           // [BH, Tq, Dh]
-  const k = splitHeads(proj(mem, 1), numHeads);                                         // [BH, Tk, Dh]
-  const v = splitHeads(proj(mem, 2), numHeads);                                         // [BH, Tk, Dh]
-  const {output, weights} = scaledDotProductAttention(q, k, v, B, opts);
-  const merged = mergeHeads(output, B);                                                 // [B, Tq, D]
-  const out = dense(merged, param(params, `${prefix}.proj.weight`), param(params, `${prefix}.proj.bias`)); // [B, Tq, D]
-  const result: {output: tf.Tensor3D; weights?: tf.Tensor4D} = {output: out as tf.Tensor3D};
-  if (opts.returnWeights) result.weights = tf.reshape(weights, [B, numHeads, Tq, Tk]) as tf.Tensor4D;
-  return result;
-  });
+  return tf.tidy(() => attendKeyValues(params, prefix, x, projectKeyValues(params, prefix, mem, numHeads), numHeads, opts));
 }
