@@ -1,0 +1,170 @@
+/**
+ * The CIFAR-10 ViT training loop's pieces — Chapter 4 — shared by `npm run train` and the
+ * chapter's live run (same code path, smaller budget).
+ *
+ * Exact resume: the data order of epoch e and the augmentation of batch b are drawn from RNGs
+ * seeded by (seed, e) and (seed, e, b) alone, and the learning rate is a pure function of the
+ * step, so a run restored from (params, AdamW moments, step, epoch, batch) continues exactly.
+ */
+import * as tf from '@tensorflow/tfjs';
+import {Params} from '../core/params';
+import {Rng} from '../core/rng';
+import {cutmix, mixup, oneHot, randomCropFlip} from '../data/augment';
+import {epochOrder, gatherBatch, numBatches} from '../data/batches';
+import {ImageSet} from '../data/cifar';
+import {CIFAR10_MEAN, CIFAR10_STD, toNormalizedTensor} from '../data/normalize';
+import {initViT, vitForward} from '../vit/model';
+import {AdamW} from './adamw';
+import {clipByGlobalNorm} from './clip';
+import {crossEntropy} from './losses';
+import {TrainRecipe} from './recipes';
+import {warmupCosine} from './schedule';
+
+/** A 32-bit seed from several integers (splitmix-style hashing), for stateless per-batch RNGs. */
+export function deriveSeed(...xs: number[]): number {
+  let h = 0x9e3779b9;
+  for (const x of xs) {
+    h = Math.imul(h ^ (x >>> 0), 0x85ebca6b) >>> 0;
+    h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35) >>> 0;
+    h = (h ^ (h >>> 16)) >>> 0;
+  }
+  return h;
+}
+
+export interface Trainer {
+  recipe: TrainRecipe;
+  params: Params;
+  optimizer: AdamW;
+  stepsPerEpoch: number;
+  totalSteps: number;
+}
+
+export function createTrainer(recipe: TrainRecipe, trainCount: number): Trainer {
+  const params = initViT(recipe.model, recipe.seed);
+  const optimizer = new AdamW(params, {lr: recipe.lr, weightDecay: recipe.weightDecay});
+  const stepsPerEpoch = numBatches(trainCount, recipe.batchSize, true);
+  if (stepsPerEpoch < 1) throw new Error(`the training set (${trainCount} images) is smaller than one batch (${recipe.batchSize})`);
+  return {recipe, params, optimizer, stepsPerEpoch, totalSteps: stepsPerEpoch * recipe.epochs};
+}
+
+export function disposeTrainer(t: Trainer): void {
+  t.optimizer.dispose();
+  for (const v of Object.values(t.params)) v.dispose();
+}
+
+export function learningRate(t: Trainer, step: number): number {
+  const r = t.recipe;
+  return warmupCosine(step, {baseLr: r.lr, warmupSteps: r.warmupEpochs * t.stepsPerEpoch, totalSteps: t.totalSteps, minLr: r.minLr});
+}
+
+/** The shuffled order of epoch `epoch` (0-based). */
+export function orderOfEpoch(recipe: TrainRecipe, count: number, epoch: number): Int32Array {
+  return epochOrder(count, new Rng(deriveSeed(recipe.seed, epoch)));
+}
+
+export interface Batch {
+  x: tf.Tensor4D;        // [B, 32, 32, 3] normalised
+  targets: tf.Tensor2D;  // [B, 10] soft targets (label smoothing / mixing applied)
+  labels: Uint8Array;    // the original labels (for accuracy)
+}
+
+/** Batch `b` of epoch `epoch`: gather, augment (seeded by (seed, epoch, b)), normalise. */
+export function makeBatch(recipe: TrainRecipe, set: ImageSet, order: Int32Array, epoch: number, b: number): Batch {
+  const B = recipe.batchSize;
+  const rng = new Rng(deriveSeed(recipe.seed, epoch, b, 1));
+  const raw = gatherBatch(set, order.subarray(b * B, (b + 1) * B));
+  let images = raw.images;
+  const a = recipe.augment;
+  if (a.crop || a.flip) images = a.crop ? randomCropFlip(images, raw.count, rng, 4, a.flip) : randomCropFlip(images, raw.count, rng, 0, a.flip);
+  let soft: Float32Array;
+  const u = rng.next();
+  if (a.cutmix > 0 && u < a.cutmix) {
+    const m = cutmix(images, raw.labels, raw.count, rng, {smoothing: recipe.labelSmoothing});
+    images = m.images; soft = m.labels;
+  } else if (a.mixup > 0 && u < a.cutmix + a.mixup) {
+    const m = mixup(images, raw.labels, raw.count, rng, {smoothing: recipe.labelSmoothing});
+    images = m.images; soft = m.labels;
+  } else {
+    soft = oneHot(raw.labels, 10, recipe.labelSmoothing);
+  }
+  return {
+    x: toNormalizedTensor(images, raw.count, CIFAR10_MEAN, CIFAR10_STD),
+    targets: tf.tensor2d(soft, [raw.count, 10]),
+    labels: raw.labels,
+  };
+}
+
+export interface StepResult { loss: number; correct: number; gradNorm: number; lr: number }
+
+/** One optimisation step at global step `step`; disposes the batch. */
+export async function trainStep(t: Trainer, batch: Batch, step: number): Promise<StepResult> {
+  const lr = learningRate(t, step);
+  const names = Object.keys(t.params);
+  const vars = names.map(n => t.params[n]!);
+  let logitsKept: tf.Tensor | undefined;
+  const {value, grads} = tf.variableGrads(() => {
+    const {logits} = vitForward(t.params, t.recipe.model, batch.x, {training: true});
+    logitsKept = tf.keep(tf.argMax(logits, -1));
+    return crossEntropy(logits, batch.targets, 0);
+  }, vars);
+  const byName: Record<string, tf.Tensor> = {};
+  for (let i = 0; i < names.length; i++) byName[names[i]!] = grads[vars[i]!.name]!;
+  let norm = NaN;
+  if (t.recipe.clipNorm > 0) {
+    const c = clipByGlobalNorm(byName, t.recipe.clipNorm);
+    norm = c.norm;
+    t.optimizer.step(c.grads, lr);
+    tf.dispose(Object.values(c.grads));
+  } else {
+    t.optimizer.step(byName, lr);
+  }
+  const [lossArr, pred] = await Promise.all([value.data(), logitsKept!.data()]);
+  let correct = 0;
+  for (let i = 0; i < batch.labels.length; i++) if (pred[i] === batch.labels[i]) correct++;
+  tf.dispose([value, logitsKept!, batch.x, batch.targets]);
+  tf.dispose(Object.values(grads));
+  return {loss: lossArr[0]!, correct, gradNorm: norm, lr};
+}
+
+export interface EvalResult {
+  loss: number;           // mean cross-entropy (no smoothing)
+  accuracy: number;       // top-1 in [0, 1]
+  predictions: Int32Array;
+  probs: Float32Array;    // [count, 10] softmax probabilities
+}
+
+/** Forward the whole set in batches (no augmentation). */
+export async function evaluate(params: Params, recipe: TrainRecipe, set: ImageSet, batchSize = 250): Promise<EvalResult> {
+  const n = set.count, C = recipe.model.numClasses;
+  const predictions = new Int32Array(n), probs = new Float32Array(n * C);
+  let lossSum = 0, correct = 0;
+  for (let s = 0; s < n; s += batchSize) {
+    const e = Math.min(n, s + batchSize);
+    const idx = Int32Array.from({length: e - s}, (_, i) => s + i);
+    const raw = gatherBatch(set, idx);
+    const [p, l] = tf.tidy(() => {
+      const x = toNormalizedTensor(raw.images, raw.count, CIFAR10_MEAN, CIFAR10_STD);
+      const {logits} = vitForward(params, recipe.model, x);
+      const lbl = tf.tensor1d(Array.from(raw.labels), 'int32');
+      return [tf.softmax(logits), tf.mul(crossEntropy(logits, lbl, 0), raw.count)];
+    });
+    const pv = await p.data();
+    lossSum += (await l.data())[0]!;
+    tf.dispose([p, l]);
+    probs.set(pv, s * C);
+    for (let i = 0; i < raw.count; i++) {
+      let best = 0;
+      for (let c = 1; c < C; c++) if (pv[i * C + c]! > pv[i * C + best]!) best = c;
+      predictions[s + i] = best;
+      if (best === raw.labels[i]) correct++;
+    }
+  }
+  return {loss: lossSum / n, accuracy: correct / n, predictions, probs};
+}
+
+/** Accuracy over the first `k` records (e.g. the 1,017 exact-pixel test records). */
+export function accuracyOfFirst(predictions: Int32Array, labels: Uint8Array, k: number): number {
+  let c = 0;
+  for (let i = 0; i < k; i++) if (predictions[i] === labels[i]) c++;
+  return c / k;
+}

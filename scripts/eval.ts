@@ -1,0 +1,62 @@
+/**
+ * npm run eval -- <checkpoint.safetensors> [--data-dir DIR] [--limit-test N] [--json FILE]
+ *
+ * Test accuracy (plus the exact-pixel subset of the shared copy), per-class accuracy and the
+ * confusion matrix of a checkpoint written by `npm run train` (training checkpoint or exported
+ * model). The architecture comes from the checkpoint's own metadata.
+ */
+import * as fs from 'node:fs';
+import {describeBackend, initBackend} from '../lib/backend';
+import {disposeParams} from '../lib/core/params';
+import {headOf, loadCifar10} from '../lib/data/cifar';
+import {accuracyFromConfusion, confusionMatrix, perClassAccuracy} from '../lib/eval/metrics';
+import {assignParams, loadCheckpoint} from '../lib/io/checkpoint';
+import {TrainRecipe} from '../lib/train/recipes';
+import {accuracyOfFirst, evaluate} from '../lib/train/vit-trainer';
+import {initViT} from '../lib/vit/model';
+import {parseArgs} from './cli-util';
+
+const USAGE = 'usage: npm run eval -- <checkpoint.safetensors> [--data-dir DIR] [--limit-test N] [--json FILE]';
+
+async function main() {
+  const args = parseArgs(process.argv.slice(2), {strings: ['data-dir', 'json', 'cache-dir'], numbers: ['limit-test', 'batch-size'], booleans: ['help']}, USAGE);
+  if (args.help || args._.length !== 1) { console.log(USAGE); if (!args.help) process.exitCode = 2; return; }
+  const file = args._[0]!;
+  console.error(`[eval] ${describeBackend(await initBackend())}`);
+  const ck = await loadCheckpoint(file);
+  const saved = ck.meta.recipe as TrainRecipe | undefined;
+  if (!saved?.model) throw new Error(`${file} has no model config in its metadata: not a checkpoint written by npm run train`);
+  const recipe: TrainRecipe = {...saved};
+  const params = initViT(recipe.model, 0);
+  assignParams(params, ck.params);
+  const data = await loadCifar10({dir: args['data-dir'] as string | undefined, cacheDir: args['cache-dir'] as string | undefined, download: false});
+  const test = args['limit-test'] !== undefined ? headOf(data.test, args['limit-test'] as number) : data.test;
+  const t0 = Date.now();
+  const ev = await evaluate(params, recipe, test, (args['batch-size'] as number | undefined) ?? 250);
+  const secs = (Date.now() - t0) / 1000;
+  const cm = confusionMatrix(ev.predictions, test.labels, data.classes.length);
+  const perClass = perClassAccuracy(cm);
+  const exact = data.exactTestCount && test.count >= data.exactTestCount ? accuracyOfFirst(ev.predictions, test.labels, data.exactTestCount) : undefined;
+  const pct = (x: number) => `${(100 * x).toFixed(2)}%`;
+  console.log(`checkpoint: ${file} (config ${recipe.name}, ${ck.meta.position ? `after epoch ${(ck.meta.position as {epoch: number}).epoch}` : 'exported model'})`);
+  console.log(`data: ${data.source}`);
+  console.log(`test accuracy: ${pct(ev.accuracy)} on ${test.count} images (${data.label}); test loss ${ev.loss.toFixed(4)}; ${(test.count / secs).toFixed(1)} img/s`);
+  if (exact !== undefined) console.log(`exact-pixel subset (test records 0-${data.exactTestCount! - 1}): ${pct(exact)}`);
+  console.log('\nper-class accuracy:');
+  data.classes.forEach((c, i) => console.log(`  ${c.padEnd(11)} ${pct(perClass[i]!).padStart(7)}`));
+  console.log('\nconfusion matrix (rows: true class, columns: predicted):');
+  const w = 6;
+  console.log(' '.repeat(12) + data.classes.map(c => c.slice(0, w - 1).padStart(w)).join(''));
+  cm.forEach((row, i) => console.log(data.classes[i]!.padEnd(12) + row.map(v => String(v).padStart(w)).join('')));
+  if (Math.abs(accuracyFromConfusion(cm) - ev.accuracy) > 1e-12) throw new Error('internal: confusion matrix disagrees with accuracy');
+  if (args.json) {
+    fs.writeFileSync(args.json as string, JSON.stringify({checkpoint: file, config: recipe.name, data: data.label, count: test.count,
+      accuracy: ev.accuracy, loss: ev.loss, exactSubsetAccuracy: exact, exactSubsetCount: data.exactTestCount, perClass, confusion: cm, classes: data.classes}, null, 1) + '\n');
+  }
+  disposeParams(params);
+}
+
+main().catch((e) => {
+  console.error(`[eval] error: ${(e as Error).message}`);
+  process.exit(1);
+});
