@@ -78,3 +78,21 @@ export function forwardMacs(cfg: ViTConfig): number {
   const perBlock = T * (3 * D * D + D * D + 2 * D * F) + 2 * T * T * D; // projections + QKᵀ and AV
   return N * P * P * C * D + L * perBlock + (cfg.pool === 'flatten' ? T * D : D) * cfg.numClasses;
 }
+
+/**
+ * Finds a ViT config inside checkpoint metadata or a config.json (e.g. `{model: {...}}`,
+ * `{config: {...}}`, `{recipe: {model: {...}}}` or the config itself): the first object with
+ * dModel, patchSize and numLayers, validated by vitConfig. undefined if there is none.
+ */
+export function findViTConfig(obj: unknown, depth = 0): ViTConfig | undefined {
+  if (obj === null || typeof obj !== 'object' || depth > 4) return undefined;
+  const o = obj as Record<string, unknown>;
+  if (typeof o.dModel === 'number' && typeof o.patchSize === 'number' && typeof o.numLayers === 'number') {
+    return vitConfig(o as Partial<ViTConfig>);
+  }
+  for (const v of Object.values(o)) {
+    const c = findViTConfig(v, depth + 1);
+    if (c) return c;
+  }
+  return undefined;
+}

@@ -128,3 +128,17 @@ export function resizeViT(params: Params, cfg: ViTConfig, imageSize: number, mod
   pe.dispose();
   return {params: out, config};
 }
+
+/**
+ * Cosine similarity between the position embeddings of all patch pairs (prefix tokens dropped):
+ * posEmbed [1, prefix + N, D] → [N, N]. The ViT paper's Figure 7 (centre) draws row i on the grid.
+ */
+export function posEmbedCosine(posEmbed: tf.Tensor, prefixTokens = 1): tf.Tensor2D {
+  if (posEmbed.rank !== 3 || posEmbed.shape[0] !== 1) throw new Error(`posEmbedCosine: posEmbed must be [1, T, D], got [${posEmbed.shape}]`);
+  const [, T, D] = posEmbed.shape as [number, number, number];
+  return tf.tidy(() => {
+    const e = tf.reshape(tf.slice(posEmbed, [0, prefixTokens, 0], [1, T - prefixTokens, D]), [T - prefixTokens, D]); // [N, D]
+    const u = tf.div(e, tf.add(tf.norm(e, 'euclidean', 1, true), 1e-12));                                             // unit rows
+    return tf.matMul(u, u, false, true) as tf.Tensor2D;                                                                // [N, N]
+  });
+}

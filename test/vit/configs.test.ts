@@ -1,6 +1,6 @@
 import {beforeAll, describe, expect, it} from 'vitest';
 import {countParams, disposeParams} from '../../lib/core/params';
-import {countViTParams, VIT_B_16, VIT_CIFAR_TINY, VIT_H_14, VIT_L_16, VIT_MODELS, VIT_S_16, VIT_TI_16} from '../../lib/vit/configs';
+import {countViTParams, findViTConfig, VIT_B_16, VIT_CIFAR_TINY, VIT_H_14, VIT_L_16, VIT_MODELS, VIT_S_16, VIT_TI_16} from '../../lib/vit/configs';
 import {initViT, numTokens, vitConfig} from '../../lib/vit/model';
 import {setupBackend} from '../helpers';
 
@@ -37,5 +37,14 @@ describe('ViT sizes and the parameter counter', () => {
     const mean = countViTParams(vitConfig({...VIT_CIFAR_TINY, pool: 'mean'}));
     const flat = countViTParams(vitConfig({...VIT_CIFAR_TINY, pool: 'flatten'}));
     expect(flat.head - mean.head).toBe((64 - 1) * 64 * 10);
+  });
+});
+
+describe('findViTConfig', () => {
+  it('finds the config nested in checkpoint meta and validates it', () => {
+    const c = findViTConfig({epoch: 3, recipe: {name: 'x', model: {...VIT_CIFAR_TINY, numLayers: 2}}});
+    expect(c).toEqual({...VIT_CIFAR_TINY, numLayers: 2});
+    expect(findViTConfig({epoch: 3})).toBeUndefined();
+    expect(() => findViTConfig({dModel: 10, numHeads: 3, patchSize: 4, numLayers: 1})).toThrow(/dModel \(10\) must be divisible by numHeads \(3\)/);
   });
 });

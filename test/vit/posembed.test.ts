@@ -3,7 +3,7 @@ import * as tf from '@tensorflow/tfjs';
 import {beforeAll, describe, expect, it} from 'vitest';
 import {disposeParams} from '../../lib/core/params';
 import {initViT, vitConfig, vitForward} from '../../lib/vit/model';
-import {interpolatePosEmbed, resizeMatrix, resizeViT, sincos2dPosEmbed} from '../../lib/vit/posembed';
+import {interpolatePosEmbed, posEmbedCosine, resizeMatrix, resizeViT, sincos2dPosEmbed} from '../../lib/vit/posembed';
 import {expectAllClose, expectNoLeak, setupBackend} from '../helpers';
 
 beforeAll(setupBackend);
@@ -80,4 +80,13 @@ describe('position-embedding interpolation', () => {
   });
 
   it('does not leak', () => expectNoLeak(() => [interpolatePosEmbed(pos, [5, 3]), sincos2dPosEmbed(2, 2, 4)]));
+});
+
+describe('posEmbedCosine', () => {
+  it('is 1 on the diagonal and equals the hand value for two vectors', async () => {
+    const pe = tf.tensor3d([[[9, 9], [1, 0], [1, 1]]]); // CLS, then (1, 0) and (1, 1): cos = 1/√2
+    const s = posEmbedCosine(pe);
+    await expectAllClose(s, [[1, Math.SQRT1_2], [Math.SQRT1_2, 1]], 1e-6);
+    tf.dispose([pe, s]);
+  });
 });
