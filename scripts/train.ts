@@ -84,12 +84,17 @@ async function main() {
   }
   log(`[train] config ${recipe.name}: ${countParams(t.params).toLocaleString('en-US')} parameters, ${recipe.epochs} epochs x ${t.stepsPerEpoch} steps of ${recipe.batchSize}`);
 
-  let interrupted = false;
-  process.on('SIGINT', () => {
-    if (interrupted) process.exit(130);
+  let interrupted = false, firstSignal = 0;
+  const onSignal = () => {
+    // a terminal's Ctrl-C reaches this process twice (directly, and relayed by the tsx/npm parents)
+    if (interrupted && Date.now() - firstSignal > 2000) process.exit(130);
+    if (interrupted) return;
     interrupted = true;
+    firstSignal = Date.now();
     log('\n[train] Ctrl-C: finishing this step, saving a checkpoint (press again to abort without saving)');
-  });
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
   const save = async () => {
     await saveCheckpoint(ckptPath, t.params, {optimizer: t.optimizer, meta: {recipe, position: pos, elapsedSeconds: elapsedBefore + (Date.now() - t0) / 1000, dataSource: data.label}});
   };
@@ -107,6 +112,7 @@ async function main() {
     pos.lossSum = pos.correct = pos.seen = pos.epochSeconds = undefined;
     for (; pos.batch < t.stepsPerEpoch; pos.batch++) {
       const r = await trainStep(t, makeBatch(recipe, train, order, pos.epoch, pos.batch), pos.step);
+      await new Promise((res) => setImmediate(res)); // let the event loop deliver Ctrl-C (tfjs awaits are microtasks only)
       pos.step++;
       lossSum += r.loss * recipe.batchSize; correct += r.correct; seen += recipe.batchSize;
       batchesThisRun++;
