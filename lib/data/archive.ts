@@ -5,7 +5,7 @@
  */
 import {createHash} from 'node:crypto';
 import {createReadStream, readFileSync} from 'node:fs';
-import {gunzipSync} from 'node:zlib';
+import {createGunzip, gunzipSync} from 'node:zlib';
 
 export interface TarEntry { name: string; size: number; type: string; data: Uint8Array }
 
@@ -137,4 +137,89 @@ export function makeTar(files: {name: string; data: Uint8Array}[]): Uint8Array {
   }
   blocks.push(new Uint8Array(1024));
   return new Uint8Array(Buffer.concat(blocks));
+}
+
+/**
+ * Streams a .tar.gz from disk: the compressed bytes are hashed (MD5) as they are read, gunzipped
+ * on libuv's thread pool, and the tar is parsed on the fly, copying only the members `keep`
+ * selects (peak memory ≈ the kept members). Same errors as readTarGz.
+ */
+export function readTarGzStream(path: string, keep: (name: string) => boolean = () => true): Promise<{entries: TarEntry[]; md5: string; bytes: number}> {
+  return new Promise((resolve, reject) => {
+    const md5 = createHash('md5'), entries: TarEntry[] = [];
+    const header = new Uint8Array(512);
+    let hFill = 0, body: TarEntry | undefined, bodyFill = 0, skip = 0, pos = 0, longName: string | undefined, meta: Uint8Array | undefined, metaType = '';
+    let ended = false, bytes = 0, firstBytes: Buffer | undefined, failed = false;
+    const fail = (msg: string) => { if (!failed) { failed = true; src.destroy(); gunzip.destroy(); reject(new ArchiveError(msg)); } };
+    const onHeader = () => {
+      if (header.every((x) => x === 0)) { ended = true; return; }
+      if (!checksumOk(header, 0)) throw new ArchiveError(`corrupt tar: bad header checksum at byte ${pos - 512}`);
+      let name = readString(header, 0, 100);
+      const prefix = readString(header, 345, 155);
+      if (prefix && readString(header, 257, 6).startsWith('ustar')) name = `${prefix}/${name}`;
+      const size = readOctal(header, 124, 12, 'size'), type = String.fromCharCode(header[156] || 48);
+      const padded = Math.ceil(size / 512) * 512;
+      if (type === 'L' || type === 'x') { meta = new Uint8Array(size); metaType = type; body = {name, size, type, data: meta}; bodyFill = 0; skip = padded - size; return; }
+      const fullName = longName ?? name;
+      longName = undefined;
+      if ((type === '0' || type === '7') && keep(fullName)) { body = {name: fullName, size, type, data: new Uint8Array(size)}; bodyFill = 0; skip = padded - size; }
+      else skip = padded;
+    };
+    const onBodyDone = () => {
+      const b = body!;
+      body = undefined;
+      if (b.data === meta) {
+        if (metaType === 'L') longName = readString(b.data, 0, b.size);
+        else { const m = /(?:^|\n)\d+ path=([^\n]*)\n/.exec(Buffer.from(b.data).toString('utf8')); if (m) longName = m[1]; }
+        meta = undefined;
+      } else entries.push(b);
+    };
+    const onData = (c: Buffer) => {
+      let i = 0;
+      while (i < c.length && !ended) {
+        if (body) {
+          const n = Math.min(c.length - i, body.size - bodyFill);
+          body.data.set(c.subarray(i, i + n), bodyFill);
+          bodyFill += n; i += n; pos += n;
+          if (bodyFill === body.size) onBodyDone();
+        } else if (skip > 0) {
+          const n = Math.min(c.length - i, skip);
+          skip -= n; i += n; pos += n;
+        } else {
+          const n = Math.min(c.length - i, 512 - hFill);
+          header.set(c.subarray(i, i + n), hFill);
+          hFill += n; i += n; pos += n;
+          if (hFill === 512) { hFill = 0; onHeader(); }
+        }
+      }
+    };
+    const src = createReadStream(path, {highWaterMark: 1 << 20});
+    const gunzip = createGunzip({chunkSize: 1 << 20});
+    src.on('data', (c) => {
+      const b = c as Buffer;
+      if (!firstBytes) firstBytes = b.subarray(0, 4);
+      bytes += b.length;
+      md5.update(b);
+    });
+    src.on('error', (e) => fail(`cannot read ${path}: ${e.message}`));
+    gunzip.on('data', (c: Buffer) => {
+      try {
+        onData(c);
+      } catch (e) {
+        fail(`${path}: ${(e as Error).message}; delete it and download again`);
+      }
+    });
+    gunzip.on('error', (e) => {
+      if (firstBytes && (firstBytes[0] !== 0x1f || firstBytes[1] !== 0x8b)) return fail(`${path} is not a gzip file (${bytes}+ bytes, starts with ${firstBytes.toString('hex')}); delete it and download again`);
+      const truncated = /unexpected end/i.test(e.message);
+      fail(`${path} is ${truncated ? 'truncated' : 'corrupt'} (gzip: ${e.message}); delete it and download again`);
+    });
+    gunzip.on('end', () => {
+      if (failed) return;
+      if (body || skip > 0 || hFill > 0) return fail(`${path}: truncated tar: the archive ends inside "${body?.name ?? 'a member'}" at byte ${pos}; delete it and download again`);
+      if (!ended && entries.length === 0) return fail(`${path}: truncated tar: no complete member; delete it and download again`);
+      resolve({entries, md5: md5.digest('hex'), bytes});
+    });
+    src.pipe(gunzip);
+  });
 }

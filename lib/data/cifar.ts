@@ -16,7 +16,7 @@ import {existsSync, mkdirSync, readFileSync, statSync, writeFileSync, renameSync
 import {readFile} from 'node:fs/promises';
 import {homedir} from 'node:os';
 import {basename, dirname, join, resolve} from 'node:path';
-import {ArchiveError, hashBytes, readTarGz} from './archive';
+import {ArchiveError, hashBytes, hashFile, readTarGzStream} from './archive';
 import {downloadFile} from './download';
 
 export const CIFAR10_CLASSES: string[] = ['airplane', 'automobile', 'bird', 'cat', 'deer', 'dog', 'frog', 'horse', 'ship', 'truck'];
@@ -235,21 +235,21 @@ export async function readCifarFolder(dir: string, opts: {cacheDir?: string; log
  */
 export async function readCifarArchive(path: string, opts: {md5?: string | false; cacheDir?: string; log?: (m: string) => void} = {}): Promise<Cifar10> {
   const want = opts.md5 === undefined ? CIFAR10_MD5 : opts.md5;
-  const gz = await readFile(path);
-  let verified = 'MD5 not checked';
-  if (want !== false) {
-    const cacheDir = opts.cacheDir ?? defaultCacheDir();
-    const vcache = readVerifyCache(cacheDir);
-    const got = cachedDigest(path, gz, 'md5', vcache);
-    if (got !== want.toLowerCase()) {
-      throw new ArchiveError(`${path} has MD5 ${got}, expected ${want} (${gz.length} bytes: truncated, corrupt or a different file); delete it and download again`);
-    }
-    writeVerifyCache(cacheDir, vcache);
-    verified = 'MD5 verified';
-  }
   const wanted = new Set([...TRAIN_FILES, TEST_FILE, META_FILE]);
+  let read: {entries: {name: string; data: Uint8Array}[]; md5: string; bytes: number};
+  try {
+    read = await readTarGzStream(path, (n) => wanted.has(basename(n)));
+  } catch (e) { // a wrong checksum explains a broken archive better than the gzip error does
+    if (want !== false && e instanceof ArchiveError) {
+      const got = await hashFile(path, 'md5');
+      if (got !== want.toLowerCase()) throw md5Error(path, got, want, statSync(path).size);
+    }
+    throw e;
+  }
+  if (want !== false && read.md5 !== want.toLowerCase()) throw md5Error(path, read.md5, want, read.bytes);
+  const verified = want === false ? 'MD5 not checked' : 'MD5 verified';
   const entries = new Map<string, Uint8Array>();
-  for (const e of readTarGz(path, (n) => wanted.has(basename(n)))) entries.set(basename(e.name), e.data);
+  for (const e of read.entries) entries.set(basename(e.name), e.data);
   const missing = [...TRAIN_FILES, TEST_FILE].filter((f) => !entries.has(f));
   if (missing.length > 0) throw new ArchiveError(`${path} lacks ${missing.join(', ')}: not a CIFAR-10 binary archive`);
   const train = concatSets(TRAIN_FILES.map((f) => decodeRecords(entries.get(f)!, f)));
@@ -258,6 +258,10 @@ export async function readCifarArchive(path: string, opts: {md5?: string | false
   const classes = parseMeta(meta ? Buffer.from(meta).toString('utf8') : undefined);
   opts.log?.(`CIFAR-10: read ${path} (${verified})`);
   return {train, test, classes, label: 'CIFAR-10', kind: 'archive', path, source: `CIFAR-10 (${path}; ${verified})`};
+}
+
+function md5Error(path: string, got: string, want: string, bytes: number): ArchiveError {
+  return new ArchiveError(`${path} has MD5 ${got}, expected ${want} (${bytes} bytes: truncated, corrupt or a different file); delete it and download again`);
 }
 
 /** A folder, a folder containing `cifar-10-batches-bin/` or the archive, or a .tar.gz path. */

@@ -4,7 +4,7 @@ import {tmpdir} from 'node:os';
 import {join} from 'node:path';
 import {gzipSync} from 'node:zlib';
 import {afterAll, afterEach, beforeEach, describe, expect, it} from 'vitest';
-import {makeTar, parseTar} from '../../lib/data/archive';
+import {makeTar, parseTar, readTarGz, readTarGzStream} from '../../lib/data/archive';
 import {decodeRecords, loadCifar10, readCifarArchive, readCifarFolder} from '../../lib/data/cifar';
 import {makeRecords, pixel, tinyTarGz, writeTinyFolder} from './cifar-fixture';
 
@@ -43,6 +43,17 @@ describe('tar parsing', () => {
     expect(got.map((e) => [e.name, e.size])).toEqual([['a/one.bin', 700], ['a/two.txt', 2], ['empty', 0]]);
     expect(Array.from(got[0]!.data)).toEqual(Array.from(files[0]!.data));
     expect(parseTar(tar, (n) => n.endsWith('.txt')).map((e) => e.name)).toEqual(['a/two.txt']);
+  });
+  it('the streaming reader gives the same members as the in-memory one, and the MD5 of the file', async () => {
+    const dir = fresh('s'), p = join(dir, 'x.tar.gz');
+    mkdirSync(dir, {recursive: true});
+    const files = [{name: 'a', data: new Uint8Array(3000).map((_, i) => i % 7)}, {name: 'b/c', data: new Uint8Array(513).fill(9)}];
+    const gz = gzipSync(makeTar(files));
+    writeFileSync(p, gz);
+    const s = await readTarGzStream(p), m = readTarGz(p);
+    expect(s.md5).toBe(md5(gz));
+    expect(s.entries.map((e) => [e.name, Array.from(e.data)])).toEqual(m.map((e) => [e.name, Array.from(e.data)]));
+    expect((await readTarGzStream(p, (n) => n === 'b/c')).entries.map((e) => e.name)).toEqual(['b/c']);
   });
   it('names a truncated tar and a corrupt header', () => {
     const tar = makeTar([{name: 'big.bin', data: new Uint8Array(5000)}]);
@@ -94,6 +105,9 @@ describe('reading the archive and the folder layout', () => {
     bad[Math.floor(bad.length / 2)] ^= 0x55;
     writeFileSync(join(dir, 'flip.tar.gz'), bad);
     await expect(readCifarArchive(join(dir, 'flip.tar.gz'), {md5: false})).rejects.toThrow(/flip\.tar\.gz is (corrupt|truncated)|flip\.tar\.gz: corrupt tar/);
+    const tar = makeTar([{name: 'cifar-10-batches-bin/test_batch.bin', data: makeRecords(0, 3)}]);
+    writeFileSync(join(dir, 'cuttar.tar.gz'), gzipSync(tar.subarray(0, 5000)));
+    await expect(readCifarArchive(join(dir, 'cuttar.tar.gz'), {md5: false})).rejects.toThrow(/cuttar\.tar\.gz: truncated tar: the archive ends inside "cifar-10-batches-bin\/test_batch\.bin"/);
     writeFileSync(join(dir, 'other.tar.gz'), gzipSync(makeTar([{name: 'x/readme.txt', data: new Uint8Array(3)}])));
     await expect(readCifarArchive(join(dir, 'other.tar.gz'), {md5: false})).rejects.toThrow(/lacks data_batch_1\.bin.*test_batch\.bin: not a CIFAR-10 binary archive/);
   });
