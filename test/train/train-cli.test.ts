@@ -1,0 +1,94 @@
+/**
+ * The training and evaluation CLIs end to end on a tiny CIFAR-format folder: exact resume after an
+ * interruption, checkpoint/eval agreement, and the clear errors for bad input.
+ */
+import {spawnSync} from 'node:child_process';
+import {mkdtempSync, readFileSync, writeFileSync} from 'node:fs';
+import {tmpdir} from 'node:os';
+import {join, resolve} from 'node:path';
+import {beforeAll, describe, expect, it} from 'vitest';
+import {loadCheckpoint} from '../../lib/io/checkpoint';
+import {writeTinyFolder} from '../data/cifar-fixture';
+
+const ROOT = resolve(__dirname, '../..');
+let data: string;
+
+function run(script: 'train' | 'eval', args: string[]) {
+  const r = spawnSync(process.execPath, ['--import', 'tsx', join(ROOT, `scripts/${script}.ts`), ...args],
+    {cwd: ROOT, encoding: 'utf8', env: {...process.env, COURSE_BACKEND: 'cpu'}, timeout: 120_000});
+  return {status: r.status, out: r.stdout + r.stderr};
+}
+
+const common = (dir: string) => ['--config', 'tiny', '--data-dir', data, '--run-dir', dir, '--batch-size', '8', '--epochs', '2'];
+
+beforeAll(() => {
+  data = writeTinyFolder(mkdtempSync(join(tmpdir(), 'cifar-tiny-')), 12); // 60 train, 12 test images
+});
+
+describe('npm run train', () => {
+  it('an interrupted and resumed run continues exactly like an uninterrupted one', async () => {
+    const a = mkdtempSync(join(tmpdir(), 'run-a-')), b = mkdtempSync(join(tmpdir(), 'run-b-'));
+    const straight = run('train', common(a));
+    expect(straight.status, straight.out).toBe(0);
+    const first = run('train', [...common(b), '--stop-after-batches', '10']);   // 7 steps per epoch: stops inside epoch 2
+    expect(first.status, first.out).toBe(0);
+    expect(first.out).toMatch(/stopped at epoch 2, batch 3; checkpoint saved/);
+    const second = run('train', [...common(b), '--resume']);
+    expect(second.status, second.out).toBe(0);
+    expect(second.out).toMatch(/resumed from .* at epoch 2, batch 3, step 10/);
+    const ca = await loadCheckpoint(join(a, 'last.safetensors')), cb = await loadCheckpoint(join(b, 'last.safetensors'));
+    expect(Object.keys(cb.params).sort()).toEqual(Object.keys(ca.params).sort());
+    for (const n of Object.keys(ca.params)) expect(Array.from(cb.params[n]!.data), n).toEqual(Array.from(ca.params[n]!.data));
+    expect(cb.optimizer!.step).toBe(ca.optimizer!.step);
+    const lastEpoch = (dir: string) => JSON.parse(readFileSync(join(dir, 'metrics.jsonl'), 'utf8').trim().split('\n').filter(l => l.includes('"epoch"')).pop()!);
+    const ea = lastEpoch(a), eb = lastEpoch(b);
+    for (const k of ['trainLoss', 'trainAcc', 'testLoss', 'testAcc', 'step']) expect(eb[k], k).toBe(ea[k]);
+  }, 180_000);
+
+  it('eval reproduces the test accuracy logged by train', () => {
+    const a = mkdtempSync(join(tmpdir(), 'run-e-'));
+    expect(run('train', common(a)).status).toBe(0);
+    const logged = JSON.parse(readFileSync(join(a, 'metrics.jsonl'), 'utf8').trim().split('\n').pop()!);
+    const json = join(a, 'eval.json');
+    const ev = run('eval', [join(a, 'last.safetensors'), '--data-dir', data, '--json', json]);
+    expect(ev.status, ev.out).toBe(0);
+    const r = JSON.parse(readFileSync(json, 'utf8'));
+    expect(r.accuracy).toBe(logged.testAcc);
+    expect(r.confusion.flat().reduce((x: number, y: number) => x + y, 0)).toBe(12);
+    expect(ev.out).toMatch(/confusion matrix/);
+  }, 120_000);
+
+  it('rejects an unknown config, naming the known ones', () => {
+    const r = run('train', ['--config', 'huge', '--data-dir', data]);
+    expect(r.status).toBe(1);
+    expect(r.out).toMatch(/unknown config "huge" \(known: cifar-small, cifar-base, blog, tiny\)/);
+  });
+
+  it('rejects a bad number and an unknown option', () => {
+    expect(run('train', ['--epochs', 'many']).out).toMatch(/--epochs needs a number \(got "many"\)/);
+    expect(run('train', ['--epochz', '3']).out).toMatch(/unknown option --epochz/);
+    expect(run('train', ['--config', 'tiny', '--epochs', '0', '--data-dir', data]).out).toMatch(/epochs must be a positive integer \(got 0\)/);
+  });
+
+  it('refuses to resume a checkpoint of another architecture', () => {
+    const a = mkdtempSync(join(tmpdir(), 'run-x-'));
+    expect(run('train', [...common(a), '--stop-after-batches', '2']).status).toBe(0);
+    const r = run('train', ['--config', 'cifar-small', '--data-dir', data, '--run-dir', a, '--resume']);
+    expect(r.status).toBe(1);
+    expect(r.out).toMatch(/was trained with another architecture/);
+  });
+
+  it('names the missing data set and where to put it', () => {
+    const r = run('train', ['--config', 'tiny', '--data-dir', join(tmpdir(), 'no-such-cifar-dir')]);
+    expect(r.status).toBe(1);
+    expect(r.out).toMatch(/no-such-cifar-dir/);
+  });
+
+  it('eval rejects a file that is not a checkpoint', () => {
+    const f = join(mkdtempSync(join(tmpdir(), 'bad-')), 'x.safetensors');
+    writeFileSync(f, 'not a checkpoint');
+    const r = run('eval', [f, '--data-dir', data]);
+    expect(r.status).toBe(1);
+    expect(r.out).toMatch(/not a valid checkpoint/);
+  });
+});
