@@ -53,6 +53,18 @@ function stripHtml(s: string): string {
     .replace(/&nbsp;/g, ' ').replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&').replace(/&quot;/g, '"').replace(/&#x27;/g, "'");
 }
 
+/** Plain text of markdown source (search index, summaries): math kept as its TeX, markup dropped. */
+export function markdownText(src: string): string {
+  return stripHtml(src).replace(/\$\$?([^$]*)\$\$?/g, (_, tex: string) => tex.replace(/\\(mathrm|text|operatorname)\{([^}]*)\}/g, '$2').replace(/\\/g, ''))
+    .replace(/!?\[([^\]]*)\]\([^)]*\)/g, '$1').replace(/[#*_`>|]+/g, ' ').replace(/\s+/g, ' ').trim();
+}
+
+/** Width and height of a PNG from its IHDR chunk. */
+export function pngSize(png: Buffer): {width: number; height: number} | undefined {
+  if (png.length < 24 || png.readUInt32BE(12) !== 0x49484452) return undefined;
+  return {width: png.readUInt32BE(16), height: png.readUInt32BE(20)};
+}
+
 const altOf = (data: Record<string, unknown>, fallback: string): string => {
   const t = text(data['text/plain']).trim();
   return (/^<(.+)>$/s.exec(t)?.[1] ?? t ?? fallback).slice(0, 200) || fallback;
@@ -104,10 +116,10 @@ export function renderNotebook(nb: {cells: Cell[]; metadata?: any}, ctx: RenderC
         return placeDemo(demo);
       });
       if (!summary) {
-        const p = /<p>([\s\S]*?)<\/p>/.exec(html);
-        if (p) summary = stripHtml(p[1]!).replace(/\s+/g, ' ').trim();
+        const para = src.split(/\n\s*\n/).map(b => b.trim()).find(b => b && !/^(#|\$\$|```|\||<|!\[|-|\*|\d+\.)/.test(b));
+        if (para) summary = markdownText(para);
       }
-      addText(stripHtml(html.replace(/<span class="katex-html"[\s\S]*?<\/span><\/span><\/span>/g, ' ')));
+      addText(markdownText(src));
       parts.push(`<div class="cell markdown-cell">${html}</div>`);
     } else if (cell.cell_type === 'code') {
       codeIndex++;
@@ -171,10 +183,14 @@ export function renderNotebook(nb: {cells: Cell[]; metadata?: any}, ctx: RenderC
       return `<div class="output html">${h.replace(/<table/g, '<div class="table-wrap"><table').replace(/<\/table>/g, '</table></div>')}</div>`;
     }
     if (data['image/png'] !== undefined) {
-      const url = asset('png', Buffer.from(text(data['image/png']).replace(/\s/g, ''), 'base64'));
-      const size = metadata['image/png'] ?? {};
-      const dims = (size.width ? ` width="${size.width}"` : '') + (size.height ? ` height="${size.height}"` : '');
-      return `<figure class="output image"><img src="${url}" alt="${escapeHtml(altOf(data, 'image'))}"${dims} loading="lazy"></figure>`;
+      const bytes = Buffer.from(text(data['image/png']).replace(/\s/g, ''), 'base64');
+      const url = asset('png', bytes);
+      const meta = metadata['image/png'] ?? {};
+      const size = meta.width ? {width: Number(meta.width), height: Number(meta.height ?? meta.width)} : pngSize(bytes);
+      // small images (a 32×32 CIFAR picture) are scaled up with crisp pixels
+      const k = size && size.width < 160 ? Math.max(1, Math.floor(160 / size.width)) : 1;
+      const dims = size ? ` width="${size.width * k}" height="${size.height * k}"` : '';
+      return `<figure class="output image${k > 1 ? ' pixelated' : ''}"><img src="${url}" alt="${escapeHtml(altOf(data, 'image'))}"${dims} loading="lazy"></figure>`;
     }
     if (data['image/jpeg'] !== undefined) {
       const url = asset('jpg', Buffer.from(text(data['image/jpeg']).replace(/\s/g, ''), 'base64'));

@@ -1,4 +1,5 @@
 // Chapter 1 live demo: scores → softmax weights → context vector, recomputed with tfjs on every edit.
+// tf-core's browser bundle has no chained ops (x.add): use the functional ones (tf.add).
 (function () {
   'use strict';
   var SOURCE = ['the', 'black', 'cat', 'sleeps'];
@@ -46,8 +47,8 @@
           var q = tf.tensor2d([qv]);                                     // [1, d]
           var keys = kind === 'general' ? tf.matMul(K, W, false, true) : K; // W k_j for every key: [Tk, d]
           var scores = tf.matMul(q, keys, false, true);                  // [1, Tk]
-          if (kind === 'scaled') scores = scores.div(Math.sqrt(D));
-          var weights = tf.softmax(scores.div(t));                       // [1, Tk], sums to 1
+          if (kind === 'scaled') scores = tf.div(scores, Math.sqrt(D));
+          var weights = tf.softmax(tf.div(scores, t));                       // [1, Tk], sums to 1
           var context = tf.matMul(weights, V);                           // [1, d]
           return {s: scores.dataSync(), w: weights.dataSync(), c: context.dataSync()};
         });

@@ -1,5 +1,6 @@
 // Chapter 3 live demo: the trained CIFAR-10 ViT (safetensors, timm names) run with tfjs in the
-// browser; class probabilities and the CLS attention map over the image.
+// browser; class probabilities and the CLS attention map over the image. Functional tf ops only
+// (tf-core's browser bundle has no chained ops).
 (function () {
   'use strict';
   var CIFAR = ['airplane', 'automobile', 'bird', 'cat', 'deer', 'dog', 'frog', 'horse', 'ship', 'truck'];
@@ -65,17 +66,17 @@
     function kernel(name, inDim) {
       var x = tensor(name);
       if (x.shape[0] === inDim) return x;
-      if (x.shape[1] === inDim) { var y = x.transpose(); x.dispose(); return y; }
+      if (x.shape[1] === inDim) { var y = tf.transpose(x); x.dispose(); return y; }
       throw new Error(name + ' has shape [' + x.shape + '], expected [' + inDim + ', …]');
     }
     var pe = get('patch_embed.proj.weight');
     if (pe.shape.length === 4) { // PyTorch conv [D, C, P, P] → [P·P·C, D]
       var conv = tf.tensor(pe.data, pe.shape);
-      W.patch = conv.transpose([2, 3, 1, 0]).reshape([P * P * 3, D]); conv.dispose();
+      W.patch = tf.reshape(tf.transpose(conv, [2, 3, 1, 0]), [P * P * 3, D]); conv.dispose();
     } else W.patch = kernel('patch_embed.proj.weight', P * P * 3);
     W.patchB = tensor('patch_embed.proj.bias');
-    if (cfg.pool === 'cls') W.cls = tensor('cls_token').reshape([1, D]);
-    W.pos = tensor('pos_embed').reshape([-1, D]);
+    if (cfg.pool === 'cls') W.cls = tf.reshape(tensor('cls_token'), [1, D]);
+    W.pos = tf.reshape(tensor('pos_embed'), [-1, D]);
     W.blocks = [];
     for (var l = 0; l < cfg.numLayers; l++) {
       var b = 'blocks.' + l + '.';
@@ -98,37 +99,36 @@
     var S = cfg.imageSize, P = cfg.patchSize, g = S / P, D = cfg.dModel, H = cfg.numHeads, Dh = D / H;
     var attn = [];
     var logits = tf.tidy(function () {
-      var img = tf.tensor(pixels, [S, S, 3]).sub(tf.tensor1d(cfg.mean)).div(tf.tensor1d(cfg.std)); // [S, S, 3]
-      var rows = img.reshape([g, P, g, P * 3]).transpose([0, 2, 1, 3]);                          // [g, g, P, P·3]
-      var patches = rows.reshape([g * g, P * P * 3]);                                            // [N, P·P·3]
-      var x = patches.matMul(W.patch).add(W.patchB);                                             // [N, D]
+      var img = tf.div(tf.sub(tf.tensor(pixels, [S, S, 3]), tf.tensor1d(cfg.mean)), tf.tensor1d(cfg.std)); // [S, S, 3]
+      var rows = tf.transpose(tf.reshape(img, [g, P, g, P * 3]), [0, 2, 1, 3]);                // [g, g, P, P·3]
+      var patches = tf.reshape(rows, [g * g, P * P * 3]);                                        // [N, P·P·3], (row, col, channel)
+      var dense = function (v, k, b) { return tf.add(tf.matMul(v, k), b); };
+      var x = dense(patches, W.patch, W.patchB);                                                 // [N, D]
       if (W.cls) x = tf.concat([W.cls, x], 0);                                                   // [T, D]
-      x = x.add(W.pos);
+      x = tf.add(x, W.pos);
       var T = x.shape[0];
       function ln(v, gm, bt) {
         var m = tf.moments(v, -1, true);
-        return v.sub(m.mean).div(m.variance.add(cfg.lnEps).sqrt()).mul(gm).add(bt);
+        return tf.add(tf.mul(tf.div(tf.sub(v, m.mean), tf.sqrt(tf.add(m.variance, cfg.lnEps))), gm), bt);
       }
       function act(v) {
         if (cfg.activation === 'relu') return tf.relu(v);
-        if (cfg.activation === 'gelu_tanh') return v.mul(0.5).mul(tf.tanh(v.add(v.pow(3).mul(0.044715)).mul(Math.sqrt(2 / Math.PI))).add(1));
-        return v.mul(0.5).mul(tf.erf(v.div(Math.SQRT2)).add(1));                                 // exact GELU
+        if (cfg.activation === 'gelu_tanh') return tf.mul(tf.mul(v, 0.5), tf.add(tf.tanh(tf.mul(tf.add(v, tf.mul(tf.pow(v, 3), 0.044715)), Math.sqrt(2 / Math.PI))), 1));
+        return tf.mul(tf.mul(v, 0.5), tf.add(tf.erf(tf.div(v, Math.SQRT2)), 1));                 // exact GELU
       }
       W.blocks.forEach(function (b) {
-        var h = ln(x, b.n1g, b.n1b);
-        var qkv = h.matMul(b.qkv).add(b.qkvB);                                                  // [T, 3D]
-        var heads = function (i) { return qkv.slice([0, i * D], [T, D]).reshape([T, H, Dh]).transpose([1, 0, 2]); }; // [H, T, Dh]
+        var qkv = dense(ln(x, b.n1g, b.n1b), b.qkv, b.qkvB);                                    // [T, 3D]
+        var heads = function (i) { return tf.transpose(tf.reshape(tf.slice(qkv, [0, i * D], [T, D]), [T, H, Dh]), [1, 0, 2]); }; // [H, T, Dh]
         var q = heads(0), k = heads(1), v = heads(2);
-        var w = tf.softmax(q.matMul(k, false, true).div(Math.sqrt(Dh)));                        // [H, T, T]
+        var w = tf.softmax(tf.div(tf.matMul(q, k, false, true), Math.sqrt(Dh)));                // [H, T, T]
         attn.push(tf.keep(w));
-        var o = w.matMul(v).transpose([1, 0, 2]).reshape([T, D]);                                // [T, D]
-        x = x.add(o.matMul(b.proj).add(b.projB));
-        var m = act(ln(x, b.n2g, b.n2b).matMul(b.fc1).add(b.fc1B));
-        x = x.add(m.matMul(b.fc2).add(b.fc2B));
+        var o = tf.reshape(tf.transpose(tf.matMul(w, v), [1, 0, 2]), [T, D]);                    // [T, D]
+        x = tf.add(x, dense(o, b.proj, b.projB));
+        x = tf.add(x, dense(act(dense(ln(x, b.n2g, b.n2b), b.fc1, b.fc1B)), b.fc2, b.fc2B));
       });
       x = ln(x, W.ng, W.nb);
-      var pooled = cfg.pool === 'cls' ? x.slice([0, 0], [1, D]) : cfg.pool === 'mean' ? x.mean(0, true) : x.reshape([1, T * D]);
-      return tf.softmax(pooled.matMul(W.head).add(W.headB));                                     // [1, classes]
+      var pooled = cfg.pool === 'cls' ? tf.slice(x, [0, 0], [1, D]) : cfg.pool === 'mean' ? tf.mean(x, 0, true) : tf.reshape(x, [1, T * D]);
+      return tf.softmax(dense(pooled, W.head, W.headB));                                         // [1, classes]
     });
     return {probs: logits, attn: attn};
   }
@@ -141,13 +141,13 @@
         var eye = tf.eye(T);
         A = eye;
         attn.forEach(function (w) {
-          var a = w.mean(0).mul(0.5).add(eye.mul(0.5));                                          // [T, T] residual-aware
-          a = a.div(a.sum(-1, true));
-          A = a.matMul(A);
+          var a = tf.add(tf.mul(tf.mean(w, 0), 0.5), tf.mul(eye, 0.5));                          // [T, T] residual-aware
+          a = tf.div(a, tf.sum(a, -1, true));
+          A = tf.matMul(a, A);
         });
-      } else A = attn[attn.length - 1].mean(0);                                                  // [T, T]
-      var row = off ? A.slice([0, 1], [1, T - 1]) : A.mean(0, true).slice([0, 0], [1, T]);
-      return Array.from(row.reshape([-1]).dataSync());
+      } else A = tf.mean(attn[attn.length - 1], 0);                                              // [T, T]
+      var row = off ? tf.slice(A, [0, 1], [1, T - 1]) : tf.mean(A, 0, true);                     // [1, N]
+      return Array.from(tf.reshape(row, [-1]).dataSync());
     });
   }
 
