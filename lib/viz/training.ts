@@ -1,0 +1,64 @@
+/**
+ * Charts for Chapter 4: bar charts (class balance, per-class accuracy), per-epoch training curves
+ * and one-vs-rest ROC curves. Pure functions returning vega-lite specs.
+ */
+import type {RocCurve} from '../eval/metrics';
+import {concatCharts, lineChart} from './curves';
+import type {VegaLiteSpec} from './render';
+
+const SCHEMA = 'https://vega.github.io/schema/vega-lite/v5.json';
+
+/** Vertical bars: one per row, `x` nominal (order kept), `y` quantitative. */
+export function barChart(o: {data: Record<string, string | number>[]; x: string; y: string; title: string; yFormat?: string; yDomain?: [number, number]; width?: number; height?: number}): VegaLiteSpec {
+  if (o.data.length === 0) throw new Error('barChart: no rows');
+  return {
+    $schema: SCHEMA, title: o.title, width: o.width ?? 420, height: o.height ?? 220, data: {values: o.data},
+    mark: {type: 'bar', tooltip: true},
+    encoding: {
+      x: {field: o.x, type: 'nominal', sort: null, axis: {labelAngle: -40}},
+      y: {field: o.y, type: 'quantitative', ...(o.yFormat ? {axis: {format: o.yFormat}} : {}), ...(o.yDomain ? {scale: {domain: o.yDomain}} : {})},
+      tooltip: [{field: o.x, type: 'nominal'}, {field: o.y, type: 'quantitative', ...(o.yFormat ? {format: o.yFormat} : {})}],
+    },
+  };
+}
+
+export interface EpochRecord { epoch: number; trainLoss: number; trainAcc: number; testLoss?: number; testAcc?: number; lr?: number }
+
+/** Loss and accuracy per epoch, train vs test, side by side. */
+export function epochCurves(records: EpochRecord[], title = 'Training curves'): VegaLiteSpec {
+  if (records.length === 0) throw new Error('epochCurves: no epoch records');
+  const long = (key: 'Loss' | 'Acc') => records.flatMap(r => [
+    {epoch: r.epoch, split: 'train', value: r[`train${key}`]},
+    ...(r[`test${key}`] !== undefined ? [{epoch: r.epoch, split: 'test', value: r[`test${key}`]!}] : []),
+  ]);
+  return concatCharts([
+    lineChart({data: long('Loss'), x: 'epoch', y: 'value', color: 'split', title: 'cross-entropy loss', yTitle: 'loss', width: 320, height: 220}),
+    lineChart({data: long('Acc'), x: 'epoch', y: 'value', color: 'split', title: 'top-1 accuracy', yTitle: 'accuracy', yFormat: '.0%', width: 320, height: 220}),
+  ], {title, columns: 2});
+}
+
+/** Keeps at most `max` points of a curve (always the first and last). */
+function thin<T>(xs: T[], max: number): T[] {
+  if (xs.length <= max) return xs;
+  const step = (xs.length - 1) / (max - 1);
+  return Array.from({length: max}, (_, i) => xs[Math.round(i * step)]!);
+}
+
+/** One-vs-rest ROC curves, one line per class, the legend naming each AUC. */
+export function rocChart(rocs: RocCurve[], classes: string[], title = 'One-vs-rest ROC curves'): VegaLiteSpec {
+  if (rocs.length !== classes.length) throw new Error(`rocChart: ${rocs.length} curves for ${classes.length} classes`);
+  const data = rocs.flatMap((r, c) => thin(r.fpr.map((f, i) => ({fpr: f, tpr: r.tpr[i]!, order: i})), 200)
+    .map(p => ({...p, cls: `${classes[c]} (AUC ${r.auc.toFixed(3)})`})));
+  return {
+    $schema: SCHEMA, title, width: 360, height: 360,
+    layer: [
+      {data: {values: [{fpr: 0, tpr: 0}, {fpr: 1, tpr: 1}]}, mark: {type: 'line', strokeDash: [4, 4], color: 'gray'},
+        encoding: {x: {field: 'fpr', type: 'quantitative'}, y: {field: 'tpr', type: 'quantitative'}}},
+      {data: {values: data}, mark: {type: 'line', strokeWidth: 1.5},
+        encoding: {x: {field: 'fpr', type: 'quantitative', title: 'false-positive rate', scale: {domain: [0, 1]}},
+          y: {field: 'tpr', type: 'quantitative', title: 'true-positive rate', scale: {domain: [0, 1]}},
+          order: {field: 'order', type: 'quantitative'},
+          color: {field: 'cls', type: 'nominal', title: 'class', scale: {scheme: 'tableau10'}, legend: {labelLimit: 320}}}},
+    ],
+  };
+}
