@@ -103,26 +103,43 @@ export function sharedCopyDir(): string {
   return resolve(repoRoot(), '..', 'shared', 'datasets', CIFAR10_FOLDER);
 }
 
-/** Decodes concatenated binary records (label + CHW planes) into NHWC; `name` is used in errors. */
-export function decodeRecords(buf: Uint8Array, name: string): ImageSet {
+function recordCount(buf: Uint8Array, name: string): number {
   if (buf.length === 0 || buf.length % RECORD_BYTES !== 0) {
     throw new ArchiveError(`${name}: ${buf.length} bytes is not a whole number of ${RECORD_BYTES}-byte CIFAR-10 records (truncated or not a CIFAR-10 batch)`);
   }
-  const count = buf.length / RECORD_BYTES;
-  const images = new Uint8Array(count * IMAGE_BYTES), labels = new Uint8Array(count);
+  return buf.length / RECORD_BYTES;
+}
+
+/** Decodes records into `set` starting at image `at` (no intermediate copy); returns the count. */
+function decodeInto(buf: Uint8Array, name: string, set: ImageSet, at: number): number {
+  const count = recordCount(buf, name), {images, labels} = set;
   for (let n = 0; n < count; n++) {
     const src = n * RECORD_BYTES, r = src + 1, g = r + PIXELS, b = g + PIXELS;
     const label = buf[src]!;
     if (label > 9) throw new ArchiveError(`${name}: record ${n} has label ${label}, expected 0-9 (corrupt file?)`);
-    labels[n] = label;
-    let d = n * IMAGE_BYTES;
+    labels[at + n] = label;
+    let d = (at + n) * IMAGE_BYTES;
     for (let i = 0; i < PIXELS; i++, d += 3) {
       images[d] = buf[r + i]!;
       images[d + 1] = buf[g + i]!;
       images[d + 2] = buf[b + i]!;
     }
   }
-  return {images, labels, count};
+  return count;
+}
+
+/** Decodes concatenated binary records (label + CHW planes) into NHWC; `name` is used in errors. */
+export function decodeRecords(buf: Uint8Array, name: string): ImageSet {
+  return decodeFiles([{buf, name}]);
+}
+
+/** Decodes several batch files into one set, in order (train = data_batch_1..5). */
+export function decodeFiles(files: {buf: Uint8Array; name: string}[]): ImageSet {
+  const count = files.reduce((s, f) => s + recordCount(f.buf, f.name), 0);
+  const set = {images: new Uint8Array(count * IMAGE_BYTES), labels: new Uint8Array(count), count};
+  let at = 0;
+  for (const f of files) at += decodeInto(f.buf, f.name, set, at);
+  return set;
 }
 
 /** Concatenates image sets (train = data_batch_1..5). */
@@ -212,7 +229,7 @@ export async function readCifarFolder(dir: string, opts: {cacheDir?: string; log
     }
     return bytes;
   };
-  const train = concatSets(await Promise.all(TRAIN_FILES.map(async (f) => decodeRecords(await read(f), f))));
+  const train = decodeFiles(await Promise.all(TRAIN_FILES.map(async (name) => ({buf: await read(name), name}))));
   const test = decodeRecords(await read(TEST_FILE), TEST_FILE);
   const classes = parseMeta(existsSync(join(dir, META_FILE)) ? (await read(META_FILE)).toString() : undefined);
   if (sums) writeVerifyCache(cacheDir, vcache);
@@ -252,7 +269,7 @@ export async function readCifarArchive(path: string, opts: {md5?: string | false
   for (const e of read.entries) entries.set(basename(e.name), e.data);
   const missing = [...TRAIN_FILES, TEST_FILE].filter((f) => !entries.has(f));
   if (missing.length > 0) throw new ArchiveError(`${path} lacks ${missing.join(', ')}: not a CIFAR-10 binary archive`);
-  const train = concatSets(TRAIN_FILES.map((f) => decodeRecords(entries.get(f)!, f)));
+  const train = decodeFiles(TRAIN_FILES.map((name) => ({buf: entries.get(name)!, name})));
   const test = decodeRecords(entries.get(TEST_FILE)!, TEST_FILE);
   const meta = entries.get(META_FILE);
   const classes = parseMeta(meta ? Buffer.from(meta).toString('utf8') : undefined);
