@@ -138,3 +138,23 @@ export function alignments(model: Seq2SeqModel, inputs: string[], src: CharVocab
     return {input, output, weights};
   });
 }
+
+/**
+ * How strongly the loss depends on each source position: ‖∂loss/∂x_j‖ for the input (one-hot)
+ * row x_j of every position j, averaged over the sequences that have a character there.
+ * Without attention the gradient reaches position j only back through the encoder's recurrence
+ * from the last state; with attention every encoder state s_j is one step from the output.
+ */
+export function sourceGradientNorms(model: Seq2SeqModel, bt: BatchTensors): number[] {
+  const norms = tf.tidy(() => {
+    const f = (...xs: tf.Tensor[]) => seq2seqLoss(model, {...bt, srcOneHot: xs as tf.Tensor2D[]});
+    const gs = tf.grads(f)(bt.srcOneHot);                                     // Tk × [B, Vs]
+    return gs.map((g, j) => {
+      const m = bt.srcStepMask[j]!;                                          // [B, 1]
+      return g.square().sum(1, true).sqrt().mul(m).sum().div(m.sum().maximum(1)); // mean over real rows
+    });
+  });
+  const out = norms.map(t => t.dataSync()[0]!);
+  tf.dispose(norms);
+  return out;
+}

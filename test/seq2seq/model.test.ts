@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import {beforeAll, describe, expect, it} from 'vitest';
 import {makeDateDataset} from '../../lib/data/dates';
 import {batchTensors, disposeBatchTensors, disposeSeq2Seq, greedyDecode, initSeq2Seq, seq2seqConfig, seq2seqLoss} from '../../lib/seq2seq/model';
-import {alignments, fitSeq2Seq, predict, trainStep} from '../../lib/seq2seq/train';
+import {alignments, fitSeq2Seq, predict, sourceGradientNorms, trainStep} from '../../lib/seq2seq/train';
 import {CharVocab, encodeBatch} from '../../lib/seq2seq/vocab';
 import {expectNoLeak, setupBackend} from '../helpers';
 
@@ -81,6 +81,19 @@ describe('gradients', () => {
       disposeBatchTensors(bt); disposeSeq2Seq(m);
     });
   }
+});
+
+describe('gradient paths', () => {
+  it('sourceGradientNorms gives one positive norm per input position and leaks nothing', () => {
+    const m = initSeq2Seq(tiny('additive'), {seed: 0});
+    const bt = batchTensors(m.cfg, batchOf(4));
+    const before = tf.memory().numTensors;
+    const g = sourceGradientNorms(m, bt);
+    expect(tf.memory().numTensors).toBe(before);
+    expect(g).toHaveLength(bt.Tk);
+    expect(g.every(x => x > 0 && Number.isFinite(x))).toBe(true);
+    disposeBatchTensors(bt); disposeSeq2Seq(m);
+  });
 });
 
 describe('no tensor leaks', () => {
