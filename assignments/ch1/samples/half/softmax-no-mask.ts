@@ -1,0 +1,2 @@
+// forgot the mask
+return tf.tidy(() => tf.softmax(scores));

@@ -1,0 +1,1 @@
+throw new Error('scores.ts is broken at import');

@@ -1,0 +1,2 @@
+return tf.tidy(() => tf.softmax(scores)));
+}
