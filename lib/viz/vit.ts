@@ -198,7 +198,7 @@ export function montageSvg(cells: Array<Array<{img: RgbImage; label?: string} | 
  * The ViT paper's Figure 7 (centre): for every patch (row, col) a small gh×gw map of the cosine
  * similarity between its position embedding and all others. sims: [N, N], N = gh·gw.
  */
-export function posEmbedSimilaritySpec(sims: number[][], grid: [number, number], title = 'Position-embedding similarity'): VegaLiteSpec {
+export function posEmbedSimilaritySpec(sims: number[][], grid: [number, number], title = 'Position-embedding similarity', domain?: [number, number]): VegaLiteSpec {
   const [gh, gw] = grid, N = gh * gw;
   const values: Array<Record<string, number>> = [];
   for (let q = 0; q < N; q++) for (let k = 0; k < N; k++) {
@@ -216,18 +216,19 @@ export function posEmbedSimilaritySpec(sims: number[][], grid: [number, number],
       encoding: {
         x: {field: 'col', type: 'ordinal', axis: null},
         y: {field: 'row', type: 'ordinal', axis: null},
-        color: {field: 'sim', type: 'quantitative', scale: {scheme: 'viridis', domain: [-1, 1]}, title: 'cosine similarity'},
+        color: {field: 'sim', type: 'quantitative', scale: domain ? {scheme: 'viridis', domain} : {scheme: 'viridis'}, title: 'cosine similarity'},
       },
     },
     config: {header: {labelFontSize: 8, titleFontSize: 10}, view: {stroke: null}},
   };
 }
 
-/** Mean attention distance (pixels) per head against layer depth — the ViT paper's Figure 7 (right). */
-export function attentionDistanceSpec(rows: Array<{layer: number; head: number; distance: number}>, opts: {imageSize?: number; title?: string} = {}): VegaLiteSpec {
-  return {
-    $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
-    title: opts.title ?? 'Mean attention distance by depth', width: 360, height: 240,
+/**
+ * Mean attention distance (pixels) per head against layer depth — the ViT paper's Figure 7 (right).
+ * `reference` draws a dashed horizontal line (e.g. the distance of uniform attention).
+ */
+export function attentionDistanceSpec(rows: Array<{layer: number; head: number; distance: number}>, opts: {imageSize?: number; title?: string; reference?: number} = {}): VegaLiteSpec {
+  const points = {
     data: {values: rows},
     mark: {type: 'point', filled: true, size: 60},
     encoding: {
@@ -236,6 +237,15 @@ export function attentionDistanceSpec(rows: Array<{layer: number; head: number; 
       color: {field: 'head', type: 'nominal', title: 'head'},
       tooltip: [{field: 'layer'}, {field: 'head'}, {field: 'distance', format: '.2f'}],
     },
+  };
+  const layers: unknown[] = [points];
+  if (opts.reference !== undefined) {
+    layers.push({data: {values: [{ref: opts.reference}]}, mark: {type: 'rule', strokeDash: [4, 4], color: 'grey'}, encoding: {y: {field: 'ref', type: 'quantitative'}}});
+  }
+  return {
+    $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
+    title: opts.title ?? 'Mean attention distance by depth', width: 360, height: 240,
+    layer: layers,
   };
 }
 

@@ -60,7 +60,7 @@ describe('patch pictures', () => {
 describe('chart specs render', () => {
   it('position-embedding similarity, attention distance and matrix panels compile to SVG', async () => {
     const sims = [[1, 0.5, 0, -1], [0.5, 1, 0, 0], [0, 0, 1, 0], [-1, 0, 0, 1]];
-    for (const spec of [posEmbedSimilaritySpec(sims, [2, 2]), attentionDistanceSpec([{layer: 1, head: 0, distance: 3}], {imageSize: 32}), matrixPanelsSpec([{title: 'a', values: [[1, 0], [0, 1]]}])]) {
+    for (const spec of [posEmbedSimilaritySpec(sims, [2, 2]), attentionDistanceSpec([{layer: 1, head: 0, distance: 3}], {imageSize: 32, reference: 16}), matrixPanelsSpec([{title: 'a', values: [[1, 0], [0, 1]]}])]) {
       const svg = await vegaLiteToSvg(spec);
       expect(svg.startsWith('<svg')).toBe(true);
     }
