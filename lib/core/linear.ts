@@ -7,6 +7,12 @@
  * transposes (tfjs's own matMul gradient uses transpose flags, which fall on a scalar loop).
  */
 import * as tf from '@tensorflow/tfjs';
+import {nativeGemmActive} from './native-gemm';
+
+// dX = dy·Wᵀ, dW = Xᵀ·dy: explicit transposes for wasm's XNNPACK path; transpose flags when the
+// optional OpenBLAS kernel serves matMul (lib/core/native-gemm.ts), which takes them for free.
+const gradX = (dy: tf.Tensor2D, w: tf.Tensor2D) => (nativeGemmActive() ? tf.matMul(dy, w, false, true) : tf.matMul(dy, tf.transpose(w)));
+const gradW = (x: tf.Tensor2D, dy: tf.Tensor2D) => (nativeGemmActive() ? tf.matMul(x, dy, true, false) : tf.matMul(tf.transpose(x), dy));
 
 const linearBias = tf.customGrad(((x: tf.Tensor2D, w: tf.Tensor2D, b: tf.Tensor1D, save: tf.GradSaveFunc) => {
   save([x, w]);
@@ -14,7 +20,7 @@ const linearBias = tf.customGrad(((x: tf.Tensor2D, w: tf.Tensor2D, b: tf.Tensor1
     value: tf.add(tf.matMul(x, w), b), // [N, out]
     gradFunc: (dy: tf.Tensor2D, saved: tf.Tensor[]) => {
       const [xs, ws] = saved as [tf.Tensor2D, tf.Tensor2D];
-      return [tf.matMul(dy, tf.transpose(ws)), tf.matMul(tf.transpose(xs), dy), tf.sum(dy, 0)];
+      return [gradX(dy, ws), gradW(xs, dy), tf.sum(dy, 0)];
     },
   };
 }) as any) as (x: tf.Tensor2D, w: tf.Tensor2D, b: tf.Tensor1D) => tf.Tensor2D;
@@ -25,7 +31,7 @@ const linearNoBias = tf.customGrad(((x: tf.Tensor2D, w: tf.Tensor2D, save: tf.Gr
     value: tf.matMul(x, w), // [N, out]
     gradFunc: (dy: tf.Tensor2D, saved: tf.Tensor[]) => {
       const [xs, ws] = saved as [tf.Tensor2D, tf.Tensor2D];
-      return [tf.matMul(dy, tf.transpose(ws)), tf.matMul(tf.transpose(xs), dy)];
+      return [gradX(dy, ws), gradW(xs, dy)];
     },
   };
 }) as any) as (x: tf.Tensor2D, w: tf.Tensor2D) => tf.Tensor2D;

@@ -1,0 +1,74 @@
+/**
+ * One model benchmark in its own process (so peak RSS and the wasm heap belong to it):
+ *   tsx scripts/bench/model.ts --config recipe --backend wasm [--batch N] [--reps N] [--warmup N] [--bmm auto|stock]
+ * Prints one line `RESULT {json}`: training and inference images/s (median of reps after warm-up),
+ * peak RSS, wasm heap, tensors alive before/after each training step.
+ */
+import * as tf from '@tensorflow/tfjs';
+import {describeBackend, initBackend, BackendName} from '../../lib/backend';
+import {bmmPath, setBmmImpl} from '../../lib/core/bmm';
+import {countParams, Params} from '../../lib/core/params';
+import {AdamW} from '../../lib/train/adamw';
+import {crossEntropy} from '../../lib/train/losses';
+import {initViT, vitForward} from '../../lib/vit/model';
+import {parseArgs} from '../cli-util';
+import {BENCH_CONFIGS, median, peakRssMb, round, timeIt, wasmHeapMb} from './common';
+import {enableWasmThreads} from '../../lib/core/wasm-threads';
+import {enableNativeGemm, nativeGemmStatus} from '../../lib/core/native-gemm';
+
+const USAGE = 'tsx scripts/bench/model.ts --config recipe|small|base|tiny --backend wasm|cpu [--batch N] [--reps N] [--warmup N] [--bmm auto|stock] [--threads N] [--native OPENBLAS_THREADS]';
+
+async function main() {
+  const args = parseArgs(process.argv.slice(2), {strings: ['config', 'backend', 'bmm'], numbers: ['batch', 'reps', 'warmup', 'threads', 'native'], booleans: []}, USAGE);
+  const bc = BENCH_CONFIGS[(args.config as string) ?? 'tiny'];
+  if (!bc) throw new Error(`unknown --config (known: ${Object.keys(BENCH_CONFIGS).join(', ')})`);
+  const backend = ((args.backend as string) ?? 'wasm') as BackendName;
+  const threads = (args.threads as number | undefined) ?? 1;
+  if (threads > 1) enableWasmThreads(threads);
+  const info = await initBackend(backend);
+  if (info.backend !== backend) throw new Error(`backend ${backend} unavailable (${describeBackend(info)})`);
+  if (args.native !== undefined && !enableNativeGemm({threads: args.native as number})) throw new Error(`--native: ${nativeGemmStatus()}`);
+  setBmmImpl(((args.bmm as string) ?? 'auto') as 'auto' | 'stock');
+  const B = (args.batch as number | undefined) ?? bc.batch;
+  const reps = (args.reps as number | undefined) ?? 3, warmup = (args.warmup as number | undefined) ?? 2;
+  const cfg = bc.model;
+  const params: Params = initViT(cfg, 0);
+  const names = Object.keys(params), vars = names.map((n) => params[n]!);
+  const opt = new AdamW(params, {lr: 1e-3, weightDecay: 0.05, decay: () => true}); // decay on all, like the PyTorch reference
+  const images = tf.randomUniform([B, cfg.imageSize, cfg.imageSize, cfg.channels], 0, 1, 'float32', 1);
+  const labels = tf.tensor1d(Array.from({length: B}, (_, i) => i % cfg.numClasses), 'int32');
+  const tensors: [number, number][] = [];
+  let loss = NaN;
+  const step = async () => {
+    const before = tf.memory().numTensors;
+    const {value, grads} = tf.variableGrads(() => crossEntropy(vitForward(params, cfg, images, {training: true}).logits, labels), vars);
+    const g: Record<string, tf.Tensor> = {};
+    names.forEach((n, i) => { g[n] = grads[vars[i]!.name]!; });
+    opt.step(g);
+    loss = (await value.data())[0]!;
+    tf.dispose([value, ...Object.values(grads)]);
+    tensors.push([before, tf.memory().numTensors]);
+  };
+  const trainMs = await timeIt(step, warmup, reps);
+  const infer = async () => {
+    const logits = tf.tidy(() => vitForward(params, cfg, images).logits);
+    await logits.data();
+    logits.dispose();
+  };
+  const inferMs = await timeIt(infer, 1, reps);
+  const t = median(trainMs), i = median(inferMs);
+  const steady = tensors.slice(1).every(([a, b]) => a === b);
+  const result = {
+    framework: `tfjs-${tf.version.tfjs}`, backend: info.backend, threads: info.threads ?? 1, bmm: bmmPath(), config: bc.name, batch: B,
+    params: countParams(params), train_ms_median: round(t), train_img_s: round(B / (t / 1000), 2), train_ms_all: trainMs.map((x) => Math.round(x)),
+    infer_ms_median: round(i), infer_img_s: round(B / (i / 1000), 2), peak_rss_mb: peakRssMb(), wasm_heap_mb: wasmHeapMb(),
+    tensors_before_after: tensors, tensors_steady: steady, final_loss: loss, describe: describeBackend(info), gemm: nativeGemmStatus(),
+  };
+  console.log('RESULT ' + JSON.stringify(result));
+  process.exit(0); // pthread workers (threads > 1) would keep Node alive
+}
+
+main().catch((e) => {
+  console.error(e instanceof Error ? e.stack ?? e.message : e);
+  process.exit(1);
+});
