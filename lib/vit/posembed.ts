@@ -142,3 +142,22 @@ export function posEmbedCosine(posEmbed: tf.Tensor, prefixTokens = 1): tf.Tensor
     return tf.matMul(u, u, false, true) as tf.Tensor2D;                                                                // [N, N]
   });
 }
+
+/**
+ * Switches a model to fixed 2-D sin/cos position embeddings: overwrites `pos_embed` (CLS row 0)
+ * and returns the names to leave out of the optimizer (['pos_embed']), since a fixed embedding is
+ * not trained. Needs a square grid and dModel divisible by 4.
+ */
+export function useSincosPosEmbed(params: Params, cfg: ViTConfig): string[] {
+  const g = cfg.imageSize / cfg.patchSize;
+  const pe = sincos2dPosEmbed(g, g, cfg.dModel, cfg.pool === 'cls' ? 1 : 0);
+  const v = params['pos_embed'];
+  if (!v) throw new Error('useSincosPosEmbed: missing parameter "pos_embed"');
+  if (v.shape.join() !== pe.shape.join()) {
+    pe.dispose();
+    throw new Error(`useSincosPosEmbed: pos_embed is [${v.shape}] but the config needs [${[1, numTokens(cfg), cfg.dModel]}]`);
+  }
+  v.assign(pe);
+  pe.dispose();
+  return ['pos_embed'];
+}

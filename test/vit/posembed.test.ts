@@ -3,7 +3,7 @@ import * as tf from '@tensorflow/tfjs';
 import {beforeAll, describe, expect, it} from 'vitest';
 import {disposeParams} from '../../lib/core/params';
 import {initViT, vitConfig, vitForward} from '../../lib/vit/model';
-import {interpolatePosEmbed, posEmbedCosine, resizeMatrix, resizeViT, sincos2dPosEmbed} from '../../lib/vit/posembed';
+import {interpolatePosEmbed, posEmbedCosine, resizeMatrix, resizeViT, sincos2dPosEmbed, useSincosPosEmbed} from '../../lib/vit/posembed';
 import {expectAllClose, expectNoLeak, setupBackend} from '../helpers';
 
 beforeAll(setupBackend);
@@ -88,5 +88,21 @@ describe('posEmbedCosine', () => {
     const s = posEmbedCosine(pe);
     await expectAllClose(s, [[1, Math.SQRT1_2], [Math.SQRT1_2, 1]], 1e-6);
     tf.dispose([pe, s]);
+  });
+});
+
+describe('useSincosPosEmbed', () => {
+  it('puts the fixed table into pos_embed and the model still runs', async () => {
+    const cfg = vitConfig({imageSize: 8, patchSize: 4, dModel: 8, numHeads: 2, numLayers: 1, dFF: 16, numClasses: 3});
+    const p = initViT(cfg, 0);
+    expect(useSincosPosEmbed(p, cfg)).toEqual(['pos_embed']);
+    const want = sincos2dPosEmbed(2, 2, 8);
+    await expectAllClose(p['pos_embed']!, want, 0);
+    const x = tf.zeros([1, 8, 8, 3]);
+    const {logits} = vitForward(p, cfg, x);
+    expect(logits.shape).toEqual([1, 3]);
+    tf.dispose([want, x, logits]);
+    expect(() => useSincosPosEmbed(p, {...cfg, imageSize: 12})).toThrow(/pos_embed is \[1,5,8\] but the config needs \[1,10,8\]/);
+    disposeParams(p);
   });
 });
