@@ -71,6 +71,14 @@ async function main() {
   for (const c of configs) tfjs(c, 'wasm', [], ' 1 thread');
   if (threads > 1) for (const c of long ? configs : configs.slice(0, 1)) tfjs(c, 'wasm', ['--threads', String(threads)], ` ${threads} threads`);
   if (long) for (const c of configs) tfjs(c, 'wasm', ['--bmm', 'stock'], ' 1 thread, stock bmm');
+  // optional native GEMM (OpenBLAS via N-API): build it when a compiler and OpenBLAS are there
+  const build = spawnSync('bash', [path.join('scripts', 'bench', 'build-native-gemm.sh')], {cwd: ROOT, encoding: 'utf8'});
+  const nativeNote = `${(build.stdout ?? '').trim().split('\n').pop() ?? ''}`.trim() || 'native GEMM build script failed';
+  console.log(nativeNote);
+  if (fs.existsSync(path.join(ROOT, 'build', 'native', 'course_gemm.node'))) {
+    for (const c of configs) tfjs(c, 'wasm', ['--native', '1'], ' 1 thread + native GEMM (OpenBLAS, 1 thread)');
+    for (const c of long ? configs : configs.slice(0, 1)) tfjs(c, 'wasm', ['--native', '2'], ' + native GEMM (OpenBLAS, 2 threads)');
+  }
   tfjs('tiny', 'cpu');
   tfjs('tiny', 'wasm', [], ' 1 thread');
   // PyTorch reference
@@ -114,18 +122,28 @@ async function main() {
   });
   const out = {
     started: started.toISOString(), finished: new Date().toISOString(), long, node: process.version, cpus: os.cpus().length, cpu_model: os.cpus()[0]?.model,
-    load_average_end: os.loadavg(), torch: torchNote, expected_params: expectedParams,
+    load_average_end: os.loadavg(), torch: torchNote, native_gemm: nativeNote, expected_params: expectedParams,
     note: 'medians after warm-up; each run in its own process; shared 2-vCPU machine, other jobs running: numbers are noisy (see load average)',
     rows, micro,
   };
   // table
   const lines: string[] = [];
-  lines.push(`# npm run bench${long ? ' --long' : ''} — ${started.toISOString()}`, '', `${out.cpus} CPUs (${out.cpu_model}), Node ${process.version}; PyTorch: ${torchNote}. Load average at the end: ${os.loadavg().map((x) => x.toFixed(1)).join(' ')}.`, '');
+  lines.push(`# npm run bench${long ? ' --long' : ''} — ${started.toISOString()}`, '', `${out.cpus} CPUs (${out.cpu_model}), Node ${process.version}; PyTorch: ${torchNote}. ${nativeNote}. Load average at the end: ${os.loadavg().map((x) => x.toFixed(1)).join(' ')}.`, '');
   lines.push('| config | run | batch | params | train img/s | infer img/s | train ÷ best PyTorch | infer ÷ best PyTorch | peak RSS MB | wasm heap MB | tensors before→after step |', '|---|---|---|---|---|---|---|---|---|---|---|');
   for (const r of rows) {
     const ta = r.tensors_before_after as [number, number][] | undefined;
     lines.push(`| ${r.config} | ${r.run}${r.bmm === 'stock' ? '' : ''} | ${r.batch ?? '–'} | ${r.params ?? '–'}${r.params_match === false ? ' (MISMATCH)' : ''} | ${r.error ? 'failed' : f1(r.train_img_s)} | ${f1(r.infer_img_s)} | ${f1(r.train_ratio_vs_torch_best, 3)} | ${f1(r.infer_ratio_vs_torch_best, 3)} | ${r.peak_rss_mb ?? '–'} | ${r.wasm_heap_mb ?? '–'} | ${ta ? `${ta[ta.length - 1]![0]}→${ta[ta.length - 1]![1]}${r.tensors_steady ? '' : ' (GROWS)'}` : '–'} |`);
   }
+  lines.push('', '**Best tfjs ÷ best PyTorch setting** (same batch, same invocation):', '');
+  const summary: Record<string, unknown>[] = [];
+  for (const c of [...configs, 'tiny']) {
+    const tf_ = rows.filter((r) => r.config === c && r.train_ratio_vs_torch_best !== undefined);
+    if (!tf_.length) continue;
+    const bt = tf_.reduce((a, b) => (b.train_img_s > a.train_img_s ? b : a)), bi = tf_.reduce((a, b) => (b.infer_img_s > a.infer_img_s ? b : a));
+    summary.push({config: c, train_ratio: bt.train_ratio_vs_torch_best, train_run: bt.run, infer_ratio: bi.infer_ratio_vs_torch_best, infer_run: bi.run});
+    lines.push(`- ${c}: training ${f1(bt.train_ratio_vs_torch_best, 2)}× (${bt.run}, ${f1(bt.train_img_s)} img/s), inference ${f1(bi.infer_ratio_vs_torch_best, 2)}× (${bi.run}, ${f1(bi.infer_img_s)} img/s)`);
+  }
+  (out as Record<string, unknown>).summary = summary;
   if (micro?.rows) {
     lines.push('', `## Micro-benchmarks (${micro.describe}; ViT-base shapes, batch ${micro.batch}, N = batch·65 tokens; median ms)`, '', '| hot spot | formulation | lib uses | forward ms | forward + backward ms |', '|---|---|---|---|---|');
     for (const m of micro.rows) lines.push(`| ${m.op} | ${m.formulation} | ${m.lib ? '✔' : ''} | ${f1(m.fwd_ms)} | ${f1(m.fwd_bwd_ms)} |`);
