@@ -9,8 +9,8 @@ import type {GradeResult} from '../../scripts/grading/grader';
 import {repointImports, relativeSpecifiers} from '../../scripts/grading/imports';
 import {feedbackMarkdown, gradebookCsv, gradescopeResults, junitXml, studentOutput} from '../../scripts/grading/outputs';
 import {findRegions, markFunction, stubRegions, syntaxErrors} from '../../scripts/grading/regions';
-import {namePattern} from '../../scripts/grading/release';
-import {AssignmentSpec, validateSpec} from '../../scripts/grading/spec';
+import {courseFiles, namePattern} from '../../scripts/grading/release';
+import {AssignmentSpec, loadAssignment, validateSpec} from '../../scripts/grading/spec';
 import {readSubmission, reviewFlags} from '../../scripts/grading/submission';
 
 const SRC = [
@@ -147,5 +147,30 @@ describe('submission intake', () => {
     expect(re.test('maskedSoftmax softmax of [2, 1, 0.1]')).toBe(true);
     expect(re.test('test/x.test.ts maskedSoftmax softmax of [2, 1, 0.1]')).toBe(true);
     expect(re.test('maskedSoftmax softmax of [2, 1, 0x1]')).toBe(false);
+  });
+});
+
+describe('unavailable exercises', () => {
+  it('an exercise whose lib file or region does not exist yet is left out of the release and reported', () => {
+    const root = fs.mkdtempSync(path.join(os.tmpdir(), 'course-'));
+    const w = (p: string, t: string) => { fs.mkdirSync(path.dirname(path.join(root, p)), {recursive: true}); fs.writeFileSync(path.join(root, p), t); };
+    w('package.json', '{"dependencies": {}}');
+    w('lib/a.ts', 'export function a(x: number): number {\n  // BEGIN SOLUTION a\n  return 2 * x;\n  // END SOLUTION\n}\n');
+    w('lib/c.ts', 'export function c(): number {\n  return 1;\n}\n');
+    const spec: AssignmentSpec = {id: 'chx', chapter: 9, title: 'X', exercises: [
+      {name: 'a', title: 'A', file: 'lib/a.ts', tests: [{file: 'visible/a.test.ts', name: 'a > doubles', points: 1}]},
+      {name: 'b', title: 'B', file: 'lib/b.ts', tests: [{file: 'visible/b.test.ts', name: 'b > exists', points: 1}]},
+      {name: 'c', title: 'C', file: 'lib/c.ts', tests: [{file: 'visible/c.test.ts', name: 'c > one', points: 1}]},
+    ]};
+    w('assignments/chx/assignment.json', JSON.stringify(spec));
+    w('assignments/chx/visible/a.test.ts', "import {a} from '../../../lib/a';\n");
+    w('assignments/chx/visible/b.test.ts', "import {b} from '../../../lib/b';\n");
+    w('assignments/chx/visible/c.test.ts', "import {c} from '../../../lib/c';\n");
+    const c = courseFiles(loadAssignment('chx', root), {hidden: true});
+    expect(c.unavailable).toEqual(['b', 'c']);
+    expect([...c.files.keys()].sort()).toEqual(['lib/a.ts', 'test/visible/a.test.ts']);
+    expect(c.files.get('lib/a.ts')).toContain("throw new Error('not implemented: a');");
+    expect(c.files.get('test/visible/a.test.ts')).toBe("import {a} from '../../lib/a';\n");
+    fs.rmSync(root, {recursive: true, force: true});
   });
 });
