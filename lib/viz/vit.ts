@@ -232,7 +232,7 @@ export function attentionDistanceSpec(rows: Array<{layer: number; head: number; 
     data: {values: rows},
     mark: {type: 'point', filled: true, size: 60},
     encoding: {
-      x: {field: 'layer', type: 'quantitative', title: 'network depth (layer)', axis: {tickMinStep: 1}},
+      x: {field: 'layer', type: 'ordinal', title: 'network depth (layer)', axis: {labelAngle: 0}},
       y: {field: 'distance', type: 'quantitative', title: 'mean attention distance (pixels)', scale: opts.imageSize ? {domain: [0, opts.imageSize]} : {}},
       color: {field: 'head', type: 'nominal', title: 'head'},
       tooltip: [{field: 'layer'}, {field: 'head'}, {field: 'distance', format: '.2f'}],
