@@ -41,7 +41,7 @@ export interface Cifar10 {
   classes: string[];
   /** Human-readable provenance, e.g. "CIFAR-10, JPEG-reconstructed copy (/…/cifar-10-batches-bin, SHA256SUMS verified; …)". */
   source: string;
-  /** Short label to print next to every reported number: "CIFAR-10" or "CIFAR-10, JPEG-reconstructed copy". */
+  /** Short label to print next to every reported number: "CIFAR-10", "CIFAR-10, JPEG-reconstructed copy" or "CIFAR-10 (unverified …)". */
   label: string;
   kind: 'archive' | 'folder' | 'reconstructed';
   /** Path of the folder or archive that was read. */
@@ -203,47 +203,84 @@ function readSums(path: string): Map<string, string> {
   return m;
 }
 
+/** SHA-256 of the files of the JPEG-reconstructed copy in ../shared/datasets (its SHA256SUMS). */
+export const RECONSTRUCTED_SHA256: Record<string, string> = {
+  'data_batch_1.bin': 'a3a3700e69c0a2ce00ca882dd11d4b329e24bb53fafd4cfe8c11d7cf76db2988',
+  'data_batch_2.bin': 'bc3c714df5f74d0eccca51e159f86e4079a000b4bded6559e90e468c3e3bd61b',
+  'data_batch_3.bin': '9c3f63d1770bf55848b6e57be7d5a13b65f7a1c7fbf3d11243314050b7843240',
+  'data_batch_4.bin': '7fdd298136e9bc6de891304f315a7f5568b2a61928d9912b0335bb28e1db3319',
+  'data_batch_5.bin': '9891ac8f5d1401a28efd4d35bbb1d128d1bf2c228aab3c8ce974a55b6139bb11',
+  'test_batch.bin': '226ca9c158f52d5e071bd3f04e2c04a58ff91832526defec75ed85e04d634631',
+};
+/** Records 0..1016 of every official file: SHA-256 of the first 1017 × 3073 bytes (EXACT-PREFIX-SHA256SUMS). */
+export const OFFICIAL_PREFIX_RECORDS = 1017;
+export const OFFICIAL_PREFIX_SHA256: Record<string, string> = {
+  'data_batch_1.bin': 'ea2c7a46f23371a3f814ce8e198838201147e8e6d1f8a84baa3583ebbec03247',
+  'data_batch_2.bin': '57dc4e8db7ddc925938d1f2821ee0b499020fa077bedd98d88e6459c7cacb2ab',
+  'data_batch_3.bin': 'be335161c2afa9c985a48c2dec47238b9438dd6686773cc9725a5bfc8217e3f2',
+  'data_batch_4.bin': '34046a49d60fa18b42147571ad4e995a81c77fb47b46fef2e0798d19c0a30303',
+  'data_batch_5.bin': 'e04d47eac99eb22c5406c696680423d9d7ff080be029363b6c6b947c5165f985',
+  'test_batch.bin': 'c77ad46116beb3508f55d38aa34893560beae9515f9aca4a4dd0ea3617ac289e',
+};
+
 /**
- * Reads an extracted `cifar-10-batches-bin` folder. If a SHA256SUMS file sits in the folder or
- * its parent (the shared reconstructed copy), every file read is checked against it. A parent
- * with EXACT-PREFIX-SHA256SUMS marks the JPEG-reconstructed copy.
+ * Reads an extracted `cifar-10-batches-bin` folder and says what it is:
+ * - a SHA256SUMS in the folder or its parent (the shared copy) is checked first: a mismatch is an error;
+ * - files equal to the JPEG-reconstructed copy (RECONSTRUCTED_SHA256, wherever the folder lives), or
+ *   a verified copy with EXACT-PREFIX-SHA256SUMS next to it → kind 'reconstructed';
+ * - records 0-1016 of every file equal to the official data (OFFICIAL_PREFIX_SHA256) → label
+ *   "CIFAR-10" (the rest cannot be checked without the archive);
+ * - anything else → label "CIFAR-10 (unverified copy)".
+ * File digests are cached in the cache dir keyed on path + size + mtime, so a copy is hashed once.
  */
 export async function readCifarFolder(dir: string, opts: {cacheDir?: string; log?: (m: string) => void} = {}): Promise<Cifar10> {
   const missing = [...TRAIN_FILES, TEST_FILE].filter((f) => !existsSync(join(dir, f)));
   if (missing.length > 0) throw new ArchiveError(`CIFAR-10 folder ${dir} lacks ${missing.join(', ')} (expected data_batch_1..5.bin and test_batch.bin)`);
   const sumsPath = [join(dir, 'SHA256SUMS'), join(dirname(dir), 'SHA256SUMS')].find((p) => existsSync(p));
   const sums = sumsPath ? readSums(sumsPath) : undefined;
-  const prefixSums = join(dirname(dir), 'EXACT-PREFIX-SHA256SUMS');
-  const reconstructed = existsSync(prefixSums);
   const cacheDir = opts.cacheDir ?? defaultCacheDir();
   const vcache = readVerifyCache(cacheDir);
+  const digests = new Map<string, string>(), prefixOk = new Map<string, boolean>();
   let checked = 0;
   const read = async (f: string): Promise<Uint8Array> => {
     const p = join(dir, f);
     const bytes = await readFile(p);
+    const got = cachedDigest(p, bytes, 'sha256', vcache);
+    digests.set(f, got);
     const want = sums?.get(f);
     if (want !== undefined) {
-      const got = cachedDigest(p, bytes, 'sha256', vcache);
       if (got !== want) throw new ArchiveError(`${p} does not match ${sumsPath}: SHA-256 ${got}, expected ${want} (corrupt or modified copy)`);
       checked++;
     }
+    const prefixLen = OFFICIAL_PREFIX_RECORDS * RECORD_BYTES;
+    if (f in OFFICIAL_PREFIX_SHA256) prefixOk.set(f, bytes.length >= prefixLen && hashBytes(bytes.subarray(0, prefixLen), 'sha256') === OFFICIAL_PREFIX_SHA256[f]);
     return bytes;
   };
   const train = decodeFiles(await Promise.all(TRAIN_FILES.map(async (name) => ({buf: await read(name), name}))));
   const test = decodeRecords(await read(TEST_FILE), TEST_FILE);
   const classes = parseMeta(existsSync(join(dir, META_FILE)) ? (await read(META_FILE)).toString() : undefined);
-  if (sums) writeVerifyCache(cacheDir, vcache);
-  const verified = sums ? `${checked} files SHA256SUMS-verified` : 'no checksums to verify';
-  let exactTestCount: number | undefined;
-  if (reconstructed) {
+  writeVerifyCache(cacheDir, vcache);
+  const bins = [...TRAIN_FILES, TEST_FILE];
+  const prefixSums = join(dirname(dir), 'EXACT-PREFIX-SHA256SUMS');
+  let exactTestCount: number | undefined, label: string, note: string;
+  if (bins.every((f) => digests.get(f) === RECONSTRUCTED_SHA256[f])) {
+    exactTestCount = OFFICIAL_PREFIX_RECORDS;
+    label = 'CIFAR-10, JPEG-reconstructed copy';
+    note = `the files of ../shared/datasets (SHA-256 checked); pixels exact for records 0-${exactTestCount - 1} of each file, JPEG-reconstructed after`;
+  } else if (sums && checked > 0 && existsSync(prefixSums)) {
     const m = /test_batch\.bin records 0\.\.(\d+)/.exec(readFileSync(prefixSums, 'utf8'));
     exactTestCount = m ? Number(m[1]) + 1 : undefined;
+    label = 'CIFAR-10, JPEG-reconstructed copy';
+    note = `${checked} files SHA256SUMS-verified; pixels exact for records 0-${(exactTestCount ?? 0) - 1} of each file, JPEG-reconstructed after`;
+  } else if (bins.every((f) => prefixOk.get(f))) {
+    label = 'CIFAR-10';
+    note = `records 0-${OFFICIAL_PREFIX_RECORDS - 1} of every file match the official data${sums ? `, ${checked} files SHA256SUMS-verified` : '; the rest is not checksum-verified (only the archive has an official MD5)'}`;
+  } else {
+    label = 'CIFAR-10 (unverified copy)';
+    note = `does not match the official checksums${sums ? `; ${checked} files SHA256SUMS-verified` : ''}`;
   }
-  const label = reconstructed ? 'CIFAR-10, JPEG-reconstructed copy' : 'CIFAR-10';
-  const extra = reconstructed ? `; pixels exact for records 0-${(exactTestCount ?? 0) - 1} of each file, JPEG-reconstructed after` : '';
-  opts.log?.(`CIFAR-10: read ${dir} (${verified})`);
-  return {train, test, classes, label, kind: reconstructed ? 'reconstructed' : 'folder', path: dir, exactTestCount,
-    source: `${label} (${dir}; ${verified}${extra})`};
+  opts.log?.(`CIFAR-10: read ${dir} (${label}: ${note})`);
+  return {train, test, classes, label, kind: exactTestCount !== undefined ? 'reconstructed' : 'folder', path: dir, exactTestCount, source: `${label} (${dir}; ${note})`};
 }
 
 /**
@@ -264,7 +301,8 @@ export async function readCifarArchive(path: string, opts: {md5?: string | false
     throw e;
   }
   if (want !== false && read.md5 !== want.toLowerCase()) throw md5Error(path, read.md5, want, read.bytes);
-  const verified = want === false ? 'MD5 not checked' : 'MD5 verified';
+  const verified = want === false ? 'MD5 not checked' : want.toLowerCase() === CIFAR10_MD5 ? 'official MD5 verified' : `MD5 ${want} verified`;
+  const label = want === false ? 'CIFAR-10 (unverified archive)' : 'CIFAR-10';
   const entries = new Map<string, Uint8Array>();
   for (const e of read.entries) entries.set(basename(e.name), e.data);
   const missing = [...TRAIN_FILES, TEST_FILE].filter((f) => !entries.has(f));
@@ -274,7 +312,7 @@ export async function readCifarArchive(path: string, opts: {md5?: string | false
   const meta = entries.get(META_FILE);
   const classes = parseMeta(meta ? Buffer.from(meta).toString('utf8') : undefined);
   opts.log?.(`CIFAR-10: read ${path} (${verified})`);
-  return {train, test, classes, label: 'CIFAR-10', kind: 'archive', path, source: `CIFAR-10 (${path}; ${verified})`};
+  return {train, test, classes, label, kind: 'archive', path, source: `${label} (${path}; ${verified})`};
 }
 
 function md5Error(path: string, got: string, want: string, bytes: number): ArchiveError {

@@ -74,7 +74,8 @@ describe('reading the archive and the folder layout', () => {
     expect(d.train.images[(3 * 1024 + 0) * 3 + 1]).toBe(pixel(1, 0, 1, 0, 0)); // record 3 = file 2 record 0
     expect(d.classes[9]).toBe('truck');
     expect(d.kind).toBe('folder');
-    expect(d.source).toMatch(/no checksums/);
+    expect(d.label).toBe('CIFAR-10 (unverified copy)');
+    expect(d.source).toMatch(/does not match the official checksums/);
   });
   it('reads the .tar.gz with the expected MD5, the same data as the folder', async () => {
     const gz = tinyTarGz(3), p = join(fresh('arch'), 'cifar-10-binary.tar.gz');
@@ -85,7 +86,9 @@ describe('reading the archive and the folder layout', () => {
     expect(a.train.images).toEqual(f.train.images);
     expect(a.test.labels).toEqual(f.test.labels);
     expect(a.kind).toBe('archive');
-    expect(a.source).toMatch(/MD5 verified/);
+    expect(a.source).toMatch(/MD5 [0-9a-f]{32} verified/);
+    expect(a.label).toBe('CIFAR-10');
+    expect((await readCifarArchive(p, {md5: false})).label).toBe('CIFAR-10 (unverified archive)');
   });
   it('a wrong MD5 is a clear error (and the default is the official checksum)', async () => {
     const p = join(fresh('arch'), 'c.tar.gz');

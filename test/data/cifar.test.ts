@@ -2,11 +2,11 @@
  * Tests on the real data: the copy CI points to with CIFAR10_DIR, else the shared copy next to the
  * repository. Never downloads. Skipped (with the reason in the test name) only if neither exists.
  */
-import {existsSync, mkdtempSync, rmSync} from 'node:fs';
+import {existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync} from 'node:fs';
 import {tmpdir} from 'node:os';
 import {join} from 'node:path';
 import {afterAll, beforeAll, describe, expect, it} from 'vitest';
-import {CIFAR10_CLASSES, classCounts, headOf, loadCifar10, sharedCopyDir, type Cifar10} from '../../lib/data/cifar';
+import {CIFAR10_CLASSES, TEST_FILE, TRAIN_FILES, classCounts, headOf, loadCifar10, readCifarFolder, sharedCopyDir, type Cifar10} from '../../lib/data/cifar';
 
 const dir = process.env.CIFAR10_DIR || sharedCopyDir();
 const present = existsSync(join(dir, 'test_batch.bin')) || (existsSync(dir) && dir.endsWith('.tar.gz'));
@@ -55,7 +55,7 @@ describe.skipIf(!present)(title, () => {
     expect(d.source.startsWith(d.label)).toBe(true);
     if (d.kind === 'reconstructed') {
       expect(d.label).toBe('CIFAR-10, JPEG-reconstructed copy');
-      expect(d.source).toMatch(/SHA256SUMS-verified/);
+      expect(d.source).toMatch(/SHA-256 checked/);
       expect(d.exactTestCount).toBe(1017);
       const exact = headOf(d.test, d.exactTestCount!);
       expect(exact.count).toBe(1017);
@@ -68,5 +68,29 @@ describe.skipIf(!present)(title, () => {
     const c = process.cpuUsage(c0);
     expect((c.user + c.system) / 1000).toBeLessThan(cpuMs); // no re-hashing
     expect(again.test.images[0]).toBe(158);
+  });
+
+  it('recognises the reconstructed files wherever they are, and an official prefix with other pixels after it', async () => {
+    if (d.kind !== 'reconstructed') return; // only meaningful for the shared copy
+    const elsewhere = join(cache, 'elsewhere', 'cifar-10-batches-bin');
+    mkdirSync(elsewhere, {recursive: true});
+    for (const f of [...TRAIN_FILES, TEST_FILE]) symlinkSync(join(dir, f), join(elsewhere, f));
+    const copy = await readCifarFolder(elsewhere, {cacheDir: cache});
+    expect(copy.label).toBe('CIFAR-10, JPEG-reconstructed copy');
+    expect(copy.exactTestCount).toBe(1017);
+    // change one pixel of test record 5000: the exact prefix (records 0..1016) still matches the official data
+    const other = join(cache, 'other', 'cifar-10-batches-bin');
+    mkdirSync(other, {recursive: true});
+    for (const f of TRAIN_FILES) symlinkSync(join(dir, f), join(other, f));
+    const t = readFileSync(join(dir, TEST_FILE));
+    t[5000 * 3073 + 10] ^= 1;
+    writeFileSync(join(other, TEST_FILE), t);
+    const o = await readCifarFolder(other, {cacheDir: cache});
+    expect(o.label).toBe('CIFAR-10');
+    expect(o.kind).toBe('folder');
+    expect(o.source).toMatch(/records 0-1016 of every file match the official data/);
+    t[100] ^= 1; // now inside the exact prefix
+    writeFileSync(join(other, TEST_FILE), t);
+    expect((await readCifarFolder(other, {cacheDir: cache})).label).toBe('CIFAR-10 (unverified copy)');
   });
 });
