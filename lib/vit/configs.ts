@@ -1,9 +1,9 @@
 /**
- * ViT model sizes — Chapter 3 §3.5 (Dosovitskiy et al., 2020, Table 1; Ti and S from DeiT,
+ * ViT model sizes — Chapter 3 §3.4–3.5 (Dosovitskiy et al., 2020, Table 1; Ti and S from DeiT,
  * Touvron et al., 2021) and a parameter counter that needs only the config.
  *
  *   model  dModel  numLayers  numHeads  dFF    params (paper)
- *   Ti/16   192      12          3      768      5.7M (DeiT)
+ *   Ti/16   192      12          3      768        5M (DeiT)
  *   S/16    384      12          6     1536       22M (DeiT)
  *   B/16    768      12         12     3072       86M
  *   L/16   1024      24         16     4096      307M
@@ -29,7 +29,7 @@ export const VIT_L_16 = imagenet({patchSize: 16, dModel: 1024, numLayers: 24, nu
 export const VIT_H_14 = imagenet({patchSize: 14, dModel: 1280, numLayers: 32, numHeads: 16, dFF: 5120});
 
 export const VIT_MODELS: NamedViT[] = [
-  {name: 'ViT-Ti/16', config: VIT_TI_16, paperParams: '5.7M (DeiT-Ti: 5M)'},
+  {name: 'ViT-Ti/16', config: VIT_TI_16, paperParams: '5M (DeiT-Ti)'},
   {name: 'ViT-S/16', config: VIT_S_16, paperParams: '22M (DeiT-S)'},
   {name: 'ViT-B/16', config: VIT_B_16, paperParams: '86M'},
   {name: 'ViT-L/16', config: VIT_L_16, paperParams: '307M'},

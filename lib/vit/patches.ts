@@ -1,5 +1,5 @@
 /**
- * Patch extraction ("unfold" by reshape + transpose) — Chapter 3 §3.1.
+ * Patch extraction ("unfold" by reshape + transpose) — Chapter 3 §3.1–3.2; extract-patches and strided-conv formulations below.
  * images [B, imgH, imgW, C] → patches [B, N, P·P·C], N = (imgH/P)·(imgW/P), patches in row-major
  * grid order, each flattened as (row-in-patch, column-in-patch, channel).
  * Uses only rank-4 transposes (rank ≥ 5 transposes fall on a slow path in wasm).

@@ -1,5 +1,5 @@
 /**
- * Position embeddings for the ViT — Chapter 3 §3.3.
+ * Position embeddings for the ViT — Chapter 3 §3.6 and §3.12.
  * - fixed 2-D sin/cos embeddings (MAE, Swin-style): half of the channels encode the row, half the
  *   column, each with the 1-D Transformer encoding  [sin(p·ω_k), cos(p·ω_k)], ω_k = 10000^(−k/(D/4)).
  * - resampling learned embeddings to another grid (another image size): the N = gh·gw patch
