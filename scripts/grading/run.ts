@@ -69,6 +69,13 @@ export function groupCpuMs(pgid: number): number {
   return ticks * 10; // USER_HZ = 100 on Linux
 }
 
+/** Error text for feedback: no ANSI colours, at most 4000 characters. */
+export function clean(s: string): string {
+  // eslint-disable-next-line no-control-regex
+  const t = String(s).replace(/\x1b\[[0-9;]*[A-Za-z]/g, '');
+  return t.length > 4000 ? `${t.slice(0, 4000)}\n… (${t.length - 4000} more characters)` : t;
+}
+
 function escapeRe(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
@@ -138,6 +145,7 @@ async function runRound(o: RunOptions, files: string[], only: PlannedTest[] | un
     pending += s;
     const lines = pending.split('\n');
     pending = lines.pop()!;
+    if (pending.length > 100_000) pending = ''; // a flood without newlines carries no marks
     for (const line of lines) {
       const m = /^@@grader (file|start) (\{.*\})\s*$/.exec(line);
       if (!m) continue;
@@ -186,6 +194,7 @@ async function runRound(o: RunOptions, files: string[], only: PlannedTest[] | un
     const mac = line.slice(0, sp), payload = line.slice(sp + 1);
     if (sp !== 64 || createHmac('sha256', token).update(payload).digest('hex') !== mac) { rejected++; continue; }
     const ev = JSON.parse(payload) as {t: string; file: string; name: string; state: string; errors: string[]; ms: number};
+    ev.errors = (ev.errors ?? []).map(clean);
     if (ev.t === 'result' && (ev.state === 'passed' || ev.state === 'failed')) {
       const timedOut = ev.errors.some((e) => /Test timed out in \d+ms/.test(e));
       results.set(`${ev.file} > ${ev.name}`, {status: ev.state, output: ev.errors.join('\n\n'), ms: ev.ms, kind: ev.state === 'failed' ? (timedOut ? 'timeout' : 'assertion') : undefined});

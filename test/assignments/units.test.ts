@@ -10,6 +10,7 @@ import {repointImports, relativeSpecifiers} from '../../scripts/grading/imports'
 import {feedbackMarkdown, gradebookCsv, gradescopeResults, junitXml, studentOutput} from '../../scripts/grading/outputs';
 import {findRegions, markFunction, stubRegions, syntaxErrors} from '../../scripts/grading/regions';
 import {courseFiles, namePattern} from '../../scripts/grading/release';
+import {clean} from '../../scripts/grading/run';
 import {AssignmentSpec, loadAssignment, validateSpec} from '../../scripts/grading/spec';
 import {readSubmission, reviewFlags} from '../../scripts/grading/submission';
 
@@ -119,6 +120,13 @@ describe('outputs', () => {
   it('the gradebook quotes cells and defuses spreadsheet formulas in student names', () => {
     expect(gradebookCsv([result()]).split('\n')).toEqual([
       'student,score,max_score,a,missing_files,flags,source', `"'=cmd|evil",2,5,2,,,/s`, '']);
+  });
+});
+
+describe('error text', () => {
+  it('feedback text has no ANSI colours and is capped', () => {
+    expect(clean('\x1b[31m[PARSE_ERROR] \x1b[0mExpected `)`')).toBe('[PARSE_ERROR] Expected `)`');
+    expect(clean('x'.repeat(5000))).toMatch(/^x{4000}\n… \(1000 more characters\)$/);
   });
 });
 
