@@ -4,6 +4,7 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
+import {notebookCode} from './regions';
 
 const SPEC = /(\bfrom\s*|\bimport\s*\(\s*|\brequire\s*\(\s*|^\s*import\s+)(['"])(\.{1,2}\/[^'"]*)\2/gm;
 
@@ -29,8 +30,9 @@ export function importClosure(root: string, entries: string[]): string[] {
     const f = todo.pop()!;
     if (seen.has(f)) continue;
     seen.add(f);
-    if (!/\.(ts|cjs|js|mjs|cts)$/.test(f)) continue;
-    for (const s of relativeSpecifiers(fs.readFileSync(f, 'utf8'))) {
+    if (!/\.(ts|cjs|js|mjs|cts|ipynb)$/.test(f)) continue;
+    const text = fs.readFileSync(f, 'utf8');
+    for (const s of relativeSpecifiers(f.endsWith('.ipynb') ? notebookCode(text) : text)) {
       const hits = resolveSpecifier(f, s);
       if (hits.length === 0) throw new Error(`${path.relative(root, f)}: cannot resolve import "${s}"`);
       for (const h of hits) {

@@ -124,3 +124,25 @@ export function markFunction(source: string, fn: string, region: string, fileNam
   lines.splice(startLine, 0, `${indent}// BEGIN SOLUTION ${region}`);
   return lines.join('\n');
 }
+
+interface NotebookCell {cell_type: string; source: string | string[]; outputs?: unknown[]; execution_count?: number | null}
+
+/** The code of a notebook's code cells (what imports and regions are looked for in). */
+export function notebookCode(text: string): string {
+  const nb = JSON.parse(text) as {cells: NotebookCell[]};
+  return nb.cells.filter((c) => c.cell_type === 'code').map((c) => (Array.isArray(c.source) ? c.source.join('') : c.source)).join('\n');
+}
+
+/** The release transform for a notebook: regions in code cells stubbed, outputs cleared. */
+export function stubNotebook(text: string, opts: StubOptions, where = 'notebook'): string {
+  const nb = JSON.parse(text) as {cells: NotebookCell[]};
+  nb.cells.forEach((c, i) => {
+    if (c.cell_type !== 'code') return;
+    const src = Array.isArray(c.source) ? c.source.join('') : c.source;
+    const out = stubRegions(src, opts, `${where} cell ${i + 1}`);
+    c.source = out.split(/(?<=\n)/);
+    c.outputs = [];
+    c.execution_count = null;
+  });
+  return `${JSON.stringify(nb, null, 1)}\n`;
+}

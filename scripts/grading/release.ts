@@ -8,7 +8,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import {importClosure, repointImports} from './imports';
-import {findRegions, MARKER, stubRegions} from './regions';
+import {findRegions, MARKER, notebookCode, stubNotebook, stubRegions} from './regions';
 import {AssignmentSpec, ExerciseSpec, listAssignments, LoadedAssignment, loadAssignment, maxScore, regionOf, visibilityOf} from './spec';
 
 export interface RegionOwner {assignment: string; chapter: number; exercise: ExerciseSpec}
@@ -55,7 +55,8 @@ export function courseFiles(asg: LoadedAssignment, opts: {hidden: boolean}): Cou
   const tests = [...new Set(exercises.flatMap((e) => e.tests).filter((t) => opts.hidden || visibilityOf(t) === 'visible').map((t) => t.file))];
   const testAbs = tests.map((t) => path.join(dir, t));
   for (const t of testAbs) if (!fs.existsSync(t)) throw new Error(`${path.relative(root, t)}: test file named in ${spec.id}/assignment.json does not exist`);
-  const closure = importClosure(root, [...exercises.map((e) => e.file), ...testAbs.map((t) => path.relative(root, t))]);
+  const notebooks = (spec.notebooks ?? []).filter((n) => fs.existsSync(path.join(root, n)));
+  const closure = importClosure(root, [...exercises.map((e) => e.file), ...testAbs.map((t) => path.relative(root, t)), ...(opts.hidden ? [] : notebooks)]);
   const files = new Map<string, string>();
   const stubbed = new Map<string, string[]>();
   const asgDirRel = path.relative(root, dir).split(path.sep).join('/');
@@ -69,7 +70,7 @@ export function courseFiles(asg: LoadedAssignment, opts: {hidden: boolean}): Cou
     }
     if (rel.startsWith('assignments/')) throw new Error(`${rel}: tests of ${spec.id} may not import files of another assignment`);
     const names: string[] = [];
-    const out = stubRegions(text, {
+    const out = (rel.endsWith('.ipynb') ? stubNotebook : stubRegions)(text, {
       action: (id) => {
         const o = owners.get(`${rel}#${id}`);
         // earlier chapters' exercises are given code; this and later chapters' are stubbed
@@ -229,6 +230,7 @@ function studentReadme(spec: AssignmentSpec, testTimeoutMs: number, unavailable:
     `(and only the code of the exercise) with your implementation. Keep the function names and`,
     `signatures: the tests call them.`,
     '',
+    ...((spec.notebooks ?? []).length ? ['## Notebook', '', `${(spec.notebooks ?? []).map((n) => `\`${n}\``).join(', ')}: the chapter with its exercise cells to fill in (open it with the course's TypeScript kernel).`, ''] : []),
     '## Run the tests',
     '',
     '```sh',
@@ -372,7 +374,8 @@ export function scanRelease(asg: LoadedAssignment, dir: string, opts: {allowHidd
     const rel = path.relative(dir, abs).split(path.sep).join('/');
     if (!opts.allowHidden && /(^|\/)hidden\//.test(rel)) leaks.push({file: rel, line: 0, what: 'a hidden test file'});
     if (/\.zip$/.test(rel)) continue;
-    const text = fs.readFileSync(abs, 'utf8');
+    const raw = fs.readFileSync(abs, 'utf8');
+    const text = rel.endsWith('.ipynb') ? notebookCode(raw) : raw;
     // the same line in the course's own copy of this file, outside this assignment's regions, is given code
     const orig = path.join(asg.root, rel);
     const given = fs.existsSync(orig) && /\.ts$/.test(rel) ? new Set(stubRegions(fs.readFileSync(orig, 'utf8'), {

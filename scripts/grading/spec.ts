@@ -41,6 +41,8 @@ export interface AssignmentSpec {
   /** wall-clock budget for grading one submission */
   totalTimeoutMs?: number;
   exercises: ExerciseSpec[];
+  /** chapter notebooks released with their exercise cells stubbed (same SOLUTION markers) */
+  notebooks?: string[];
 }
 
 export interface LoadedAssignment {
@@ -103,6 +105,7 @@ export function validateSpec(spec: AssignmentSpec, where = 'assignment.json'): v
       keys.add(k);
     }
   }
+  for (const nb of spec.notebooks ?? []) need(typeof nb === 'string' && /^chapters\/[\w.-]+\.ipynb$/.test(nb), `notebooks: ${JSON.stringify(nb)} must be a chapters/*.ipynb path`);
   // a test file belongs to one exercise: then a crash in it costs only that exercise's points
   const owner = new Map<string, string>();
   for (const e of spec.exercises ?? []) for (const t of e.tests ?? []) {

@@ -9,7 +9,7 @@ import type {GradeResult} from '../../scripts/grading/grader';
 import {repointImports, relativeSpecifiers} from '../../scripts/grading/imports';
 import {feedbackMarkdown, gradebookCsv, gradescopeResults, junitXml, studentOutput} from '../../scripts/grading/outputs';
 import {findRegions, markFunction, stubRegions, syntaxErrors} from '../../scripts/grading/regions';
-import {courseFiles, namePattern} from '../../scripts/grading/release';
+import {courseFiles, namePattern, scanRelease, writeRelease} from '../../scripts/grading/release';
 import {clean} from '../../scripts/grading/run';
 import {AssignmentSpec, loadAssignment, validateSpec} from '../../scripts/grading/spec';
 import {readSubmission, reviewFlags} from '../../scripts/grading/submission';
@@ -179,6 +179,37 @@ describe('unavailable exercises', () => {
     expect([...c.files.keys()].sort()).toEqual(['lib/a.ts', 'test/visible/a.test.ts']);
     expect(c.files.get('lib/a.ts')).toContain("throw new Error('not implemented: a');");
     expect(c.files.get('test/visible/a.test.ts')).toBe("import {a} from '../../lib/a';\n");
+    fs.rmSync(root, {recursive: true, force: true});
+  });
+});
+
+describe('notebook exercise cells', () => {
+  it('a notebook named by the spec is released with its SOLUTION cells stubbed, outputs cleared and its lib imports included', () => {
+    const root = fs.mkdtempSync(path.join(os.tmpdir(), 'course-'));
+    const w = (p: string, t: string) => { fs.mkdirSync(path.dirname(path.join(root, p)), {recursive: true}); fs.writeFileSync(path.join(root, p), t); };
+    w('package.json', '{"dependencies": {}}');
+    w('lib/a.ts', 'export function a(x: number): number {\n  // BEGIN SOLUTION a\n  return 2 * x;\n  // END SOLUTION\n}\n');
+    w('lib/show.ts', 'export const show = (x: unknown) => String(x);\n');
+    const cell = (src: string, outputs: unknown[] = []) => ({cell_type: 'code', metadata: {}, source: src.split(/(?<=\n)/), outputs, execution_count: outputs.length ? 3 : null});
+    w('chapters/01-x.ipynb', JSON.stringify({nbformat: 4, nbformat_minor: 5, metadata: {}, cells: [
+      {cell_type: 'markdown', metadata: {}, source: ['# Exercise']},
+      cell("import {show} from '../lib/show';\n"),
+      cell('function triple(x: number): number {\n  // BEGIN SOLUTION triple\n  const threeTimes = x + x + x;\n  return threeTimes;\n  // END SOLUTION\n}\n', [{output_type: 'stream', name: 'stdout', text: ['9']}]),
+    ]}));
+    const spec: AssignmentSpec = {id: 'chx', chapter: 9, title: 'X', notebooks: ['chapters/01-x.ipynb'], exercises: [
+      {name: 'a', title: 'A', file: 'lib/a.ts', tests: [{file: 'visible/a.test.ts', name: 'a > doubles', points: 1}]},
+    ]};
+    w('assignments/chx/assignment.json', JSON.stringify(spec));
+    w('assignments/chx/visible/a.test.ts', "import {a} from '../../../lib/a';\n");
+    const a = loadAssignment('chx', root);
+    const out = path.join(root, 'release');
+    const rel = writeRelease(a, out);
+    expect(rel.files).toEqual(expect.arrayContaining(['chapters/01-x.ipynb', 'lib/show.ts', 'lib/a.ts']));
+    const nb = JSON.parse(fs.readFileSync(path.join(out, 'chapters/01-x.ipynb'), 'utf8'));
+    expect(nb.cells[2].source.join('')).toBe("function triple(x: number): number {\n  throw new Error('not implemented: triple');\n}\n");
+    expect(nb.cells[2].outputs).toEqual([]);
+    expect(nb.cells[2].execution_count).toBeNull();
+    expect(scanRelease(a, out)).toEqual([]);
     fs.rmSync(root, {recursive: true, force: true});
   });
 });
