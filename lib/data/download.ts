@@ -140,7 +140,8 @@ export async function downloadFile(url: string, dest: string, opts: DownloadOpti
     } catch (e) {
       const err = e as NodeJS.ErrnoException;
       const network = err.code !== undefined && NETWORK_CODES.has(err.code);
-      const retriable = network || (e instanceof DownloadError && e.kind === 'interrupted');
+      // an unknown host will not appear by waiting: fail at once instead of after the back-off
+      const retriable = (network && err.code !== 'ENOTFOUND') || (e instanceof DownloadError && e.kind === 'interrupted');
       if (!retriable || attempts > retries) {
         if (e instanceof DownloadError) throw e.kind === 'interrupted' ? new DownloadError(`${e.message}. Run again to resume, or: ${byHand}`, e.kind) : e;
         if (network) throw new DownloadError(`cannot download ${url}: ${err.code} (${err.message}) — no network? ${byHand}, or set CIFAR10_DIR to an extracted cifar-10-batches-bin folder.`, 'network');

@@ -3,6 +3,9 @@ import {existsSync, mkdtempSync} from 'node:fs';
 import {tmpdir} from 'node:os';
 import {join} from 'node:path';
 import {beforeAll, describe, expect, it} from 'vitest';
+import {Rng} from '../../lib/core/rng';
+import {cutmix, randomCropFlip} from '../../lib/data/augment';
+import {epochOrder, gatherBatch} from '../../lib/data/batches';
 import {loadCifar10, sharedCopyDir} from '../../lib/data/cifar';
 import {CIFAR10_MEAN, CIFAR10_STD, channelStats, fromNormalizedTensor, toNormalizedTensor} from '../../lib/data/normalize';
 import {expectAllClose, expectNoLeak, setupBackend} from '../helpers';
@@ -35,6 +38,17 @@ describe('toNormalizedTensor', () => {
   });
   it('does not leak tensors', () => {
     expectNoLeak(() => toNormalizedTensor(new Uint8Array(3 * 32 * 32 * 3), 3));
+  });
+  it('a whole augmented batch (gather, crop/flip, cutmix, normalise) leaves only the tensors it returns', () => {
+    const n = 20, set = {images: new Uint8Array(n * 3072).map((_, i) => i % 256), labels: Uint8Array.from({length: n}, (_, i) => i % 10), count: n};
+    const rng = new Rng(1);
+    expectNoLeak(() => {
+      const b = gatherBatch(set, epochOrder(n, rng).subarray(0, 8));
+      const m = cutmix(randomCropFlip(b.images, b.count, rng), b.labels, b.count, rng);
+      const x = toNormalizedTensor(m.images, b.count), y = tf.tensor2d(m.labels, [b.count, 10]);
+      expect(x.shape).toEqual([8, 32, 32, 3]);
+      return [x, y];
+    });
   });
   it('rejects bad statistics', () => {
     expect(() => toNormalizedTensor(new Uint8Array(12), 1, [0, 0], [1, 1])).toThrow(/need 3 values/);
