@@ -1,5 +1,5 @@
 /**
- * npm run bench [-- --long] [--no-torch] [--no-micro] [--configs recipe,small,base] [--threads 2]
+ * npm run bench [-- --long] [--no-torch] [--no-micro] [--configs recipe,small,base] [--threads 2] [--timeout 900]
  *
  * Training and inference throughput of the course ViT (chapter 4's recipe model, a small and a base
  * config) on tfjs-wasm (1 thread, and with the opt-in Node threads hack), the cpu backend on a tiny
@@ -21,16 +21,22 @@ import {parseArgs} from './cli-util';
 import {BENCH_CONFIGS} from './bench/common';
 
 const ROOT = path.resolve(__dirname, '..');
-const TSX = path.join(ROOT, 'node_modules', '.bin', 'tsx');
+const NODE_TS = ['--import', 'tsx']; // run .ts children in node itself, so a timeout kills the right process
 const PY = '/usr/bin/python3';
-const USAGE = 'npm run bench -- [--long] [--no-torch] [--no-micro] [--configs recipe,small,base] [--threads N]';
+const USAGE = 'npm run bench -- [--long] [--no-torch] [--no-micro] [--configs recipe,small,base] [--threads N (1 = none)] [--timeout SECONDS per run, default 900]';
 
 interface Run { kind: 'tfjs' | 'torch'; config: string; label: string; result?: Record<string, any>; error?: string; seconds: number }
+
+let childTimeoutS = 900;
 
 function child(cmd: string, args: string[], label: string): {result?: Record<string, any>; error?: string; seconds: number} {
   const t0 = Date.now();
   process.stdout.write(`- ${label} … `);
-  const r = spawnSync(cmd, args, {cwd: ROOT, encoding: 'utf8', maxBuffer: 64 << 20, env: {...process.env}});
+  const r = spawnSync(cmd, args, {cwd: ROOT, encoding: 'utf8', maxBuffer: 64 << 20, env: {...process.env}, timeout: childTimeoutS * 1000, killSignal: 'SIGKILL'});
+  if (r.error && (r.error as NodeJS.ErrnoException).code === 'ETIMEDOUT') {
+    console.log(`timed out after ${childTimeoutS} s (machine too busy?)`);
+    return {error: `timed out after ${childTimeoutS} s`, seconds: (Date.now() - t0) / 1000};
+  }
   const seconds = (Date.now() - t0) / 1000;
   const line = (r.stdout ?? '').split('\n').find((l) => l.startsWith('RESULT '));
   if (r.status !== 0 || !line) {
@@ -51,12 +57,13 @@ function torchAvailable(): string | undefined {
 const f1 = (x: number | undefined, d = 1) => (x === undefined || !Number.isFinite(x) ? '–' : x.toFixed(d));
 
 async function main() {
-  const args = parseArgs(process.argv.slice(2), {strings: ['configs'], numbers: ['threads'], booleans: ['long', 'no-torch', 'no-micro', 'help']}, USAGE);
+  const args = parseArgs(process.argv.slice(2), {strings: ['configs'], numbers: ['threads', 'timeout'], booleans: ['long', 'no-torch', 'no-micro', 'help']}, USAGE);
   if (args.help) { console.log(USAGE); return; }
   const long = Boolean(args.long);
   const configs = ((args.configs as string) ?? 'recipe,small,base').split(',');
   for (const c of configs) if (!BENCH_CONFIGS[c]) throw new Error(`unknown config "${c}" (known: ${Object.keys(BENCH_CONFIGS).join(', ')})`);
   const threads = (args.threads as number | undefined) ?? 2;
+  childTimeoutS = (args.timeout as number | undefined) ?? childTimeoutS;
   const reps = long ? 10 : 3, warmup = long ? 3 : 2, torchReps = long ? 10 : 5;
   const started = new Date();
   console.log(`npm run bench${long ? ' --long' : ''}: ${os.cpus().length} CPUs, load average ${os.loadavg().map((x) => x.toFixed(1)).join(' ')} at start`);
@@ -65,7 +72,7 @@ async function main() {
     const bc = BENCH_CONFIGS[config]!;
     const a = [path.join('scripts', 'bench', 'model.ts'), '--config', config, '--backend', backend, '--reps', String(backend === 'cpu' ? Math.min(reps, 2) : reps), '--warmup', String(backend === 'cpu' ? 1 : warmup), ...extra];
     const name = `tfjs ${backend}${label} ${config} (batch ${bc.batch})`;
-    runs.push({kind: 'tfjs', config, label: `tfjs ${backend}${label}`, ...child(TSX, a, name)});
+    runs.push({kind: 'tfjs', config, label: `tfjs ${backend}${label}`, ...child(process.execPath, [...NODE_TS, ...a], name)});
   };
   // tfjs: wasm 1 thread for every config, threads for the recipe model (all configs with --long)
   for (const c of configs) tfjs(c, 'wasm', [], ' 1 thread');
@@ -97,7 +104,7 @@ async function main() {
   // micro-benchmarks
   let micro: Record<string, any> | undefined;
   if (!args['no-micro']) {
-    const m = child(TSX, [path.join('scripts', 'bench', 'micro.ts'), '--batch', long ? '64' : '32', '--reps', long ? '7' : '3'], 'micro-benchmarks (wasm, 1 thread)');
+    const m = child(process.execPath, [...NODE_TS, path.join('scripts', 'bench', 'micro.ts'), '--batch', long ? '64' : '32', '--reps', long ? '7' : '3'], 'micro-benchmarks (wasm, 1 thread)');
     micro = m.result ?? {error: m.error};
   }
   // parameter counts and ratios

@@ -7,6 +7,7 @@
  *   dgamma = sum(dy * xhat), dbeta = sum(dy)
  */
 import * as tf from '@tensorflow/tfjs';
+import {sumRows} from './colsum';
 
 export const LN_EPS = 1e-5; // PyTorch's nn.LayerNorm default (timm ViTs use 1e-6)
 
@@ -26,7 +27,7 @@ function makeLayerNorm(eps: number) {
         const m1 = tf.mean(dxhat, -1, true);                                 // [N, 1]
         const m2 = tf.mean(tf.mul(dxhat, xh!), -1, true);                    // [N, 1]
         const dx = tf.mul(rs!, tf.sub(tf.sub(dxhat, m1), tf.mul(xh!, m2)));  // [N, D]
-        return [dx, tf.sum(tf.mul(dy, xh!), 0), tf.sum(dy, 0)];
+        return [dx, sumRows(tf.mul(dy, xh!)), sumRows(dy)];   // column sums as a GEMM on wasm (colsum.ts)
       },
     };
   }) as any) as (x: tf.Tensor2D, gamma: tf.Tensor1D, beta: tf.Tensor1D) => tf.Tensor2D;

@@ -7,6 +7,7 @@
  * transposes (tfjs's own matMul gradient uses transpose flags, which fall on a scalar loop).
  */
 import * as tf from '@tensorflow/tfjs';
+import {sumRows} from './colsum';
 import {nativeGemmActive} from './native-gemm';
 
 // dX = dy·Wᵀ, dW = Xᵀ·dy: explicit transposes for wasm's XNNPACK path; transpose flags when the
@@ -20,7 +21,7 @@ const linearBias = tf.customGrad(((x: tf.Tensor2D, w: tf.Tensor2D, b: tf.Tensor1
     value: tf.add(tf.matMul(x, w), b), // [N, out]
     gradFunc: (dy: tf.Tensor2D, saved: tf.Tensor[]) => {
       const [xs, ws] = saved as [tf.Tensor2D, tf.Tensor2D];
-      return [gradX(dy, ws), gradW(xs, dy), tf.sum(dy, 0)];
+      return [gradX(dy, ws), gradW(xs, dy), sumRows(dy)];
     },
   };
 }) as any) as (x: tf.Tensor2D, w: tf.Tensor2D, b: tf.Tensor1D) => tf.Tensor2D;

@@ -8,6 +8,7 @@ import * as tf from '@tensorflow/tfjs';
 import {describeBackend, initBackend, BackendName} from '../../lib/backend';
 import {gelu, geluTanh} from '../../lib/core/activations';
 import {bmm, bmmPath, setBmmImpl} from '../../lib/core/bmm';
+import {sumRows} from '../../lib/core/colsum';
 import {layerNorm} from '../../lib/core/layernorm';
 import {dense} from '../../lib/core/linear';
 import {enableWasmThreads} from '../../lib/core/wasm-threads';
@@ -67,6 +68,8 @@ function formulations(B: number): Formulation[] {
     {op: 'GELU [N,384]', name: 'exact erf composed, autograd', inputs: geluIn, f: (x) => tf.mul(tf.mul(x, 0.5), tf.add(1, tf.erf(tf.mul(x, Math.SQRT1_2))))},
     {op: 'GELU [N,384]', name: 'geluTanh(): tanh approximation, custom gradient (option)', inputs: geluIn, f: (x) => geluTanh(x)},
     {op: 'GELU [N,384]', name: 'x·sigmoid(1.702x) approximation, autograd', inputs: geluIn, f: (x) => tf.mul(x, tf.sigmoid(tf.mul(x, 1.702)))},
+    {op: 'column sum [N,384] (bias / LN-affine gradient)', name: 'sumRows(): ones[1,N]·x GEMM on wasm', lib: true, inputs: geluIn, f: (x) => sumRows(x)},
+    {op: 'column sum [N,384] (bias / LN-affine gradient)', name: 'tf.sum(x, 0)', inputs: geluIn, f: (x) => tf.sum(x, 0)},
     {op: 'patchify [B,32,32,3] p=4', name: 'patchify(): rank-4 transpose', lib: true, inputs: img, f: (x) => patchify(x, 4)},
     {op: 'patchify [B,32,32,3] p=4', name: 'rank-6 transpose', inputs: img, f: (x) => {
       const y = tf.transpose(tf.reshape(x, [B, 8, 4, 8, 4, 3]), [0, 1, 3, 2, 4, 5]);
