@@ -21,7 +21,7 @@ export interface BuildOptions {
   quiet?: boolean;
 }
 
-export interface BuildResult { outDir: string; pages: string[]; chapters: string[]; libs: string[]; charts: number; seconds: number; model: boolean }
+export interface BuildResult { outDir: string; pages: string[]; chapters: string[]; libs: string[]; charts: number; seconds: number; model: boolean; phases: Record<string, number> }
 
 const ROOT = resolve(__dirname, '..');
 
@@ -98,7 +98,7 @@ function sourceModules(root: string): Map<string, SourceModule> {
 function numberedSource(html: string, defs: Map<string, number>): string {
   const lines: string[] = [];
   let open: string[] = [];
-  for (const rawLine of html.split('\n')) {
+  for (const rawLine of html.replace(/\n$/, '').split('\n')) {
     let line = open.join('') + rawLine;
     for (const tag of rawLine.match(/<\/?span[^>]*>/g) ?? []) {
       if (tag.startsWith('</')) open.pop(); else open.push(tag);
@@ -112,7 +112,7 @@ function numberedSource(html: string, defs: Map<string, number>): string {
     const n = i + 1;
     const anchors = (byLine.get(n) ?? []).map(name => `<span class="def-anchor" id="${name}"></span>`).join('');
     return `<span class="line" id="L${n}">${anchors}<a class="ln" href="#L${n}" aria-hidden="true" tabindex="-1">${n}</a>${l || ' '}</span>`;
-  }).join('\n');
+  }).join(''); // .line is display:block: no newline between lines
 }
 
 function docSummary(code: string): string {
@@ -165,12 +165,16 @@ interface SearchDoc { t: string; s: string; u: string; x: string }
 
 export async function buildSite(opts: BuildOptions = {}): Promise<BuildResult> {
   const t0 = performance.now();
+  const phases: Record<string, number> = {};
+  let tp = t0;
+  const phase = (name: string) => { const now = performance.now(); phases[name] = (now - tp) / 1000; tp = now; };
   const root = resolve(opts.root ?? ROOT);
   const out = resolve(opts.outDir ?? join(root, 'build/site'));
   const log = (s: string) => { if (!opts.quiet) console.log(s); };
   if (existsSync(out)) rmSync(out, {recursive: true, force: true});
   mkdirSync(out, {recursive: true});
   copyVendor(root, out);
+  phase('copy assets');
 
   const modules = sourceModules(root);
   const chapters = chapterFiles(root, opts.chaptersDir ?? join(root, 'build/chapters'), log);
@@ -180,6 +184,7 @@ export async function buildSite(opts: BuildOptions = {}): Promise<BuildResult> {
 
   const modelUrl = modelInfo(opts.modelsDir ?? join(root, 'models'), out);
   const samples = exportSamples(root, out);
+  phase('model + samples');
   const search: SearchDoc[] = [];
   const pages: string[] = [];
   let charts = 0;
@@ -200,9 +205,11 @@ export async function buildSite(opts: BuildOptions = {}): Promise<BuildResult> {
     const seconds = nb.metadata?.course?.execution_seconds ?? times[`${c.slug}.ipynb`]?.seconds;
     rendered.push({slug: c.slug, url, nb, r, seconds: c.executed ? seconds : undefined});
   }
+  phase('render chapters');
   if (missing.length) {
     const {vegaLiteToSvg} = await import('../lib/viz/render');
     for (const m of missing) write(join(out, 'media', m.name), await vegaLiteToSvg(m.spec as Record<string, unknown>));
+    phase('chart SVGs');
   }
 
   const chapterNav: NavItem[] = rendered.map(c => ({url: c.url, title: c.r.title, short: c.r.title.replace(/^Chapter\s+\d+\s*[—–:-]\s*/, '')}));
@@ -245,6 +252,7 @@ export async function buildSite(opts: BuildOptions = {}): Promise<BuildResult> {
     search.push({t: m.path, s: '', u: m.url, x: code.replace(/\s+/g, ' ')});
   }
 
+  phase('source pages');
   // landing page
   write(join(out, 'index.html'), layout({...base, url: 'index.html', title: 'Overview', kind: 'home', next: chapterNav[0],
     description: 'An executable TypeScript course on attention, Transformers and Vision Transformers with TensorFlow.js.',
@@ -255,9 +263,11 @@ export async function buildSite(opts: BuildOptions = {}): Promise<BuildResult> {
 
   write(join(out, 'search-index.json'), JSON.stringify(search));
   write(join(out, 'assets/favicon.svg'), `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 32 32"><rect width="32" height="32" rx="6" fill="#3b5bdb"/><path d="M7 24 L16 7 L25 24 M11 17 H21" stroke="#fff" stroke-width="3" fill="none" stroke-linecap="round"/></svg>`);
+  phase('landing + search index');
   const seconds = (performance.now() - t0) / 1000;
+  if (process.env.SITE_PROFILE) log(Object.entries(phases).map(([k, v]) => `  ${k}: ${v.toFixed(2)} s`).join('\n'));
   log(`site: ${pages.length} pages (${rendered.length} chapters, ${libList.length} source files, ${charts} charts${modelUrl ? ', ViT model' : ', no ViT model yet'}) → ${relative(process.cwd(), out) || out} in ${seconds.toFixed(2)} s`);
-  return {outDir: out, pages, chapters: rendered.map(c => c.url), libs: libList.map(m => m.url), charts, seconds, model: Boolean(modelUrl)};
+  return {outDir: out, pages, chapters: rendered.map(c => c.url), libs: libList.map(m => m.url), charts, seconds, model: Boolean(modelUrl), phases};
 }
 
 function landing(root: string, chapters: {url: string; title: string; summary: string; seconds?: number}[], nLib: number): string {
@@ -280,6 +290,7 @@ ${md.render(`- **Attention** from scratch: scores between a query and keys, soft
 <div class="code-wrap"><pre class="code"><code class="language-bash">${highlight('npm run course     # set up, execute the chapters, build and serve this site\nnpm run notebook   # Jupyter at the repository root: open chapters/01-attention.ipynb', 'bash')}</code></pre><button class="copy" type="button" aria-label="Copy the commands">Copy</button></div>
 <p><code>npm test</code> runs the type check, the unit tests and every chapter. The ${nLib} library files are readable here too: see “Library source” in the menu.</p>`;
 }
+
 
 if (require.main === module) {
   const args = process.argv.slice(2);

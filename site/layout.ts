@@ -32,7 +32,7 @@ export function layout(p: PageSpec): string {
   const navList = (items: NavItem[]) => items.map(i =>
     `<li><a href="${link(i.url)}"${i.url === p.url ? ' aria-current="page"' : ''}>${escapeHtml(i.short)}</a></li>`).join('');
   const toc = (p.headings ?? []).filter(h => h.level === 2 || h.level === 3);
-  const tocHtml = toc.length > 1 ? `<nav class="toc" id="toc" aria-label="On this page"><h2 class="toc-title">On this page</h2><ul>${toc.map(h =>
+  const tocHtml = toc.length > 0 ? `<nav class="toc" id="toc" aria-label="On this page"><h2 class="toc-title">On this page</h2><ul>${toc.map(h =>
     `<li class="toc-l${h.level}"><a href="#${h.id}">${escapeHtml(h.text)}</a></li>`).join('')}</ul></nav>` : '';
   const pager = p.prev || p.next ? `<nav class="pager" aria-label="Previous and next chapter">` +
     (p.prev ? `<a class="prev" rel="prev" href="${link(p.prev.url)}"><span>← Previous</span>${escapeHtml(p.prev.title)}</a>` : '<span></span>') +

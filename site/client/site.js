@@ -121,6 +121,7 @@
     if (typeof window.vegaEmbed !== 'function') return;
     document.querySelectorAll('[data-chart]').forEach(function (fig) {
       var spec = JSON.parse(fig.querySelector('.chart-spec').textContent);
+      delete spec.$schema; // the kernel tags specs v5; vega-lite 6 reads them and would warn
       var target = fig.querySelector('.chart-live');
       if (fig._view) { fig._view.finalize(); target.innerHTML = ''; }
       var opts = {renderer: 'svg', actions: {export: true, source: false, compiled: false, editor: false}};
@@ -129,13 +130,24 @@
         fig._view = r.view;
         fig.classList.add('live');
         target.removeAttribute('aria-hidden');
-        var svg = target.querySelector('svg');
+        var summary = target.querySelector('details > summary');
+        if (summary) summary.setAttribute('aria-label', 'Chart actions (save as SVG or PNG)');
+        var svg = target.querySelector('svg.marks');
         if (svg) { svg.setAttribute('role', 'img'); svg.setAttribute('aria-label', fig.querySelector('.chart-static').alt); }
         fig.dataset.rendered = 'true';
+        fig.dataset.theme = opts.theme || 'light';
       }).catch(function (err) {
         fig.dataset.rendered = 'static';
         console.warn('chart kept as static SVG:', err && err.message);
       });
+    });
+  }
+
+  // keyboard users must be able to scroll wide code, tables and formulas
+  function markScrollable() {
+    document.querySelectorAll('pre, .table-wrap, .math-display, .katex-display, .chart, .output.html').forEach(function (el) {
+      if (el.scrollWidth > el.clientWidth + 1) { if (!el.hasAttribute('tabindex')) el.setAttribute('tabindex', '0'); }
+      else if (el.getAttribute('tabindex') === '0') el.removeAttribute('tabindex');
     });
   }
 
@@ -170,6 +182,8 @@
       b.addEventListener('click', function () { copyText(codeText(b.parentNode.querySelector('pre')), b); });
     });
     initSearch();
+    markScrollable();
+    window.addEventListener('resize', markScrollable);
     embedCharts();
     document.addEventListener('course-theme', embedCharts);
     initToc();

@@ -1,0 +1,127 @@
+/** Site builder pieces without a browser: markdown + math, outputs, import links, PNG, server. */
+import {mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync} from 'node:fs';
+import {request} from 'node:http';
+import {tmpdir} from 'node:os';
+import {join} from 'node:path';
+import {inflateSync} from 'node:zlib';
+import {describe, expect, it} from 'vitest';
+import {buildSite} from '../../site/build';
+import {findExports, findImports, highlight, linkImports, SourceModule} from '../../site/code';
+import {createMarkdown, Heading} from '../../site/markdown';
+import {ansiToHtml, markdownText, pngSize} from '../../site/notebook';
+import {crc32, encodePng} from '../../site/png';
+import {serve} from '../../site/serve';
+import {decodeOwnPng, safetensorsBytes} from './fixtures';
+
+describe('markdown', () => {
+  const render = (src: string) => { const h: Heading[] = []; return {html: createMarkdown().render(src, h, new Set()), h}; };
+
+  it('renders $…$ inline and $$…$$ display math with KaTeX, and leaves prices alone', () => {
+    const {html} = render('Weights $\\alpha_j$ sum to 1; it costs $5 and $6.\n\n$$\n\\sum_j \\alpha_j = 1\n$$');
+    expect(html.match(/class="katex"/g)).toHaveLength(2);
+    expect(html).toContain('<div class="math-display"><span class="katex-display">');
+    expect(html).toContain('it costs $5 and $6.');
+    expect(html).toContain('<annotation encoding="application/x-tex">\\alpha_j</annotation>');
+  });
+
+  it('does not treat underscores inside math as emphasis', () => {
+    const {html} = render('$a_i b_j$ and $c_k$');
+    expect(html).not.toContain('<em>');
+  });
+
+  it('gives headings unique anchors and collects them for the TOC', () => {
+    const {html, h} = render('# Title\n\n## Soft max\n\n## Soft max\n\n### Café `x`');
+    expect(h.map(x => x.id)).toEqual(['title', 'soft-max', 'soft-max-2', 'cafe-x']);
+    expect(html).toContain('<h2 id="soft-max-2">Soft max <a class="anchor" href="#soft-max-2"');
+  });
+
+  it('markdownText keeps words and TeX, drops markup', () => {
+    expect(markdownText('## The **softmax** $\\mathrm{softmax}(x)_i$ [link](x.html)')).toBe('The softmax softmax(x)_i link');
+  });
+});
+
+describe('code', () => {
+  const modules = new Map<string, SourceModule>([['lib/attention/softmax.ts', {path: 'lib/attention/softmax.ts', url: 'source/lib/attention/softmax.html', exports: new Set(['maskedSoftmax', 'MASK_FILL'])}]]);
+
+  it('links course imports to the module page and imported names to their definition', () => {
+    const code = "import {maskedSoftmax as ms, MASK_FILL} from '../lib/attention/softmax';\nconst w = ms(x); // ms here is a comment\nconst s = 'ms';";
+    const links = findImports(code, 'chapters/01-attention.ipynb', modules);
+    expect(links).toEqual([{spec: '../lib/attention/softmax', moduleUrl: 'source/lib/attention/softmax.html',
+      names: new Map([['ms', 'source/lib/attention/softmax.html#maskedSoftmax'], ['MASK_FILL', 'source/lib/attention/softmax.html#MASK_FILL']])}]);
+    const html = linkImports(highlight(code), links, '../');
+    expect(html).toContain('<a class="code-link" href="../source/lib/attention/softmax.html"><span class="hljs-string">');
+    expect(html.match(/href="..\/source\/lib\/attention\/softmax.html#maskedSoftmax"/g)).toHaveLength(2); // import + call, not comment/string
+  });
+
+  it('ignores package imports and unknown files', () => {
+    expect(findImports("import * as tf from '@tensorflow/tfjs';\nimport {x} from './nope';", 'lib/a.ts', modules)).toEqual([]);
+  });
+
+  it('finds exported declarations with their line numbers', () => {
+    expect([...findExports('/** doc */\nexport function f() {}\nexport const A = 1;\nexport interface I {}\nconst z = 1;\nexport {z as Z};').entries()])
+      .toEqual([['f', 2], ['A', 3], ['I', 4], ['Z', 6]]);
+  });
+
+  it('turns ANSI colours into spans and escapes HTML', () => {
+    expect(ansiToHtml('\u001b[31m<b>\u001b[0m ok')).toBe('<span class="ansi-red">&lt;b&gt;</span> ok');
+  });
+});
+
+describe('png', () => {
+  it('crc32 matches the standard check value', () => {
+    expect(crc32(Buffer.from('123456789'))).toBe(0xcbf43926);
+  });
+
+  it('encodes pixels that decode back exactly, with the right size', () => {
+    const px = Uint8Array.from({length: 5 * 3 * 3}, (_, i) => (i * 53) % 256);
+    const png = encodePng(px, 5, 3, 3);
+    expect(pngSize(png)).toEqual({width: 5, height: 3});
+    expect(Array.from(decodeOwnPng(png))).toEqual(Array.from(px));
+    expect(inflateSync(png.subarray(41, 41 + png.readUInt32BE(33))).length).toBe(3 * (5 * 3 + 1));
+  });
+
+  it('rejects a buffer of the wrong length with a clear message', () => {
+    expect(() => encodePng(new Uint8Array(10), 2, 2, 3)).toThrow('expected 2x2x3 = 12 bytes, got 10');
+  });
+});
+
+describe('build and serve', () => {
+  it('without a trained model the ViT demo shows a clear note and loads no model code', async () => {
+    const out = mkdtempSync(join(tmpdir(), 'course-site-nomodel-'));
+    try {
+      const r = await buildSite({outDir: out, modelsDir: join(out, 'no-models'), quiet: true});
+      expect(r.model).toBe(false);
+      const ch3 = readFileSync(join(out, 'chapters/03-vit.html'), 'utf8');
+      expect(ch3).toContain('Model not trained yet.');
+      expect(ch3).not.toContain('demo-vit.js');
+      expect(readFileSync(join(out, 'chapters/01-attention.html'), 'utf8')).toContain('demo-attention.js');
+    } finally {
+      rmSync(out, {recursive: true, force: true});
+    }
+  });
+
+  it('serves with the right MIME types, 404s missing files and refuses paths outside the site', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'course-serve-'));
+    mkdirSync(join(dir, 'a'));
+    writeFileSync(join(dir, 'index.html'), '<p>hi</p>');
+    writeFileSync(join(dir, 'a/x.wasm'), Buffer.from([0, 97, 115, 109]));
+    writeFileSync(join(dir, 'n.ipynb'), '{}');
+    writeFileSync(join(dir, 'm.safetensors'), safetensorsBytes({}));
+    const {server, url} = await serve(dir, 0);
+    const get = (path: string) => new Promise<{status: number; type?: string}>((ok, fail) => {
+      request(new URL(url), {path, method: 'GET'}, res => { res.resume(); ok({status: res.statusCode!, type: res.headers['content-type']}); }).on('error', fail).end();
+    });
+    try {
+      expect(url).toMatch(/^http:\/\/localhost:\d+\/$/);
+      expect(await get('/')).toEqual({status: 200, type: 'text/html; charset=utf-8'});
+      expect(await get('/a/x.wasm')).toEqual({status: 200, type: 'application/wasm'});
+      expect(await get('/n.ipynb')).toEqual({status: 200, type: 'application/x-ipynb+json'});
+      expect((await get('/nope.html')).status).toBe(404);
+      expect((await get('/../../etc/passwd')).status).not.toBe(200);
+      expect((await get('/%2e%2e/%2e%2e/etc/passwd')).status).toBe(403);
+    } finally {
+      server.close();
+      rmSync(dir, {recursive: true, force: true});
+    }
+  });
+});
