@@ -124,7 +124,8 @@
       delete spec.$schema; // the kernel tags specs v5; vega-lite 6 reads them and would warn
       var target = fig.querySelector('.chart-live');
       if (fig._view) { fig._view.finalize(); target.innerHTML = ''; }
-      var opts = {renderer: 'svg', actions: {export: true, source: false, compiled: false, editor: false}};
+      // canvas: a heat map of thousands of cells stays one element (SVG would add one node per cell)
+      var opts = {renderer: 'canvas', actions: {export: true, source: false, compiled: false, editor: false}};
       if (currentTheme() === 'dark') opts.theme = 'dark';
       window.vegaEmbed(target, spec, opts).then(function (r) {
         fig._view = r.view;
@@ -132,8 +133,8 @@
         target.removeAttribute('aria-hidden');
         var summary = target.querySelector('details > summary');
         if (summary) summary.setAttribute('aria-label', 'Chart actions (save as SVG or PNG)');
-        var svg = target.querySelector('svg.marks');
-        if (svg) { svg.setAttribute('role', 'img'); svg.setAttribute('aria-label', fig.querySelector('.chart-static').alt); }
+        var canvas = target.querySelector('canvas.marks');
+        if (canvas) { canvas.setAttribute('role', 'img'); canvas.setAttribute('aria-label', fig.querySelector('.chart-static').alt); }
         fig.dataset.rendered = 'true';
         fig.dataset.theme = opts.theme || 'light';
       }).catch(function (err) {

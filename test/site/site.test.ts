@@ -189,20 +189,21 @@ describe.skipIf(!hasChromium)('site in headless Chromium', () => {
       }
       await page.context().close();
     }
-  }, 600_000);
+  }, 900_000);
 
-  it('every vega-lite chart renders interactively (an SVG appears) and KaTeX math is typeset', async () => {
+  it('every vega-lite chart renders interactively (a canvas appears) and KaTeX math is typeset', async () => {
     const page = await openPage('chapters/05-output-kinds.html');
     await settle(page);
-    const charts = await page.$$eval('[data-chart]', (fs: Element[]) => fs.map(f => ({rendered: (f as HTMLElement).dataset.rendered, svg: !!f.querySelector('.chart-live svg .mark-rect')})));
-    expect(charts).toEqual([{rendered: 'true', svg: true}, {rendered: 'true', svg: true}]);
+    const charts = await page.$$eval('[data-chart]', (fs: Element[]) => fs.map(f => ({rendered: (f as HTMLElement).dataset.rendered, canvas: (f.querySelector('.chart-live canvas.marks') as HTMLCanvasElement | null)?.width ?? 0})));
+    expect(charts.map((c: any) => c.rendered)).toEqual(['true', 'true']);
+    for (const c of charts) expect(c.canvas).toBeGreaterThan(100);
     const katex = await page.$$eval('.katex', (ks: Element[]) => ks.map(k => (k as HTMLElement).getBoundingClientRect().width));
     expect(katex.length).toBeGreaterThanOrEqual(3);
     expect(Math.min(...katex)).toBeGreaterThan(5);
     expect(await page.evaluate(() => document.fonts.check('16px KaTeX_Main'))).toBe(true);
     // dark theme re-embeds the charts with vega's dark theme
     await page.click('.theme-toggle');
-    await page.waitForFunction(() => Array.from(document.querySelectorAll<HTMLElement>('[data-chart]')).every(f => f.dataset.theme === 'dark' && f.querySelectorAll('.chart-live svg.marks').length === 1));
+    await page.waitForFunction(() => Array.from(document.querySelectorAll<HTMLElement>('[data-chart]')).every(f => f.dataset.theme === 'dark' && f.querySelectorAll('.chart-live canvas.marks').length === 1));
     expect((page as any)[PAGE_ERRORS]).toEqual([]);
     await page.context().close();
   });
@@ -364,5 +365,5 @@ describe.skipIf(!hasChromium)('site in headless Chromium', () => {
       }
     }
     expect(problems).toEqual([]);
-  }, 300_000);
+  }, 900_000);
 });
