@@ -180,7 +180,12 @@ export async function buildSite(opts: BuildOptions = {}): Promise<BuildResult> {
   const chapters = chapterFiles(root, opts.chaptersDir ?? join(root, 'build/chapters'), log);
   for (const f of opts.extraNotebooks ?? []) chapters.push({slug: basename(f).replace(/\.ipynb$/, ''), file: f, executed: true});
   let times: Record<string, {seconds?: number}> = {};
-  try { times = JSON.parse(readFileSync(join(opts.chaptersDir ?? join(root, 'build/chapters'), 'times.json'), 'utf8')).notebooks ?? {}; } catch { /* none yet */ }
+  let timesMode = '';
+  try {
+    const t = JSON.parse(readFileSync(join(opts.chaptersDir ?? join(root, 'build/chapters'), 'times.json'), 'utf8'));
+    times = t.notebooks ?? {};
+    timesMode = typeof t.mode === 'string' ? t.mode : '';
+  } catch { /* none yet */ }
 
   const modelUrl = modelInfo(opts.modelsDir ?? join(root, 'models'), out);
   const samples = exportSamples(root, out);
@@ -191,7 +196,7 @@ export async function buildSite(opts: BuildOptions = {}): Promise<BuildResult> {
   const missing: {name: string; spec: unknown}[] = [];
 
   // render chapters first (titles feed the navigation)
-  const rendered: {slug: string; url: string; nb: any; r: RenderedNotebook; seconds?: number}[] = [];
+  const rendered: {slug: string; url: string; nb: any; r: RenderedNotebook; seconds?: number; mode?: string}[] = [];
   for (const c of chapters) {
     const nb = JSON.parse(readFileSync(c.file, 'utf8'));
     const url = `chapters/${c.slug}.html`;
@@ -203,7 +208,8 @@ export async function buildSite(opts: BuildOptions = {}): Promise<BuildResult> {
     charts += r.charts;
     write(join(out, 'notebooks', `${c.slug}.ipynb`), readFileSync(c.file));
     const seconds = nb.metadata?.course?.execution_seconds ?? times[`${c.slug}.ipynb`]?.seconds;
-    rendered.push({slug: c.slug, url, nb, r, seconds: c.executed ? seconds : undefined});
+    const mode = nb.metadata?.course?.mode ?? (times[`${c.slug}.ipynb`] ? timesMode : '');
+    rendered.push({slug: c.slug, url, nb, r, seconds: c.executed ? seconds : undefined, mode});
   }
   phase('render chapters');
   if (missing.length) {
@@ -227,7 +233,7 @@ export async function buildSite(opts: BuildOptions = {}): Promise<BuildResult> {
     if (hasVit) scripts.push('assets/demo-vit.js');
     const pre = prefixFor(c.url);
     const actions = `<p class="page-actions"><a class="button" href="${pre}notebooks/${c.slug}.ipynb" download="${c.slug}.ipynb">Download this notebook (.ipynb)</a>` +
-      (c.seconds !== undefined ? ` <span class="runtime">executed in ${c.seconds.toFixed(1)} s</span>` : ' <span class="runtime">not executed yet</span>') + `</p>`;
+      (c.seconds !== undefined ? ` <span class="runtime">executed in ${c.seconds.toFixed(1)} s${c.mode ? ` (${c.mode} mode)` : ''}</span>` : ' <span class="runtime">not executed yet</span>') + `</p>`;
     write(join(out, c.url), layout({...base, url: c.url, title: c.r.title, description: c.r.summary, body: c.r.html, headings: c.r.headings,
       prev: chapterNav[i - 1] ?? {url: 'index.html', title: 'Overview', short: 'Overview'}, next: chapterNav[i + 1], extraScripts: scripts, actions, kind: 'chapter'}));
     pages.push(c.url);
@@ -256,7 +262,7 @@ export async function buildSite(opts: BuildOptions = {}): Promise<BuildResult> {
   // landing page
   write(join(out, 'index.html'), layout({...base, url: 'index.html', title: 'Overview', kind: 'home', next: chapterNav[0],
     description: 'An executable TypeScript course on attention, Transformers and Vision Transformers with TensorFlow.js.',
-    body: landing(root, rendered.map(c => ({url: c.url, title: c.r.title, summary: c.r.summary, seconds: c.seconds})), libList.length)}));
+    body: landing(root, rendered.map(c => ({url: c.url, title: c.r.title, summary: c.r.summary, seconds: c.seconds, mode: c.mode})), libList.length)}));
   pages.unshift('index.html');
   write(join(out, '404.html'), layout({...base, url: '404.html', title: 'Not found', description: 'Page not found', kind: 'other',
     body: `<h1>Page not found</h1><p>Try the <a href="index.html">overview</a> or the search box.</p>`}));
@@ -270,10 +276,10 @@ export async function buildSite(opts: BuildOptions = {}): Promise<BuildResult> {
   return {outDir: out, pages, chapters: rendered.map(c => c.url), libs: libList.map(m => m.url), charts, seconds, model: Boolean(modelUrl), phases};
 }
 
-function landing(root: string, chapters: {url: string; title: string; summary: string; seconds?: number}[], nLib: number): string {
+function landing(root: string, chapters: {url: string; title: string; summary: string; seconds?: number; mode?: string}[], nLib: number): string {
   const md = createMarkdown();
   const cards = chapters.map((c, i) => `<li class="card"><a href="${c.url}"><span class="card-num">${i + 1}</span><span class="card-title">${escapeHtml(c.title.replace(/^Chapter\s+\d+\s*[—–:-]\s*/, ''))}</span></a>` +
-    `<p>${escapeHtml(c.summary)}</p><p class="runtime">${c.seconds !== undefined ? `runs in ${c.seconds.toFixed(1)} s (quick mode)` : 'not executed yet'}</p></li>`).join('');
+    `<p>${escapeHtml(c.summary)}</p><p class="runtime">${c.seconds !== undefined ? `executed in ${c.seconds.toFixed(1)} s${c.mode ? ` (${c.mode} mode)` : ''}` : 'not executed yet'}</p></li>`).join('');
   void root;
   return `<h1 id="overview">Attention, Transformers and Vision Transformers — an executable TypeScript course</h1>
 <p class="lead">Learn how attention works by running it: four Jupyter notebooks on the TypeScript kernel tslab, a

@@ -53,6 +53,18 @@ function stripHtml(s: string): string {
     .replace(/&nbsp;/g, ' ').replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&').replace(/&quot;/g, '"').replace(/&#x27;/g, "'");
 }
 
+/** Consecutive stream outputs of one name become one (tslab sends one message per console.log). */
+export function mergeStreams(outputs: any[]): any[] {
+  const out: any[] = [];
+  for (const o of outputs) {
+    const prev = out[out.length - 1];
+    if (o.output_type === 'stream' && prev?.output_type === 'stream' && prev.name === o.name) {
+      out[out.length - 1] = {...prev, text: text(prev.text) + text(o.text)};
+    } else out.push(o);
+  }
+  return out;
+}
+
 /** Plain text of markdown source (search index, summaries): math kept as its TeX, markup dropped. */
 export function markdownText(src: string): string {
   return stripHtml(src).replace(/\$\$?([^$]*)\$\$?/g, (_, tex: string) => tex.replace(/\\(mathrm|text|operatorname)\{([^}]*)\}/g, '$2').replace(/\\/g, ''))
@@ -127,7 +139,7 @@ export function renderNotebook(nb: {cells: Cell[]; metadata?: any}, ctx: RenderC
       const code = linkImports(highlight(src), links, ctx.hrefPrefix);
       addText(src);
       const n = cell.execution_count ?? ' ';
-      const outputs = (cell.outputs ?? []).map(o => renderOutput(o)).join('');
+      const outputs = mergeStreams(cell.outputs ?? []).map(o => renderOutput(o)).join('');
       parts.push(`<div class="cell code-cell" id="cell-${codeIndex}">` +
         `<div class="code-wrap"><span class="prompt" aria-hidden="true">[${n}]</span>` +
         `<pre class="code"><code class="language-typescript">${code}</code></pre>` +
