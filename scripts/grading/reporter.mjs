@@ -26,6 +26,13 @@ function readHandshake() {
 
 const hs = readHandshake();
 
+// If the grader dies (killed, or its own test runner timed out), take this process group with it:
+// a submission stuck in an infinite loop must not outlive its grader.
+const graderPid = process.ppid;
+setInterval(() => {
+  if (process.ppid !== graderPid) { try { process.kill(-process.pid, 'SIGKILL'); } catch { process.exit(1); } }
+}, 500).unref();
+
 function emit(obj) {
   const payload = JSON.stringify(obj);
   const mac = createHmac('sha256', hs.token).update(payload).digest('hex');

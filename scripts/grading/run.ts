@@ -80,6 +80,19 @@ function escapeRe(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
+/** Process groups of running vitest children, killed if the grader itself exits. */
+const live = new Set<number>();
+let cleanupInstalled = false;
+function installCleanup(): void {
+  if (cleanupInstalled) return;
+  cleanupInstalled = true;
+  const killAll = () => { for (const pid of live) { try { process.kill(-pid, 'SIGKILL'); } catch { /* gone */ } } };
+  process.on('exit', killAll);
+  for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+    process.once(sig, () => { killAll(); process.kill(process.pid, sig); });
+  }
+}
+
 interface RoundResult {
   results: Map<string, Outcome>;
   moduleErrors: Map<string, string>;
@@ -135,6 +148,8 @@ async function runRound(o: RunOptions, files: string[], only: PlannedTest[] | un
   const child = spawn(process.execPath, [vitest, 'run', '--config', config, '--root', o.course], {
     cwd: o.course, env, detached: true, stdio: ['ignore', 'pipe', 'pipe', 'pipe'],
   });
+  installCleanup();
+  live.add(child.pid!);
   (child.stdio[3] as NodeJS.WritableStream).write(`${JSON.stringify({token, out, root: o.course})}\n`);
   let stderr = '';
   let lastMark: {kind: 'file' | 'start'; path: string; name?: string; at: number} = {kind: 'file', path: '', at: Date.now()};
@@ -182,6 +197,7 @@ async function runRound(o: RunOptions, files: string[], only: PlannedTest[] | un
   const code = await new Promise<number | null>((resolve) => child.on('close', (c) => resolve(c)));
   clearInterval(timer);
   killGroup(); // strays the submission may have left in the group
+  live.delete(child.pid!);
   // read and verify the signed results
   const results = new Map<string, Outcome>();
   const moduleErrors = new Map<string, string>();

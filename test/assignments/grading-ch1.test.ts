@@ -13,7 +13,7 @@ const FAST = ['half', 'tampered-tests', 'process-exit', 'hard-exit', 'import-thr
 const A = loadAssignment('ch1', ROOT);
 let g: Graded;
 
-beforeAll(async () => { g = await gradeSamples('ch1', FAST, ['infinite-loop']); }, 1_200_000);
+beforeAll(async () => { g = await gradeSamples('ch1', FAST, ['infinite-loop']); }, 2_700_000);
 afterAll(() => { if (g) fs.rmSync(g.tmp, {recursive: true, force: true}); });
 
 describe('grading chapter 1', () => {

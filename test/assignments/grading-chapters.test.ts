@@ -8,7 +8,7 @@ import {expectSample, Graded, gradeSamples} from './helpers';
 for (const id of ['ch2', 'ch3', 'ch4']) {
   describe(`grading ${id}`, () => {
     let g: Graded;
-    beforeAll(async () => { g = await gradeSamples(id, ['half']); }, 900_000);
+    beforeAll(async () => { g = await gradeSamples(id, ['half']); }, 2_700_000);
     afterAll(() => { if (g) fs.rmSync(g.tmp, {recursive: true, force: true}); });
     it('has at least three exercises, and says which are unavailable', () => {
       const r = g.results.get('reference')!;
