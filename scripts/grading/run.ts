@@ -96,7 +96,7 @@ function installCleanup(): void {
 interface RoundResult {
   results: Map<string, Outcome>;
   moduleErrors: Map<string, string>;
-  killed?: {reason: 'timeout' | 'total'; blameTest?: string; blameFile?: string; afterMs: number};
+  killed?: {reason: 'timeout' | 'total'; blameTest?: string; blameFile?: string; afterMs: number; wallMs: number; byWall?: boolean};
   crashedTest?: string;
   rejected: number;
   stderr: string;
@@ -185,9 +185,9 @@ async function runRound(o: RunOptions, files: string[], only: PlannedTest[] | un
     const cpu = groupCpuMs(child.pid!);
     if (lastMark.at !== markSeen || cpu < markCpu) { markSeen = lastMark.at; markCpu = cpu; }
     if (now > deadline) {
-      killed = {reason: 'total', afterMs: now - lastMark.at};
+      killed = {reason: 'total', afterMs: Math.max(cpu - markCpu, 0), wallMs: now - lastMark.at};
     } else if (cpu - markCpu > cpuLimit || now - lastMark.at > wallLimit) {
-      killed = {reason: 'timeout', afterMs: Math.max(cpu - markCpu, 0)};
+      killed = {reason: 'timeout', afterMs: Math.max(cpu - markCpu, 0), wallMs: now - lastMark.at, byWall: cpu - markCpu <= cpuLimit};
     } else return;
     if (lastMark.kind === 'start' && lastMark.name !== undefined) killed.blameTest = `${path.relative(o.course, lastMark.path)} > ${lastMark.name}`;
     else if (lastMark.path) killed.blameFile = path.relative(o.course, lastMark.path);
@@ -255,7 +255,9 @@ export async function runTests(o: RunOptions): Promise<RunReport> {
       if (r.killed?.blameTest === t.key) {
         outcomes.set(t.key, {status: 'failed', kind: 'timeout', ms: r.killed.afterMs, output: r.killed.reason === 'total'
           ? `stopped: the grading time limit (${o.totalTimeoutMs / 1000} s) ran out during this test`
-          : `timed out: still running after ${(r.killed.afterMs / 1000).toFixed(1)} s of CPU time (limit ${o.testTimeoutMs / 1000} s); an infinite loop or a very slow computation?`});
+          : r.killed.byWall
+            ? `timed out: no result after ${(r.killed.wallMs / 1000).toFixed(0)} s (${(r.killed.afterMs / 1000).toFixed(1)} s of CPU time; limit ${o.testTimeoutMs / 1000} s of CPU); an infinite loop, or a wait that never ends?`
+            : `timed out: still running after ${(r.killed.afterMs / 1000).toFixed(1)} s of CPU time (limit ${o.testTimeoutMs / 1000} s); an infinite loop or a very slow computation?`});
         continue;
       }
       if (r.killed?.blameFile === t.file) {
