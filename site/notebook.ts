@@ -68,7 +68,15 @@ export function mergeStreams(outputs: any[]): any[] {
 /** Plain text of markdown source (search index, summaries): math kept as its TeX, markup dropped. */
 export function markdownText(src: string): string {
   return stripHtml(src).replace(/\$\$?([^$]*)\$\$?/g, (_, tex: string) => tex.replace(/\\(mathrm|text|operatorname)\{([^}]*)\}/g, '$2').replace(/\\/g, ''))
-    .replace(/!?\[([^\]]*)\]\([^)]*\)/g, '$1').replace(/[#*_`>|]+/g, ' ').replace(/\s+/g, ' ').trim();
+    .replace(/!?\[([^\]]*)\]\([^)]*\)/g, '$1').replace(/[*_`]+/g, '').replace(/[#>|]+/g, ' ').replace(/\s+/g, ' ').trim();
+}
+
+/** The leading sentences of `s` that fit in `max` characters (at least one sentence, cut with … if longer). */
+export function firstSentences(s: string, max: number): string {
+  if (s.length <= max) return s;
+  const ends = [...s.matchAll(/[.!?:;](\s|$)/g)].map(m => m.index! + 1).filter(i => i <= max);
+  if (ends.length) return s.slice(0, ends[ends.length - 1]).replace(/[:;]$/, '.');
+  return s.slice(0, max).replace(/\s+\S*$/, '') + ' …';
 }
 
 /** Width and height of a PNG from its IHDR chunk. */
@@ -129,7 +137,7 @@ export function renderNotebook(nb: {cells: Cell[]; metadata?: any}, ctx: RenderC
       });
       if (!summary) {
         const para = src.split(/\n\s*\n/).map(b => b.trim()).find(b => b && !/^(#|\$\$|```|\||<|!\[|-|\*|\d+\.)/.test(b));
-        if (para) summary = markdownText(para);
+        if (para) summary = firstSentences(markdownText(para), 200);
       }
       addText(markdownText(src));
       parts.push(`<div class="cell markdown-cell">${html}</div>`);

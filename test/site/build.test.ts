@@ -8,7 +8,7 @@ import {describe, expect, it} from 'vitest';
 import {buildSite} from '../../site/build';
 import {findExports, findImports, highlight, linkImports, SourceModule} from '../../site/code';
 import {createMarkdown, Heading} from '../../site/markdown';
-import {ansiToHtml, markdownText, pngSize} from '../../site/notebook';
+import {ansiToHtml, firstSentences, markdownText, mergeStreams, pngSize} from '../../site/notebook';
 import {crc32, encodePng} from '../../site/png';
 import {serve} from '../../site/serve';
 import {decodeOwnPng, safetensorsBytes} from './fixtures';
@@ -36,7 +36,20 @@ describe('markdown', () => {
   });
 
   it('markdownText keeps words and TeX, drops markup', () => {
-    expect(markdownText('## The **softmax** $\\mathrm{softmax}(x)_i$ [link](x.html)')).toBe('The softmax softmax(x) i link');
+    expect(markdownText('## The **softmax** $\\mathrm{softmax}(x)_i$ [link](x.html)')).toBe('The softmax softmax(x)i link');
+  });
+});
+
+describe('notebook text', () => {
+  it('summaries keep whole sentences within the limit', () => {
+    expect(firstSentences('One two. Three four five six. Seven.', 30)).toBe('One two. Three four five six.');
+    expect(firstSentences('No sentence end here at all', 12)).toBe('No sentence …');
+  });
+
+  it('merges consecutive stream outputs of the same name only', () => {
+    const o = (name: string, text: string | string[]) => ({output_type: 'stream', name, text});
+    expect(mergeStreams([o('stdout', 'a\n'), o('stdout', ['b\n']), o('stderr', 'c\n'), o('stdout', 'd\n')]))
+      .toEqual([o('stdout', 'a\nb\n'), o('stderr', 'c\n'), o('stdout', 'd\n')]);
   });
 });
 

@@ -357,7 +357,11 @@ describe.skipIf(!hasChromium)('site in headless Chromium', () => {
         const page = await openPage(path, {theme});
         await settle(page);
         await page.addScriptTag({content: axe});
-        const res = await page.evaluate(async () => (window as any).axe.run(document, {runOnly: ['wcag2a', 'wcag2aa', 'best-practice']}));
+        // preload: false — axe would otherwise fetch every stylesheet again; a timeout turns a hang into a failure
+        const res = await page.evaluate(async () => Promise.race([
+          (window as any).axe.run(document, {runOnly: ['wcag2a', 'wcag2aa', 'best-practice'], preload: false}),
+          new Promise((_, fail) => setTimeout(() => fail(new Error('axe.run did not finish in 240 s')), 240_000)),
+        ]));
         for (const v of res.violations) {
           if (v.impact === 'serious' || v.impact === 'critical') problems.push(`${path} [${theme}] ${v.id}: ${v.help} — ${v.nodes.slice(0, 3).map((n: any) => n.target.join(' ')).join(' | ')}`);
         }
