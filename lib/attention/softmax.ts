@@ -9,6 +9,7 @@ import * as tf from '@tensorflow/tfjs';
 export const MASK_FILL = -1e9;
 
 export function maskedSoftmax(scores: tf.Tensor, mask?: tf.Tensor): tf.Tensor {
+  // BEGIN SOLUTION masked-softmax
   return tf.tidy(() => {
     if (mask === undefined) return tf.softmax(scores);
     let keep: tf.Tensor;
@@ -22,4 +23,5 @@ export function maskedSoftmax(scores: tf.Tensor, mask?: tf.Tensor): tf.Tensor {
     const filled = scores.mul(k).add(tf.scalar(1).sub(k).mul(MASK_FILL));
     return tf.softmax(filled);
   });
+  // END SOLUTION
 }
