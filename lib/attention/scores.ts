@@ -48,7 +48,9 @@ export function dotScores(q: tf.Tensor, k: tf.Tensor): tf.Tensor3D {
 /** r = q kᵀ / √D: [B, Tq, Tk]. Keeps the score variance ≈ 1 when q, k have unit-variance entries. */
 export function scaledDotScores(q: tf.Tensor, k: tf.Tensor): tf.Tensor3D {
   checkQueryKey('scaledDotScores', q, k, true);
+  // BEGIN SOLUTION scaled-dot-scores
   return tf.tidy(() => tf.matMul(q as tf.Tensor3D, k as tf.Tensor3D, false, true).div(Math.sqrt(q.shape[2]!)) as tf.Tensor3D);
+  // END SOLUTION
 }
 
 /** r = (q W) kᵀ with W: [Dq, Dk]: [B, Tq, Tk]. */
