@@ -68,6 +68,7 @@ export function generalScores(q: tf.Tensor, k: tf.Tensor, W: tf.Tensor): tf.Tens
  */
 export function additiveScoresProjected(qp: tf.Tensor, kp: tf.Tensor, v: tf.Tensor): tf.Tensor3D {
   checkQueryKey('additiveScores', qp, kp, true);
+  // BEGIN SOLUTION additive-scores
   const [B, Tq, A] = qp.shape as [number, number, number];
   const Tk = kp.shape[1]!;
   if (v.rank !== 1 || v.shape[0] !== A) throw new Error(`additiveScores: v must be [A] = [${A}], got ${shp(v)}`);
@@ -75,6 +76,7 @@ export function additiveScoresProjected(qp: tf.Tensor, kp: tf.Tensor, v: tf.Tens
     const hidden = tf.tanh(qp.reshape([B, Tq, 1, A]).add(kp.reshape([B, 1, Tk, A]))); // [B, Tq, Tk, A]
     return tf.matMul(hidden.reshape([B * Tq * Tk, A]), v.reshape([A, 1])).reshape([B, Tq, Tk]) as tf.Tensor3D;
   });
+  // END SOLUTION
 }
 
 /** r = vᵀ tanh(q W1 + k W2): [B, Tq, Tk]. W1: [Dq, A], W2: [Dk, A], v: [A]. */
