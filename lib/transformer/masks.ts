@@ -33,7 +33,9 @@ export function causalMask(T: number, offset = 0): tf.Tensor2D {
     throw new Error(`causalMask: need T > 0 and offset ≥ 0 (got T ${T}, offset ${offset})`);
   }
   // query i (absolute position offset + i) may see key j when j ≤ offset + i
+  // BEGIN SOLUTION causal-mask
   return tf.tidy(() => tf.linalg.bandPart(tf.ones([T, offset + T]), -1, offset) as tf.Tensor2D);
+  // END SOLUTION
 }
 
 /** Causal AND padding for the decoder self-attention: ids [B, T] → [B, 1, T, T]. */
