@@ -80,6 +80,7 @@ export function mergeHeads(x: tf.Tensor, batch: number): tf.Tensor3D {
  * Returns output [B·H, Tq, Dh] and weights [B·H, Tq, Tk] (rows sum to 1; a fully masked row is uniform).
  */
 export function scaledDotProductAttention(q: tf.Tensor3D, k: tf.Tensor3D, v: tf.Tensor3D, batch: number, opts: AttentionOptions = {}) {
+  // BEGIN SOLUTION head-attention
   const [BH, Tq, dh] = q.shape;
   const Tk = k.shape[1];
   const H = BH / batch;
@@ -100,6 +101,7 @@ export function scaledDotProductAttention(q: tf.Tensor3D, k: tf.Tensor3D, v: tf.
   const used = opts.training && opts.dropout ? tf.dropout(weights, opts.dropout, undefined, opts.seed) as tf.Tensor3D : weights;
   const output = bmm(used, v);                                          // [BH, Tq, Dh]
   return {output, weights};
+  // END SOLUTION
 }
 
 /** Projection i (0 = query, 1 = key, 2 = value) of src [B, T, D] → [B, T, D]. */
