@@ -17,6 +17,7 @@ export function sinusoidalTable(maxLen: number, dModel: number): Float32Array {
   if (!Number.isInteger(maxLen) || maxLen <= 0 || !Number.isInteger(dModel) || dModel <= 0 || dModel % 2 !== 0) {
     throw new Error(`sinusoidalEncoding: need maxLen > 0 and an even dModel > 0 (got maxLen ${maxLen}, dModel ${dModel})`);
   }
+  // BEGIN SOLUTION sinusoidal-encoding
   const pe = new Float32Array(maxLen * dModel);
   for (let pos = 0; pos < maxLen; pos++) {
     for (let i = 0; i < dModel; i += 2) {
@@ -26,6 +27,7 @@ export function sinusoidalTable(maxLen: number, dModel: number): Float32Array {
     }
   }
   return pe;
+  // END SOLUTION
 }
 
 /** Sinusoidal encoding of positions [offset, offset + T): [T, D]. */
