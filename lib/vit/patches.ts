@@ -16,6 +16,7 @@ export function checkPatchGrid(imgH: number, imgW: number, patchSize: number): {
 
 export function patchify(images: tf.Tensor, patchSize: number): tf.Tensor3D {
   if (images.rank !== 4) throw new Error(`patchify: images must be [B, H, W, C], got [${images.shape}]`);
+  // BEGIN SOLUTION patchify
   const [B, H, W, C] = images.shape as [number, number, number, number];
   const P = patchSize;
   const {gh, gw} = checkPatchGrid(H, W, P);
@@ -24,6 +25,7 @@ export function patchify(images: tf.Tensor, patchSize: number): tf.Tensor3D {
     const grid = tf.transpose(rows, [0, 2, 1, 3]);                 // [B·gh, gw, P, P·C]
     return tf.reshape(grid, [B, gh * gw, P * P * C]) as tf.Tensor3D; // [B, N, P·P·C]
   });
+  // END SOLUTION
 }
 
 /**
