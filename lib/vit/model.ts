@@ -89,6 +89,7 @@ export function embed(params: Params, cfg: ViTConfig, images: tf.Tensor): tf.Ten
   if (images.rank !== 4 || H !== cfg.imageSize || W !== cfg.imageSize || C !== cfg.channels) {
     throw new Error(`ViT: images must be [B, ${cfg.imageSize}, ${cfg.imageSize}, ${cfg.channels}], got [${images.shape}]`);
   }
+  // BEGIN SOLUTION vit-embed
   return tf.tidy(() => {
     const B = images.shape[0]!;
     const patches = patchify(images, cfg.patchSize);                                                      // [B, N, P·P·C]
@@ -96,6 +97,7 @@ export function embed(params: Params, cfg: ViTConfig, images: tf.Tensor): tf.Ten
     if (cfg.pool === 'cls') x = tf.concat([tf.tile(param(params, 'cls_token'), [B, 1, 1]), x], 1);         // [B, N+1, D]
     return tf.add(x, param(params, 'pos_embed')) as tf.Tensor3D;                                          // [B, T, D]
   });
+  // END SOLUTION
 }
 
 export function vitForward(params: Params, cfg: ViTConfig, images: tf.Tensor, opts: ViTRunOptions = {}): ViTOutput {
