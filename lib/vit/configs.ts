@@ -59,6 +59,7 @@ export interface ParamBreakdown {
  *   final LN 2D;  head D·K + K  (flatten: T·D·K + K)
  */
 export function countViTParams(cfg: ViTConfig): ParamBreakdown {
+  // BEGIN SOLUTION param-count
   const {patchSize: P, channels: C, dModel: D, dFF: F, numLayers: L, numClasses: K} = cfg;
   const T = numTokens(cfg);
   const patchEmbed = P * P * C * D + D;
@@ -69,6 +70,7 @@ export function countViTParams(cfg: ViTConfig): ParamBreakdown {
   const norm = 2 * D;
   const head = (cfg.pool === 'flatten' ? T * D : D) * K + K;
   return {patchEmbed, clsToken, posEmbed, perBlock, blocks, norm, head, total: patchEmbed + clsToken + posEmbed + blocks + norm + head};
+  // END SOLUTION
 }
 
 /** Multiply-accumulates of one forward pass (matmuls only), for the "cost" column of the table. */
