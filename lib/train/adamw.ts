@@ -116,6 +116,7 @@ export class AdamW {
     const rate = lr ?? this.cfg.lr;
     if (!Number.isFinite(rate) || rate < 0) throw new Error(`AdamW: invalid lr = ${rate}`);
     this.checkGrads(grads);
+    // BEGIN SOLUTION adamw-step
     const t = this.t + 1;
     const {beta1, beta2, eps, weightDecay} = this.cfg;
     const stepSize = rate / (1 - Math.pow(beta1, t));
@@ -137,6 +138,7 @@ export class AdamW {
       }
     });
     this.t = t;
+    // END SOLUTION
   }
 
   private checkGrads(grads: Record<string, tf.Tensor>): void {
