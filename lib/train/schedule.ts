@@ -26,9 +26,11 @@ export function warmupCosine(step: number, o: WarmupCosineOptions): number {
   if (!(baseLr >= 0) || !(minLr >= 0) || minLr > baseLr) throw new Error(`warmupCosine: need 0 ≤ minLr (${minLr}) ≤ baseLr (${baseLr})`);
   if (!Number.isInteger(W) || W < 0) throw new Error(`warmupCosine: warmupSteps must be an integer ≥ 0, got ${W}`);
   if (!Number.isInteger(T) || T <= W) throw new Error(`warmupCosine: totalSteps (${T}) must be an integer > warmupSteps (${W})`);
+  // BEGIN SOLUTION warmup-cosine
   if (step < W) return (baseLr * (step + 1)) / W;
   const progress = Math.min(1, (step - W) / (T - W));
   return minLr + (baseLr - minLr) * 0.5 * (1 + Math.cos(Math.PI * progress));
+  // END SOLUTION
 }
 
 export interface TransformerScheduleOptions {
