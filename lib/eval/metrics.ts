@@ -8,6 +8,7 @@ export function confusionMatrix(predictions: ArrayLike<number>, labels: ArrayLik
   if (predictions.length !== labels.length) {
     throw new Error(`confusionMatrix: ${predictions.length} predictions but ${labels.length} labels`);
   }
+  // BEGIN SOLUTION confusion-matrix
   const m = Array.from({length: numClasses}, () => new Array<number>(numClasses).fill(0));
   for (let i = 0; i < labels.length; i++) {
     const t = labels[i]!, p = predictions[i]!;
@@ -15,6 +16,7 @@ export function confusionMatrix(predictions: ArrayLike<number>, labels: ArrayLik
     m[t]![p]!++;
   }
   return m;
+  // END SOLUTION
 }
 
 /** Recall per class: diagonal / row sum (NaN for a class with no examples). */
