@@ -2,7 +2,8 @@
  * npm run bench [-- --long] [--no-torch] [--no-micro] [--configs recipe,small,base] [--threads 2] [--timeout 900]
  *
  * Training and inference throughput of the course ViT (chapter 4's recipe model, a small and a base
- * config) on tfjs-wasm (1 thread, and with the opt-in Node threads hack), the cpu backend on a tiny
+ * config) on tfjs-wasm (1 thread; with --threads N the opt-in Node threads hack; with the optional
+ * native OpenBLAS GEMM when it can be built), the cpu backend on a tiny
  * config, and the identical PyTorch model when /usr/bin/python3 has torch (1 and 2 threads, both
  * reported; parameter counts checked equal); plus micro-benchmarks of each hot spot per
  * formulation. Every measurement runs in its own process (peak RSS and wasm heap are its own),
@@ -23,7 +24,7 @@ import {BENCH_CONFIGS} from './bench/common';
 const ROOT = path.resolve(__dirname, '..');
 const NODE_TS = ['--import', 'tsx']; // run .ts children in node itself, so a timeout kills the right process
 const PY = '/usr/bin/python3';
-const USAGE = 'npm run bench -- [--long] [--no-torch] [--no-micro] [--configs recipe,small,base] [--threads N (1 = none)] [--timeout SECONDS per run, default 900]';
+const USAGE = 'npm run bench -- [--long] [--no-torch] [--no-micro] [--configs recipe,small,base] [--threads N (wasm threads; default 1, 2 with --long)] [--timeout SECONDS per run, default 900]';
 
 interface Run { kind: 'tfjs' | 'torch'; config: string; label: string; result?: Record<string, any>; error?: string; seconds: number }
 
@@ -62,7 +63,8 @@ async function main() {
   const long = Boolean(args.long);
   const configs = ((args.configs as string) ?? 'recipe,small,base').split(',');
   for (const c of configs) if (!BENCH_CONFIGS[c]) throw new Error(`unknown config "${c}" (known: ${Object.keys(BENCH_CONFIGS).join(', ')})`);
-  const threads = (args.threads as number | undefined) ?? 2;
+  // wasm threads: opt-in (--threads 2; default 2 with --long): on a loaded machine the threaded build ran slower than 1 thread
+  const threads = (args.threads as number | undefined) ?? (long ? 2 : 1);
   childTimeoutS = (args.timeout as number | undefined) ?? childTimeoutS;
   const reps = long ? 10 : 3, warmup = long ? 3 : 2, torchReps = long ? 10 : 5;
   const started = new Date();
@@ -76,7 +78,7 @@ async function main() {
   };
   // tfjs: wasm 1 thread for every config, threads for the recipe model (all configs with --long)
   for (const c of configs) tfjs(c, 'wasm', [], ' 1 thread');
-  if (threads > 1) for (const c of long ? configs : configs.slice(0, 1)) tfjs(c, 'wasm', ['--threads', String(threads)], ` ${threads} threads`);
+  if (threads > 1) for (const c of configs) tfjs(c, 'wasm', ['--threads', String(threads)], ` ${threads} threads`);
   if (long) for (const c of configs) tfjs(c, 'wasm', ['--bmm', 'stock'], ' 1 thread, stock bmm');
   // optional native GEMM (OpenBLAS via N-API): build it when a compiler and OpenBLAS are there
   const build = spawnSync('bash', [path.join('scripts', 'bench', 'build-native-gemm.sh')], {cwd: ROOT, encoding: 'utf8'});
