@@ -3,7 +3,8 @@
 #   1. Debian packages: Jupyter (notebook, nbconvert, nbclient, ipykernel, jupyter-client) and
 #      Chromium for the site's browser tests — installed with apt when missing;
 #   2. npm packages from package-lock.json (npm ci; skipped when node_modules is up to date);
-#   3. the tfjs wasm binaries checked in node_modules (no network at run time);
+#   3. the tfjs wasm binaries checked in node_modules (no network at run time), and the optional
+#      native OpenBLAS GEMM built when gcc and libopenblas-dev are present;
 #   4. the tslab-course Jupyter kernelspec registered for the current user.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -58,6 +59,11 @@ for f in tfjs-backend-wasm.wasm tfjs-backend-wasm-simd.wasm tfjs-backend-wasm-th
   [ -f "node_modules/@tensorflow/tfjs-backend-wasm/dist/$f" ] || { echo "[setup] missing wasm binary $f in node_modules; re-run npm ci" >&2; exit 1; }
 done
 say "tfjs wasm binaries: present (loaded from node_modules)"
+
+# --- 3b. optional native GEMM (OpenBLAS) for the wasm backend ------------------------------
+# built when a compiler and OpenBLAS are there (Debian: gcc libopenblas-dev); says so when not.
+# Off by default; COURSE_NATIVE_GEMM=1 turns it on (lib/core/native-gemm.ts, lib/core/README.md).
+say "$(bash scripts/bench/build-native-gemm.sh 2>&1 | tail -1)"
 
 # --- 4. kernelspec ---------------------------------------------------------------------------
 if command -v jupyter >/dev/null 2>&1; then
