@@ -88,7 +88,7 @@ export function createMarkdown(): MarkdownRenderer {
   md.block.ruler.before('fence', 'math_block', mathBlock, {alt: ['paragraph', 'reference', 'blockquote', 'list']});
   md.renderer.rules.math_inline = (tokens: any[], i: number) => renderMath(tokens[i].content, false);
   md.renderer.rules.math_display_inline = (tokens: any[], i: number) => renderMath(tokens[i].content, true);
-  md.renderer.rules.math_block = (tokens: any[], i: number) => `<div class="math-display">${renderMath(tokens[i].content, true)}</div>\n`;
+  md.renderer.rules.math_block = (tokens: any[], i: number) => `<div class="math-display" tabindex="0">${renderMath(tokens[i].content, true)}</div>\n`;
   md.renderer.rules.table_open = () => '<div class="table-wrap"><table>\n';
   md.renderer.rules.table_close = () => '</table></div>\n';
   md.renderer.rules.heading_open = (tokens: any[], i: number, _o: any, env: any) => {

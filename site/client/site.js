@@ -146,7 +146,7 @@
 
   // keyboard users must be able to scroll wide code, tables and formulas
   function markScrollable() {
-    document.querySelectorAll('pre, .table-wrap, .math-display, .katex-display, .chart, .output.html').forEach(function (el) {
+    document.querySelectorAll('pre, .table-wrap, .katex-display, .chart, .output.html').forEach(function (el) {
       if (el.scrollWidth > el.clientWidth + 1) { if (!el.hasAttribute('tabindex')) el.setAttribute('tabindex', '0'); }
       else if (el.getAttribute('tabindex') === '0') el.removeAttribute('tabindex');
     });
@@ -185,6 +185,9 @@
     initSearch();
     markScrollable();
     window.addEventListener('resize', markScrollable);
+    // KaTeX and code fonts arrive after the first layout and can widen a formula past its box
+    if (document.fonts && document.fonts.ready) document.fonts.ready.then(markScrollable);
+    window.addEventListener('load', markScrollable);
     embedCharts();
     document.addEventListener('course-theme', embedCharts);
     initToc();
