@@ -11,7 +11,6 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import * as tf from '@tensorflow/tfjs';
 import {describeBackend, initBackend} from '../lib/backend';
 import {countParams} from '../lib/core/params';
 import {headOf, loadCifar10, ImageSet} from '../lib/data/cifar';
@@ -159,7 +158,6 @@ async function main() {
     fs.copyFileSync(metricsPath, path.join(dir, 'metrics.jsonl'));
     log(`[train] exported the model to ${dir}`);
   }
-  void tf;
 }
 
 main().catch((e) => {

@@ -5,21 +5,11 @@
 import {closeSync, existsSync, openSync, readFileSync, readSync} from 'node:fs';
 import {join} from 'node:path';
 import {deflateSync} from 'node:zlib';
+import {crc32 as crc32Raw} from '../lib/viz/vit';
 
-const CRC_TABLE = (() => {
-  const t = new Uint32Array(256);
-  for (let n = 0; n < 256; n++) {
-    let c = n;
-    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-    t[n] = c >>> 0;
-  }
-  return t;
-})();
-
+/** The standard (finalised) CRC-32 of PNG chunks; the table loop is lib/viz/vit.ts's. */
 export function crc32(bytes: Uint8Array): number {
-  let c = 0xffffffff;
-  for (let i = 0; i < bytes.length; i++) c = CRC_TABLE[(c ^ bytes[i]!) & 0xff]! ^ (c >>> 8);
-  return (c ^ 0xffffffff) >>> 0;
+  return (crc32Raw(bytes) ^ 0xffffffff) >>> 0;
 }
 
 function chunk(type: string, data: Uint8Array): Buffer {
