@@ -10,10 +10,7 @@ import {describeBackend, initBackend} from '../lib/backend';
 import {disposeParams} from '../lib/core/params';
 import {headOf, loadCifar10} from '../lib/data/cifar';
 import {accuracyFromConfusion, confusionMatrix, perClassAccuracy} from '../lib/eval/metrics';
-import {assignParams, loadCheckpoint} from '../lib/io/checkpoint';
-import {TrainRecipe} from '../lib/train/recipes';
-import {accuracyOfFirst, evaluate} from '../lib/train/vit-trainer';
-import {initViT} from '../lib/vit/model';
+import {accuracyOfFirst, evaluate, loadTrainedViT} from '../lib/train/vit-trainer';
 import {parseArgs} from './cli-util';
 
 const USAGE = 'usage: npm run eval -- <checkpoint.safetensors> [--data-dir DIR] [--limit-test N] [--json FILE]';
@@ -23,12 +20,7 @@ async function main() {
   if (args.help || args._.length !== 1) { console.log(USAGE); if (!args.help) process.exitCode = 2; return; }
   const file = args._[0]!;
   console.error(`[eval] ${describeBackend(await initBackend())}`);
-  const ck = await loadCheckpoint(file);
-  const saved = ck.meta.recipe as TrainRecipe | undefined;
-  if (!saved?.model) throw new Error(`${file} has no model config in its metadata: not a checkpoint written by npm run train`);
-  const recipe: TrainRecipe = {...saved};
-  const params = initViT(recipe.model, 0);
-  assignParams(params, ck.params);
+  const {params, recipe, checkpoint: ck} = await loadTrainedViT(file);
   const data = await loadCifar10({dir: args['data-dir'] as string | undefined, cacheDir: args['cache-dir'] as string | undefined, download: false});
   const test = args['limit-test'] !== undefined ? headOf(data.test, args['limit-test'] as number) : data.test;
   const t0 = Date.now();

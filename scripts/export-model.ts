@@ -10,10 +10,8 @@ import * as path from 'node:path';
 import {describeBackend, initBackend} from '../lib/backend';
 import {disposeParams} from '../lib/core/params';
 import {headOf, loadCifar10} from '../lib/data/cifar';
-import {assignParams, loadCheckpoint, saveCheckpoint} from '../lib/io/checkpoint';
-import {TrainRecipe} from '../lib/train/recipes';
-import {accuracyOfFirst, evaluate} from '../lib/train/vit-trainer';
-import {initViT} from '../lib/vit/model';
+import {saveCheckpoint} from '../lib/io/checkpoint';
+import {accuracyOfFirst, evaluate, loadTrainedViT} from '../lib/train/vit-trainer';
 import {parseArgs} from './cli-util';
 
 const USAGE = 'usage: npm run export-model -- <checkpoint> [--out DIR] [--data-dir DIR]';
@@ -24,16 +22,12 @@ async function main() {
   const src = path.resolve(args._[0]!);
   const out = path.resolve((args.out as string | undefined) ?? 'models/cifar-vit');
   const info = await initBackend();
-  const ck = await loadCheckpoint(src);
-  const recipe = ck.meta.recipe as TrainRecipe;
-  if (!recipe?.model) throw new Error(`${src} is not a checkpoint written by npm run train`);
+  const {params, recipe, checkpoint: ck} = await loadTrainedViT(src);
   const position = ck.meta.position as {epoch: number; batch: number; step: number} | undefined;
   if (position && position.batch !== 0) {
     throw new Error(`${src} was saved in the middle of epoch ${position.epoch + 1} (batch ${position.batch}); export a checkpoint written at the end of an epoch`);
   }
   const epochsDone = position ? position.epoch : recipe.epochs;
-  const params = initViT(recipe.model, 0);
-  assignParams(params, ck.params);
   const data = await loadCifar10({dir: args['data-dir'] as string | undefined, download: false});
   const t0 = Date.now();
   const full = await evaluate(params, recipe, data.test);

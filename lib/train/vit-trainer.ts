@@ -7,7 +7,8 @@
  * step, so a run restored from (params, AdamW moments, step, epoch, batch) continues exactly.
  */
 import * as tf from '@tensorflow/tfjs';
-import {Params} from '../core/params';
+import {Params, disposeParams} from '../core/params';
+import {assignParams, loadCheckpoint, LoadedCheckpoint} from '../io/checkpoint';
 import {Rng} from '../core/rng';
 import {cutmix, mixup, oneHot, randomCropFlip} from '../data/augment';
 import {epochOrder, gatherBatch, numBatches} from '../data/batches';
@@ -167,4 +168,24 @@ export function accuracyOfFirst(predictions: Int32Array, labels: Uint8Array, k: 
   let c = 0;
   for (let i = 0; i < k; i++) if (predictions[i] === labels[i]) c++;
   return c / k;
+}
+
+/**
+ * A ViT checkpoint written by `npm run train` (or `npm run export-model`) as a ready model: reads
+ * the file, takes the architecture from the recipe in its metadata, builds the ViT and copies the
+ * weights in (assignParams checks every name and shape). Clear errors for a missing or corrupt
+ * file and for a checkpoint without a recipe (not written by the trainer).
+ */
+export async function loadTrainedViT(file: string): Promise<{params: Params; recipe: TrainRecipe; checkpoint: LoadedCheckpoint}> {
+  const checkpoint = await loadCheckpoint(file);
+  const recipe = checkpoint.meta.recipe as TrainRecipe | undefined;
+  if (!recipe?.model) throw new Error(`${file} has no training recipe in its metadata: not a checkpoint written by npm run train or npm run export-model`);
+  const params = initViT(recipe.model, 0);
+  try {
+    assignParams(params, checkpoint.params);
+  } catch (e) {
+    disposeParams(params);
+    throw e;
+  }
+  return {params, recipe: {...recipe}, checkpoint};
 }

@@ -9,10 +9,7 @@ import {beforeAll, describe, expect, it} from 'vitest';
 import {initBackend} from '../../lib/backend';
 import {disposeParams} from '../../lib/core/params';
 import {headOf, loadCifar10} from '../../lib/data/cifar';
-import {assignParams, loadCheckpoint} from '../../lib/io/checkpoint';
-import {TrainRecipe} from '../../lib/train/recipes';
-import {evaluate} from '../../lib/train/vit-trainer';
-import {initViT} from '../../lib/vit/model';
+import {evaluate, loadTrainedViT} from '../../lib/train/vit-trainer';
 
 const DIR = resolve(__dirname, '../../models/cifar-vit');
 const hasModel = existsSync(join(DIR, 'model.safetensors'));
@@ -34,10 +31,7 @@ describe.skipIf(!hasModel)('committed model models/cifar-vit', () => {
   it('reproduces the stated accuracy on the first 2,000 test images', async () => {
     const data = await loadCifar10({download: false});
     const results = JSON.parse(readFileSync(join(DIR, 'results.json'), 'utf8'));
-    const ck = await loadCheckpoint(join(DIR, 'model.safetensors'));
-    const recipe = ck.meta.recipe as TrainRecipe;
-    const params = initViT(recipe.model, 0);
-    assignParams(params, ck.params);
+    const {params, recipe} = await loadTrainedViT(join(DIR, 'model.safetensors'));
     const ev = await evaluate(params, recipe, headOf(data.test, 2000));
     disposeParams(params);
     expect(Math.abs(ev.accuracy - results.first2000Accuracy)).toBeLessThanOrEqual(0.001); // 2 images of 2,000
