@@ -20,7 +20,7 @@ import {accuracyOfFirst, createTrainer, evaluate, learningRate, makeBatch, order
 import {formatDuration, parseArgs, progressLine} from './cli-util';
 
 const USAGE = `usage: npm run train -- [--config cifar-small|cifar-base|blog|tiny] [--epochs N] [--resume]
-       [--run-dir DIR] [--data-dir DIR] [--cache-dir DIR] [--batch-size N] [--lr X]
+       [--run-dir DIR] [--data-dir DIR] [--cache-dir DIR] [--batch-size N] [--micro-batch N (gradient accumulation)] [--lr X]
        [--limit-train N] [--limit-test N] [--seed N] [--export DIR] [--stop-after-batches N]`;
 
 interface Position { epoch: number; batch: number; step: number; lossSum?: number; correct?: number; seen?: number; epochSeconds?: number }
@@ -32,7 +32,7 @@ function log(line: string) {
 async function main() {
   const args = parseArgs(process.argv.slice(2), {
     strings: ['config', 'run-dir', 'data-dir', 'cache-dir', 'export'],
-    numbers: ['epochs', 'batch-size', 'limit-train', 'limit-test', 'seed', 'stop-after-batches', 'lr', 'log-every'],
+    numbers: ['epochs', 'batch-size', 'micro-batch', 'limit-train', 'limit-test', 'seed', 'stop-after-batches', 'lr', 'log-every'],
     booleans: ['resume', 'help', 'no-eval'],
   }, USAGE);
   if (args.help) { console.log(USAGE); return; }
@@ -40,6 +40,7 @@ async function main() {
   const over: Partial<TrainRecipe> = {};
   if (args.epochs !== undefined) over.epochs = args.epochs as number;
   if (args['batch-size'] !== undefined) over.batchSize = args['batch-size'] as number;
+  if (args['micro-batch'] !== undefined) over.microBatch = args['micro-batch'] as number;
   if (args.seed !== undefined) over.seed = args.seed as number;
   if (args.lr !== undefined) over.lr = args.lr as number;
   let recipe = getRecipe(configName, over);
@@ -67,7 +68,8 @@ async function main() {
     if (JSON.stringify(saved.model) !== JSON.stringify(recipe.model)) {
       throw new Error(`--resume: ${ckptPath} was trained with another architecture (${JSON.stringify(saved.model)}) than config "${configName}" (${JSON.stringify(recipe.model)})`);
     }
-    recipe = {...saved, epochs: over.epochs ?? saved.epochs};
+    // the number of epochs may be extended; the micro-batch size may change (same maths, other memory)
+    recipe = {...saved, epochs: over.epochs ?? saved.epochs, microBatch: over.microBatch ?? saved.microBatch};
     t = createTrainer(recipe, train.count);
     assignParams(t.params, ck.params);
     if (!ck.optimizer) throw new Error(`--resume: ${ckptPath} holds no optimizer state (it is an exported model, not a training checkpoint)`);

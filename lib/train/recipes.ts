@@ -25,6 +25,13 @@ export interface TrainRecipe {
   model: ViTConfig;
   epochs: number;
   batchSize: number;
+  /**
+   * Gradient accumulation: forward/backward the batch in slices of this many images and sum their
+   * gradients (weighted by slice size), then take ONE optimiser step — the same update as the whole
+   * batch at a fraction of the activation memory (the wasm heap is 4 GB). Absent or >= batchSize:
+   * the whole batch at once.
+   */
+  microBatch?: number;
   lr: number;
   minLr: number;
   weightDecay: number;
@@ -76,6 +83,7 @@ export function getRecipe(name: string, o: Partial<Omit<TrainRecipe, 'model'>> &
     if (!(Number.isFinite(v) && v > 0 && (!int || Number.isInteger(v)))) throw new Error(`config ${name}: ${k} must be a positive ${int ? 'integer' : 'number'} (got ${v})`);
   };
   pos('epochs'); pos('batchSize'); pos('lr', false);
+  if (r.microBatch !== undefined) pos('microBatch');
   for (const k of ['minLr', 'weightDecay', 'warmupEpochs', 'labelSmoothing', 'clipNorm'] as const) {
     if (!(Number.isFinite(r[k]) && r[k] >= 0)) throw new Error(`config ${name}: ${k} must be a number >= 0 (got ${r[k]})`);
   }

@@ -97,17 +97,61 @@ export function makeBatch(recipe: TrainRecipe, set: ImageSet, order: Int32Array,
 
 export interface StepResult { loss: number; correct: number; gradNorm: number; lr: number }
 
+/**
+ * Loss, gradients (by variable name) and predicted classes of a batch. With `recipe.microBatch`
+ * smaller than the batch, the batch is processed in slices whose gradients are accumulated with
+ * weights n_i / B, so the result equals the whole-batch mean loss and its gradient (up to float
+ * rounding; dropout masks differ per slice) while only one slice's activations are alive.
+ */
+export function lossAndGrads(t: Trainer, batch: Batch, vars: tf.Variable[]): {value: tf.Scalar; grads: tf.NamedTensorMap; pred: tf.Tensor} {
+  const B = batch.x.shape[0];
+  const mb = t.recipe.microBatch && t.recipe.microBatch < B ? t.recipe.microBatch : B;
+  if (mb === B) {
+    let pred: tf.Tensor | undefined;
+    const {value, grads} = tf.variableGrads(() => {
+      const {logits} = vitForward(t.params, t.recipe.model, batch.x, {training: true});
+      pred = tf.keep(tf.argMax(logits, -1));
+      return crossEntropy(logits, batch.targets, 0);
+    }, vars);
+    return {value, grads, pred: pred!};
+  }
+  let value: tf.Scalar | undefined;
+  let grads: tf.NamedTensorMap | undefined;
+  const preds: tf.Tensor[] = [];
+  for (let start = 0; start < B; start += mb) {
+    const n = Math.min(mb, B - start), w = n / B;
+    const xs = tf.slice(batch.x, [start, 0, 0, 0], [n, -1, -1, -1]);
+    const ys = tf.slice(batch.targets, [start, 0], [n, -1]);
+    const r = tf.variableGrads(() => {
+      const {logits} = vitForward(t.params, t.recipe.model, xs, {training: true});
+      preds.push(tf.keep(tf.argMax(logits, -1)));
+      return tf.mul(crossEntropy(logits, ys, 0), w) as tf.Scalar;
+    }, vars);
+    tf.dispose([xs, ys]);
+    if (!value || !grads) {
+      value = r.value; grads = r.grads;
+    } else {
+      const v = tf.add(value, r.value) as tf.Scalar;
+      tf.dispose([value, r.value]);
+      value = v;
+      for (const k of Object.keys(r.grads)) {
+        const g = tf.add(grads[k]!, r.grads[k]!);
+        tf.dispose([grads[k]!, r.grads[k]!]);
+        grads[k] = g;
+      }
+    }
+  }
+  const pred = tf.concat(preds);
+  tf.dispose(preds);
+  return {value: value!, grads: grads!, pred};
+}
+
 /** One optimisation step at global step `step`; disposes the batch. */
 export async function trainStep(t: Trainer, batch: Batch, step: number): Promise<StepResult> {
   const lr = learningRate(t, step);
   const names = Object.keys(t.params);
   const vars = names.map(n => t.params[n]!);
-  let logitsKept: tf.Tensor | undefined;
-  const {value, grads} = tf.variableGrads(() => {
-    const {logits} = vitForward(t.params, t.recipe.model, batch.x, {training: true});
-    logitsKept = tf.keep(tf.argMax(logits, -1));
-    return crossEntropy(logits, batch.targets, 0);
-  }, vars);
+  const {value, grads, pred: logitsKept} = lossAndGrads(t, batch, vars);
   const byName: Record<string, tf.Tensor> = {};
   for (let i = 0; i < names.length; i++) byName[names[i]!] = grads[vars[i]!.name]!;
   let norm = NaN;
@@ -119,10 +163,10 @@ export async function trainStep(t: Trainer, batch: Batch, step: number): Promise
   } else {
     t.optimizer.step(byName, lr);
   }
-  const [lossArr, pred] = await Promise.all([value.data(), logitsKept!.data()]);
+  const [lossArr, pred] = await Promise.all([value.data(), logitsKept.data()]);
   let correct = 0;
   for (let i = 0; i < batch.labels.length; i++) if (pred[i] === batch.labels[i]) correct++;
-  tf.dispose([value, logitsKept!, batch.x, batch.targets]);
+  tf.dispose([value, logitsKept, batch.x, batch.targets]);
   tf.dispose(Object.values(grads));
   return {loss: lossArr[0]!, correct, gradNorm: norm, lr};
 }
