@@ -83,7 +83,7 @@ async function main() {
     t = createTrainer(recipe, train.count);
     fs.writeFileSync(path.join(runDir, 'config.json'), JSON.stringify(recipe, null, 1) + '\n');
   }
-  log(`[train] config ${recipe.name}: ${countParams(t.params).toLocaleString('en-US')} parameters, ${recipe.epochs} epochs x ${t.stepsPerEpoch} steps of ${recipe.batchSize}`);
+  log(`[train] config ${recipe.name}: ${countParams(t.params).toLocaleString('en-US')} parameters, ${recipe.epochs} epochs x ${t.stepsPerEpoch} steps of ${recipe.batchSize}${recipe.microBatch && recipe.microBatch < recipe.batchSize ? ` (gradient accumulation over micro-batches of ${recipe.microBatch})` : ''}`);
 
   let interrupted = false, firstSignal = 0;
   const onSignal = () => {
