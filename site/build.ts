@@ -1,6 +1,8 @@
 /**
  * Static-site builder: executed chapters (build/chapters/*.ipynb, falling back to the unexecuted
- * chapters/*.ipynb) + lib/ sources → build/site/. Fully offline: vendor scripts, KaTeX fonts and
+ * chapters/*.ipynb) + lib/ sources → build/site/. A chapter with a committed full-mode run in
+ * site/full-runs/ whose code cells equal the chapter's is shown with that run's outputs (trained
+ * models instead of quick mode's few steps); a stale full run is ignored with a warning. Fully offline: vendor scripts, KaTeX fonts and
  * tfjs wasm files are copied from node_modules. Usage: `npm run build:site [-- --out DIR]`.
  */
 import {copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync} from 'node:fs';
@@ -16,6 +18,7 @@ export interface BuildOptions {
   root?: string;          // repository root
   outDir?: string;        // default <root>/build/site
   chaptersDir?: string;   // executed chapters, default <root>/build/chapters
+  fullRunsDir?: string;   // full-mode executed chapters preferred when current, default <root>/site/full-runs
   extraNotebooks?: string[]; // more executed notebooks rendered as chapters (tests)
   modelsDir?: string;     // default <root>/models (expects cifar-vit/model.safetensors + config.json)
   quiet?: boolean;
@@ -69,17 +72,44 @@ function copyVendor(root: string, out: string): void {
   for (const f of readdirSync(join(root, 'site/client'))) copy(join(root, 'site/client', f), join(out, 'assets', f));
 }
 
-/** The chapter notebooks: every chapters/*.ipynb, executed copy preferred. */
-function chapterFiles(root: string, executedDir: string, log: (s: string) => void): {slug: string; file: string; executed: boolean}[] {
+interface ChapterFile { slug: string; file: string; executed: boolean; nb?: any; mode?: string }
+
+const codeSources = (nb: any): string[] => (nb.cells ?? []).filter((c: any) => c.cell_type === 'code')
+  .map((c: any) => (Array.isArray(c.source) ? c.source.join('') : String(c.source ?? '')));
+
+/**
+ * The chapter as of now (chapters/<f>) with the outputs of a full-mode run, when the run executed
+ * exactly the chapter's current code; otherwise undefined and the reason.
+ */
+export function overlayFullRun(current: any, full: any): {nb?: any; reason?: string} {
+  const a = codeSources(current), b = codeSources(full);
+  if (a.length !== b.length) return {reason: `it has ${b.length} code cells, the chapter ${a.length}`};
+  const i = a.findIndex((src, k) => src !== b[k]);
+  if (i >= 0) return {reason: `code cell ${i + 1} differs from the chapter's`};
+  const fullCode = (full.cells as any[]).filter(c => c.cell_type === 'code');
+  let k = 0;
+  const cells = (current.cells as any[]).map(c => c.cell_type !== 'code' ? c : {...c, outputs: fullCode[k]!.outputs ?? [], execution_count: fullCode[k++]!.execution_count ?? null});
+  return {nb: {...current, cells, metadata: {...current.metadata, course: {...(full.metadata?.course ?? {}), mode: 'full'}}}};
+}
+
+/** The chapter notebooks: every chapters/*.ipynb; a current full-mode run preferred, then the executed copy. */
+function chapterFiles(root: string, executedDir: string, fullRunsDir: string, log: (s: string) => void): ChapterFile[] {
   const names = new Set<string>();
   for (const d of [join(root, 'chapters'), executedDir]) {
     if (existsSync(d)) for (const f of readdirSync(d)) if (/^\d\d-.*\.ipynb$/.test(f)) names.add(f);
   }
   return [...names].sort().map(f => {
+    const slug = f.replace(/\.ipynb$/, '');
+    const src = join(root, 'chapters', f), full = join(fullRunsDir, f);
+    if (existsSync(full) && existsSync(src)) {
+      const o = overlayFullRun(JSON.parse(readFileSync(src, 'utf8')), JSON.parse(readFileSync(full, 'utf8')));
+      if (o.nb) return {slug, file: full, executed: true, nb: o.nb, mode: 'full'};
+      log(`warning: ${relative(root, full)} is stale (${o.reason}); showing the quick-mode run — re-run it with COURSE_MODE=full npm run execute -- --out site/full-runs chapters/${f}`);
+    }
     const exe = join(executedDir, f);
-    if (existsSync(exe)) return {slug: f.replace(/\.ipynb$/, ''), file: exe, executed: true};
+    if (existsSync(exe)) return {slug, file: exe, executed: true};
     log(`warning: ${f} has not been executed (npm run execute); rendering it without outputs`);
-    return {slug: f.replace(/\.ipynb$/, ''), file: join(root, 'chapters', f), executed: false};
+    return {slug, file: src, executed: false};
   });
 }
 
@@ -177,7 +207,7 @@ export async function buildSite(opts: BuildOptions = {}): Promise<BuildResult> {
   phase('copy assets');
 
   const modules = sourceModules(root);
-  const chapters = chapterFiles(root, opts.chaptersDir ?? join(root, 'build/chapters'), log);
+  const chapters: ChapterFile[] = chapterFiles(root, opts.chaptersDir ?? join(root, 'build/chapters'), opts.fullRunsDir ?? join(root, 'site/full-runs'), log);
   for (const f of opts.extraNotebooks ?? []) chapters.push({slug: basename(f).replace(/\.ipynb$/, ''), file: f, executed: true});
   let times: Record<string, {seconds?: number}> = {};
   let timesMode = '';
@@ -198,7 +228,7 @@ export async function buildSite(opts: BuildOptions = {}): Promise<BuildResult> {
   // render chapters first (titles feed the navigation)
   const rendered: {slug: string; url: string; nb: any; r: RenderedNotebook; seconds?: number; mode?: string}[] = [];
   for (const c of chapters) {
-    const nb = JSON.parse(readFileSync(c.file, 'utf8'));
+    const nb = c.nb ?? JSON.parse(readFileSync(c.file, 'utf8'));
     const url = `chapters/${c.slug}.html`;
     const demos: Record<string, Demo> = {};
     for (const d of DEMO_PLACES[c.slug.slice(0, 2)] ?? []) demos[d] = d === 'attention' ? attentionDemo() : vitDemo({...cifarStats(root), modelUrl: modelUrl && `../${modelUrl}`, samples: samples.map(s => ({...s, url: `../${s.url}`}))});
@@ -206,9 +236,9 @@ export async function buildSite(opts: BuildOptions = {}): Promise<BuildResult> {
     for (const a of r.assets) write(join(out, 'media', a.name), a.data);
     missing.push(...r.missingSvgs);
     charts += r.charts;
-    write(join(out, 'notebooks', `${c.slug}.ipynb`), readFileSync(c.file));
+    write(join(out, 'notebooks', `${c.slug}.ipynb`), c.nb ? JSON.stringify(c.nb, null, 1) + '\n' : readFileSync(c.file));
     const seconds = nb.metadata?.course?.execution_seconds ?? times[`${c.slug}.ipynb`]?.seconds;
-    const mode = nb.metadata?.course?.mode ?? (times[`${c.slug}.ipynb`] ? timesMode : '');
+    const mode = c.mode ?? nb.metadata?.course?.mode ?? (times[`${c.slug}.ipynb`] ? timesMode : '');
     rendered.push({slug: c.slug, url, nb, r, seconds: c.executed ? seconds : undefined, mode});
   }
   phase('render chapters');

@@ -125,7 +125,8 @@
       var target = fig.querySelector('.chart-live');
       if (fig._view) { fig._view.finalize(); target.innerHTML = ''; }
       // canvas: a heat map of thousands of cells stays one element (SVG would add one node per cell)
-      var opts = {renderer: 'canvas', actions: {export: true, source: false, compiled: false, editor: false}};
+      // mode: without $schema vega-embed guesses the language and takes a vega-lite "concat" for Vega (title only)
+      var opts = {mode: 'vega-lite', renderer: 'canvas', actions: {export: true, source: false, compiled: false, editor: false}};
       if (currentTheme() === 'dark') opts.theme = 'dark';
       window.vegaEmbed(target, spec, opts).then(function (r) {
         fig._view = r.view;

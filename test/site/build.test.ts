@@ -1,11 +1,11 @@
 /** Site builder pieces without a browser: markdown + math, outputs, import links, PNG, server. */
-import {mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync} from 'node:fs';
+import {mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync, mkdirSync} from 'node:fs';
 import {request} from 'node:http';
 import {tmpdir} from 'node:os';
 import {join} from 'node:path';
 import {inflateSync} from 'node:zlib';
 import {describe, expect, it} from 'vitest';
-import {buildSite} from '../../site/build';
+import {buildSite, overlayFullRun} from '../../site/build';
 import {findExports, findImports, highlight, linkImports, SourceModule} from '../../site/code';
 import {createMarkdown, Heading} from '../../site/markdown';
 import {ansiToHtml, firstSentences, markdownText, mergeStreams, pngSize} from '../../site/notebook';
@@ -136,6 +136,59 @@ describe('build and serve', () => {
     } finally {
       server.close();
       rmSync(dir, {recursive: true, force: true});
+    }
+  });
+});
+
+describe('full-mode runs (site/full-runs)', () => {
+  const md = (s: string) => ({cell_type: 'markdown', metadata: {}, source: [s]});
+  const code = (s: string, out?: string) => ({cell_type: 'code', metadata: {}, execution_count: out ? 1 : null, source: [s],
+    outputs: out ? [{output_type: 'stream', name: 'stdout', text: [out]}] : []});
+  const chapter = {nbformat: 4, nbformat_minor: 5, metadata: {}, cells: [md('# T\n\nnew prose'), code('const a = 1;'), md('more'), code('console.log(a)')]};
+
+  it('a run of the current code lends its outputs to the current chapter (prose from the chapter)', () => {
+    const run = {nbformat: 4, nbformat_minor: 5, metadata: {course: {execution_seconds: 12.5}},
+      cells: [md('# T\n\nold prose'), code('const a = 1;', ''), code('console.log(a)', 'exact match 99.8 %\n')]};
+    const o = overlayFullRun(chapter, run);
+    expect(o.reason).toBeUndefined();
+    expect(o.nb.cells.map((c: any) => c.source.join(''))).toEqual(['# T\n\nnew prose', 'const a = 1;', 'more', 'console.log(a)']);
+    expect(o.nb.cells[3].outputs[0].text).toEqual(['exact match 99.8 %\n']);
+    expect(o.nb.metadata.course).toEqual({execution_seconds: 12.5, mode: 'full'});
+  });
+
+  it('a run of older code is refused, naming the cell', () => {
+    const stale = {nbformat: 4, nbformat_minor: 5, metadata: {}, cells: [code('const a = 2;', ''), code('console.log(a)', '2\n')]};
+    expect(overlayFullRun(chapter, stale)).toEqual({reason: 'code cell 1 differs from the chapter\'s'});
+    expect(overlayFullRun(chapter, {cells: [code('const a = 1;')]}).reason).toBe('it has 1 code cells, the chapter 2');
+  });
+
+  it('the builder shows a current full run and ignores a stale one with a warning', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'site-full-'));
+    try {
+      for (const d of ['chapters', 'full', 'quick', 'lib', 'site/client']) mkdirSync(join(root, d), {recursive: true});
+      for (const f of readdirSync(join(__dirname, '../../site/client'))) writeFileSync(join(root, 'site/client', f), readFileSync(join(__dirname, '../../site/client', f)));
+      symlinkSync(join(__dirname, '../../node_modules'), join(root, 'node_modules'));
+      writeFileSync(join(root, 'chapters/01-a.ipynb'), JSON.stringify(chapter));
+      writeFileSync(join(root, 'chapters/02-b.ipynb'), JSON.stringify(chapter));
+      const run = (out: string) => ({...chapter, metadata: {course: {execution_seconds: 3}}, cells: chapter.cells.map(c => c.cell_type === 'code' ? {...c, outputs: [{output_type: 'stream', name: 'stdout', text: [out]}]} : c)});
+      writeFileSync(join(root, 'full/01-a.ipynb'), JSON.stringify(run('FULL-RUN-OUTPUT\n')));
+      writeFileSync(join(root, 'full/02-b.ipynb'), JSON.stringify({...run('STALE\n'), cells: [code('old()', 'STALE\n')]}));
+      writeFileSync(join(root, 'quick/01-a.ipynb'), JSON.stringify(run('QUICK-OUTPUT\n')));
+      writeFileSync(join(root, 'quick/02-b.ipynb'), JSON.stringify(run('QUICK-OUTPUT\n')));
+      const logs: string[] = [];
+      const orig = console.log;
+      console.log = (...a: unknown[]) => { logs.push(a.join(' ')); };
+      try {
+        await buildSite({root, outDir: join(root, 'out'), chaptersDir: join(root, 'quick'), fullRunsDir: join(root, 'full'), modelsDir: join(root, 'none')});
+      } finally { console.log = orig; }
+      const a = readFileSync(join(root, 'out/chapters/01-a.html'), 'utf8'), b = readFileSync(join(root, 'out/chapters/02-b.html'), 'utf8');
+      expect(a).toContain('FULL-RUN-OUTPUT');
+      expect(a).toContain('(full mode)');
+      expect(b).toContain('QUICK-OUTPUT');
+      expect(b).not.toContain('STALE');
+      expect(logs.join('\n')).toMatch(/full\/02-b\.ipynb is stale \(it has 1 code cells, the chapter 2\)/);
+    } finally {
+      rmSync(root, {recursive: true, force: true});
     }
   });
 });

@@ -208,6 +208,28 @@ describe.skipIf(!hasChromium)('site in headless Chromium', () => {
     await page.context().close();
   });
 
+  it('every chart of every chapter draws at the size of its build-time SVG (not just its title)', async () => {
+    const bad: string[] = [];
+    let n = 0;
+    for (const path of site.chapters) {
+      const page = await openPage(path);
+      await settle(page);
+      const sizes = await page.$$eval('[data-chart]', async (figs: Element[]) => Promise.all(figs.map(async f => {
+        const canvas = f.querySelector('.chart-live canvas.marks') as HTMLCanvasElement | null;
+        const svg = await (await fetch((f.querySelector('.chart-static') as HTMLImageElement).src)).text();
+        return {title: (f.querySelector('.chart-static') as HTMLImageElement).alt.slice(0, 60), live: canvas ? canvas.getBoundingClientRect().height : 0,
+          built: Number(/<svg[^>]*\sheight="([\d.]+)"/.exec(svg)?.[1] ?? 0)};
+      })));
+      for (const s of sizes) {
+        n++;
+        if (!(s.built > 0 && s.live >= 0.7 * s.built)) bad.push(`${path} "${s.title}": live ${Math.round(s.live)} px high, build-time SVG ${s.built} px`);
+      }
+      await page.context().close();
+    }
+    expect(n).toBeGreaterThan(10);
+    expect(bad).toEqual([]);
+  }, 300_000);
+
   it('search for "softmax" finds chapter 1', async () => {
     const page = await openPage('index.html');
     await page.fill('#search-input', 'softmax');
