@@ -73,7 +73,7 @@ export async function initBackend(prefer?: BackendName): Promise<BackendInfo> {
     const wasmPkg = require('@tensorflow/tfjs-backend-wasm') as {getThreadsCount?: () => number};
     info.threads = wasmPkg.getThreadsCount?.() ?? 1;
     // opt-in OpenBLAS GEMM for matMul (lib/core/native-gemm.ts); silently the wasm path without the addon
-    if (process.env.COURSE_NATIVE_GEMM === '1' && require('./core/native-gemm').enableNativeGemm()) info.note = 'matMul on native OpenBLAS (COURSE_NATIVE_GEMM=1)';
+    if (process.env.COURSE_NATIVE_GEMM === '1' && require('./core/native-gemm').enableNativeGemm()) info.note = 'matMul on native OpenBLAS, exp and erf vectorised natively (COURSE_NATIVE_GEMM=1)';
   }
   if (requested !== 'auto' && chosen !== requested) info.note = `${requested} unavailable, fell back to ${chosen}`;
   return info;

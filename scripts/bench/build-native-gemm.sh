@@ -24,7 +24,7 @@ if [ ${#missing[@]} -gt 0 ]; then
   exit 0
 fi
 mkdir -p build/native
-if "$cc" -O2 -shared -fPIC -DNODE_GYP_MODULE_NAME=course_gemm -I"$nodeinc" -I"$blasinc" lib/core/native/course_gemm.c -lopenblas -o "$out.tmp"; then
+if "$cc" -O3 -march=native -fno-trapping-math -shared -fPIC -DNODE_GYP_MODULE_NAME=course_gemm -I"$nodeinc" -I"$blasinc" lib/core/native/course_gemm.c -lopenblas -o "$out.tmp"; then
   mv "$out.tmp" "$out"
   echo "native GEMM built: $out (OpenBLAS; enable with COURSE_NATIVE_GEMM=1)"
 else

@@ -53,6 +53,30 @@ describe.skipIf(!built)('native GEMM (OpenBLAS) = pure wasm path', () => {
       tf.dispose([a, b, ref, nat]);
     }
   });
+  it('exp and erf (vectorised in the addon): stock wasm values within 1e-6 relative / 5e-7 absolute; NaN, ±inf, overflow', async () => {
+    const xs = Array.from({length: 20001}, (_, i) => -10 + i * 1e-3).concat([-200, -104, -87.5, -87.3, 88.3, 88.8, 200, 0, -0, NaN, Infinity, -Infinity]);
+    const x = tf.tensor1d(xs);
+    const refExp = await tf.exp(x).data(), refErf = await tf.erf(x).data();
+    expect(enableNativeGemm()).toBe(true);
+    const e = tf.exp(x), f = tf.erf(x), e2 = tf.exp(tf.reshape(x, [1, -1]));
+    const natExp = await e.data(), natErf = await f.data();
+    disableNativeGemm();
+    expect(e2.shape).toEqual([1, xs.length]);
+    let relExp = 0, absErf = 0;
+    for (let i = 0; i < xs.length; i++) {
+      const t = xs[i]!;
+      if (Number.isNaN(t)) { expect(natExp[i]).toBeNaN(); expect(natErf[i]).toBeNaN(); continue; }
+      if (t > 88.73) expect(natExp[i]).toBe(Infinity);
+      else if (t < -87.34) expect(natExp[i]).toBeLessThan(1.2e-38);     // flushed below the smallest normal float
+      else relExp = Math.max(relExp, Math.abs(natExp[i]! - refExp[i]!) / refExp[i]!);
+      absErf = Math.max(absErf, Math.abs(natErf[i]! - refErf[i]!));
+    }
+    expect(relExp).toBeLessThan(1e-6);
+    expect(absErf).toBeLessThan(5e-7);
+    expect(natErf[xs.indexOf(Infinity)]).toBe(1);
+    expect(natErf[xs.indexOf(-Infinity)]).toBe(-1);
+    tf.dispose([x, e, f, e2]);
+  });
   it('bad shapes still give tfjs\'s error', () => {
     enableNativeGemm();
     expect(() => tf.matMul(tf.ones([2, 3]), tf.ones([4, 5]))).toThrow(/inner shapes/);
