@@ -72,23 +72,22 @@ function copyVendor(root: string, out: string): void {
   for (const f of readdirSync(join(root, 'site/client'))) copy(join(root, 'site/client', f), join(out, 'assets', f));
 }
 
-interface ChapterFile { slug: string; file: string; executed: boolean; nb?: any; mode?: string }
+interface ChapterFile { slug: string; file: string; executed: boolean; nb?: any }
 
-const codeSources = (nb: any): string[] => (nb.cells ?? []).filter((c: any) => c.cell_type === 'code')
-  .map((c: any) => (Array.isArray(c.source) ? c.source.join('') : String(c.source ?? '')));
+const codeCells = (nb: any): any[] => (nb.cells ?? []).filter((c: any) => c.cell_type === 'code');
+const sourceOf = (c: any): string => (Array.isArray(c.source) ? c.source.join('') : String(c.source ?? ''));
 
 /**
  * The chapter as of now (chapters/<f>) with the outputs of a full-mode run, when the run executed
  * exactly the chapter's current code; otherwise undefined and the reason.
  */
 export function overlayFullRun(current: any, full: any): {nb?: any; reason?: string} {
-  const a = codeSources(current), b = codeSources(full);
+  const a = codeCells(current), b = codeCells(full);
   if (a.length !== b.length) return {reason: `it has ${b.length} code cells, the chapter ${a.length}`};
-  const i = a.findIndex((src, k) => src !== b[k]);
+  const i = a.findIndex((c, k) => sourceOf(c) !== sourceOf(b[k]));
   if (i >= 0) return {reason: `code cell ${i + 1} differs from the chapter's`};
-  const fullCode = (full.cells as any[]).filter(c => c.cell_type === 'code');
   let k = 0;
-  const cells = (current.cells as any[]).map(c => c.cell_type !== 'code' ? c : {...c, outputs: fullCode[k]!.outputs ?? [], execution_count: fullCode[k++]!.execution_count ?? null});
+  const cells = (current.cells as any[]).map(c => c.cell_type !== 'code' ? c : {...c, outputs: b[k]!.outputs ?? [], execution_count: b[k++]!.execution_count ?? null});
   return {nb: {...current, cells, metadata: {...current.metadata, course: {...(full.metadata?.course ?? {}), mode: 'full'}}}};
 }
 
@@ -103,7 +102,7 @@ function chapterFiles(root: string, executedDir: string, fullRunsDir: string, lo
     const src = join(root, 'chapters', f), full = join(fullRunsDir, f);
     if (existsSync(full) && existsSync(src)) {
       const o = overlayFullRun(JSON.parse(readFileSync(src, 'utf8')), JSON.parse(readFileSync(full, 'utf8')));
-      if (o.nb) return {slug, file: full, executed: true, nb: o.nb, mode: 'full'};
+      if (o.nb) return {slug, file: full, executed: true, nb: o.nb};   // its metadata says mode 'full'
       log(`warning: ${relative(root, full)} is stale (${o.reason}); showing the quick-mode run — re-run it with COURSE_MODE=full npm run execute -- --out site/full-runs chapters/${f}`);
     }
     const exe = join(executedDir, f);
@@ -238,7 +237,7 @@ export async function buildSite(opts: BuildOptions = {}): Promise<BuildResult> {
     charts += r.charts;
     write(join(out, 'notebooks', `${c.slug}.ipynb`), c.nb ? JSON.stringify(c.nb, null, 1) + '\n' : readFileSync(c.file));
     const seconds = nb.metadata?.course?.execution_seconds ?? times[`${c.slug}.ipynb`]?.seconds;
-    const mode = c.mode ?? nb.metadata?.course?.mode ?? (times[`${c.slug}.ipynb`] ? timesMode : '');
+    const mode = nb.metadata?.course?.mode ?? (times[`${c.slug}.ipynb`] ? timesMode : '');
     rendered.push({slug: c.slug, url, nb, r, seconds: c.executed ? seconds : undefined, mode});
   }
   phase('render chapters');

@@ -106,41 +106,34 @@ export interface StepResult { loss: number; correct: number; gradNorm: number; l
 export function lossAndGrads(t: Trainer, batch: Batch, vars: tf.Variable[]): {value: tf.Scalar; grads: tf.NamedTensorMap; pred: tf.Tensor} {
   const B = batch.x.shape[0];
   const mb = t.recipe.microBatch && t.recipe.microBatch < B ? t.recipe.microBatch : B;
-  if (mb === B) {
-    let pred: tf.Tensor | undefined;
-    const {value, grads} = tf.variableGrads(() => {
-      const {logits} = vitForward(t.params, t.recipe.model, batch.x, {training: true});
-      pred = tf.keep(tf.argMax(logits, -1));
-      return crossEntropy(logits, batch.targets, 0);
-    }, vars);
-    return {value, grads, pred: pred!};
-  }
   let value: tf.Scalar | undefined;
   let grads: tf.NamedTensorMap | undefined;
   const preds: tf.Tensor[] = [];
   for (let start = 0; start < B; start += mb) {
-    const n = Math.min(mb, B - start), w = n / B;
-    const xs = tf.slice(batch.x, [start, 0, 0, 0], [n, -1, -1, -1]);
-    const ys = tf.slice(batch.targets, [start, 0], [n, -1]);
+    const n = Math.min(mb, B - start), whole = n === B;
+    const xs = whole ? batch.x : tf.slice(batch.x, [start, 0, 0, 0], [n, -1, -1, -1]);
+    const ys = whole ? batch.targets : tf.slice(batch.targets, [start, 0], [n, -1]);
     const r = tf.variableGrads(() => {
       const {logits} = vitForward(t.params, t.recipe.model, xs, {training: true});
       preds.push(tf.keep(tf.argMax(logits, -1)));
-      return tf.mul(crossEntropy(logits, ys, 0), w) as tf.Scalar;
+      const loss = crossEntropy(logits, ys, 0);
+      return whole ? loss : tf.mul(loss, n / B) as tf.Scalar;
     }, vars);
-    tf.dispose([xs, ys]);
+    if (!whole) tf.dispose([xs, ys]);
     if (!value || !grads) {
       value = r.value; grads = r.grads;
-    } else {
-      const v = tf.add(value, r.value) as tf.Scalar;
-      tf.dispose([value, r.value]);
-      value = v;
-      for (const k of Object.keys(r.grads)) {
-        const g = tf.add(grads[k]!, r.grads[k]!);
-        tf.dispose([grads[k]!, r.grads[k]!]);
-        grads[k] = g;
-      }
+      continue;
+    }
+    const v = tf.add(value, r.value) as tf.Scalar;
+    tf.dispose([value, r.value]);
+    value = v;
+    for (const k of Object.keys(r.grads)) {
+      const g = tf.add(grads[k]!, r.grads[k]!);
+      tf.dispose([grads[k]!, r.grads[k]!]);
+      grads[k] = g;
     }
   }
+  if (preds.length === 1) return {value: value!, grads: grads!, pred: preds[0]!};
   const pred = tf.concat(preds);
   tf.dispose(preds);
   return {value: value!, grads: grads!, pred};

@@ -17,9 +17,26 @@
 #include <node_api.h>
 #include <cblas.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <math.h>
 
 #define CHECK(call) do { if ((call) != napi_ok) { napi_throw_error(env, NULL, "course_gemm: N-API call failed: " #call); return NULL; } } while (0)
+
+/* argv value → the wasm heap (an ArrayBuffer): its bytes and size; false after throwing a TypeError. */
+static bool heapArg(napi_env env, napi_value v, const char* fn, void** heap, size_t* bytes) {
+  bool isAb = false;
+  if (napi_is_arraybuffer(env, v, &isAb) != napi_ok || !isAb) {
+    char msg[96];
+    snprintf(msg, sizeof msg, "course_gemm.%s: heap must be an ArrayBuffer", fn);
+    napi_throw_type_error(env, NULL, msg);
+    return false;
+  }
+  if (napi_get_arraybuffer_info(env, v, heap, bytes) != napi_ok) {
+    napi_throw_error(env, NULL, "course_gemm: N-API call failed: napi_get_arraybuffer_info");
+    return false;
+  }
+  return true;
+}
 
 static napi_value SgemmBatch(napi_env env, napi_callback_info info) {
   size_t argc = 12;
@@ -28,10 +45,7 @@ static napi_value SgemmBatch(napi_env env, napi_callback_info info) {
   if (argc != 12) { napi_throw_type_error(env, NULL, "course_gemm.sgemmBatch: expected 12 arguments"); return NULL; }
   void* heap = NULL;
   size_t heapBytes = 0;
-  bool isAb = false;
-  CHECK(napi_is_arraybuffer(env, argv[0], &isAb));
-  if (!isAb) { napi_throw_type_error(env, NULL, "course_gemm.sgemmBatch: heap must be an ArrayBuffer"); return NULL; }
-  CHECK(napi_get_arraybuffer_info(env, argv[0], &heap, &heapBytes));
+  if (!heapArg(env, argv[0], "sgemmBatch", &heap, &heapBytes)) return NULL;
   double v[9];
   for (int i = 0; i < 9; i++) CHECK(napi_get_value_double(env, argv[1 + i], &v[i]));
   bool ta = false, tb = false;
@@ -102,10 +116,7 @@ static napi_value Unary(napi_env env, napi_callback_info info) {
   if (argc != 5) { napi_throw_type_error(env, NULL, "course_gemm.unary: expected 5 arguments"); return NULL; }
   void* heap = NULL;
   size_t heapBytes = 0;
-  bool isAb = false;
-  CHECK(napi_is_arraybuffer(env, argv[0], &isAb));
-  if (!isAb) { napi_throw_type_error(env, NULL, "course_gemm.unary: heap must be an ArrayBuffer"); return NULL; }
-  CHECK(napi_get_arraybuffer_info(env, argv[0], &heap, &heapBytes));
+  if (!heapArg(env, argv[0], "unary", &heap, &heapBytes)) return NULL;
   double v[4];
   for (int i = 0; i < 4; i++) CHECK(napi_get_value_double(env, argv[1 + i], &v[i]));
   const int64_t op = (int64_t)v[0], inOff = (int64_t)v[1], outOff = (int64_t)v[2], n = (int64_t)v[3];
