@@ -8,7 +8,7 @@ LI = {"name": "typescript", "file_extension": ".ts", "mimetype": "text/typescrip
 SETUP = '''import * as tf from '@tensorflow/tfjs';
 import {initBackend, describeBackend} from '../lib/backend';
 import {courseMode} from '../lib/mode';
-import {showTable} from '../notebook/display';
+import {showTable} from '../display/show';
 console.log(describeBackend(await initBackend()), `| mode ${courseMode()}`);'''
 SOFTMAX = '''import {maskedSoftmax} from '../lib/attention/softmax';
 const scores = tf.tensor1d([2.0, 1.0, 0.1]);

@@ -1,6 +1,6 @@
 /**
  * TypeScript highlighting at build time (highlight.js) and links from imports of the course's
- * own modules (lib/, notebook/) to their source pages and definitions.
+ * own modules (lib/, display/) to their source pages and definitions.
  */
 import hljs from 'highlight.js/lib/core';
 import typescript from 'highlight.js/lib/languages/typescript';

@@ -9,7 +9,7 @@
 import * as fs from 'fs';
 import * as nodePath from 'path';
 import * as tf from '@tensorflow/tfjs';
-import type {AdamW} from '../train/adamw';
+import type {AdamW} from '../optim/adamw';
 import {parseSafetensors, serializeSafetensors} from './safetensors';
 
 export interface CheckpointMeta {

@@ -15,11 +15,11 @@ import {epochOrder, gatherBatch, numBatches} from '../data/batches';
 import {ImageSet} from '../data/cifar';
 import {CIFAR10_MEAN, CIFAR10_STD, toNormalizedTensor} from '../data/normalize';
 import {initViT, vitForward} from '../vit/model';
-import {AdamW} from './adamw';
-import {clipByGlobalNorm} from './clip';
-import {crossEntropy} from './losses';
+import {AdamW} from '../optim/adamw';
+import {clipByGlobalNorm} from '../optim/clip';
+import {crossEntropy} from '../optim/losses';
 import {TrainRecipe} from './recipes';
-import {warmupCosine} from './schedule';
+import {warmupCosine} from '../optim/schedule';
 
 /** A 32-bit seed from several integers (splitmix-style hashing), for stateless per-batch RNGs. */
 export function deriveSeed(...xs: number[]): number {

@@ -2,16 +2,16 @@
  * Training the encoder-decoder on a character task — Chapter 2 §2.8 (teacher forcing).
  *   decoder input  = BOS y1 … y_{n}       (shifted right)
  *   decoder target = y1 … y_n EOS          (PAD after the end, ignored by the loss)
- *   loss = label-smoothed cross-entropy over the real target tokens (lib/train/losses.ts),
- *   AdamW (lib/train/adamw.ts) with the learning rate of a schedule (lib/train/schedule.ts),
- *   gradients clipped by global norm (lib/train/clip.ts).
+ *   loss = label-smoothed cross-entropy over the real target tokens (lib/optim/losses.ts),
+ *   AdamW (lib/optim/adamw.ts) with the learning rate of a schedule (lib/optim/schedule.ts),
+ *   gradients clipped by global norm (lib/optim/clip.ts).
  */
 import * as tf from '@tensorflow/tfjs';
 import {Params} from '../core/params';
 import {BOS, CharVocab, EOS, encodeBatch, PAD} from '../seq2seq/vocab';
-import {AdamW} from '../train/adamw';
-import {clipByGlobalNorm} from '../train/clip';
-import {sequenceCrossEntropy} from '../train/losses';
+import {AdamW} from '../optim/adamw';
+import {clipByGlobalNorm} from '../optim/clip';
+import {sequenceCrossEntropy} from '../optim/losses';
 import {greedyDecode} from './decode';
 import {TransformerConfig, transformerForward} from './model';
 

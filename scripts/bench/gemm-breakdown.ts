@@ -8,7 +8,7 @@ import * as tf from '@tensorflow/tfjs';
 import {initBackend, describeBackend} from '../../lib/backend';
 import {RECIPES} from '../../lib/train/recipes';
 import {initViT, vitForward} from '../../lib/vit/model';
-import {crossEntropy} from '../../lib/train/losses';
+import {crossEntropy} from '../../lib/optim/losses';
 async function main() {
   console.log(describeBackend(await initBackend()));
   const k = tf.getKernel('BatchMatMul', 'wasm')!;

@@ -6,7 +6,7 @@ import * as tf from '@tensorflow/tfjs';
 import {initBackend, describeBackend} from '../../lib/backend';
 import {setBmmImpl, bmmPath} from '../../lib/core/bmm';
 import {enableNativeGemm, nativeGemmStatus} from '../../lib/core/native-gemm';
-import {crossEntropy} from '../../lib/train/losses';
+import {crossEntropy} from '../../lib/optim/losses';
 import {initViT, vitForward} from '../../lib/vit/model';
 import {parseArgs} from '../cli-util';
 import {BENCH_CONFIGS} from './common';

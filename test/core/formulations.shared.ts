@@ -11,7 +11,7 @@ import {bmm, bmmPath, setBmmImpl} from '../../lib/core/bmm';
 import {layerNorm} from '../../lib/core/layernorm';
 import {dense} from '../../lib/core/linear';
 import {disposeParams, Params} from '../../lib/core/params';
-import {crossEntropy} from '../../lib/train/losses';
+import {crossEntropy} from '../../lib/optim/losses';
 import {multiHeadAttention} from '../../lib/transformer/attention';
 import {initViT, vitConfig, vitForward} from '../../lib/vit/model';
 import {patchify} from '../../lib/vit/patches';

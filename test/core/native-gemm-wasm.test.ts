@@ -9,7 +9,7 @@ import {initBackend} from '../../lib/backend';
 import {bmmPath} from '../../lib/core/bmm';
 import {disableNativeGemm, enableNativeGemm, nativeGemmActive, nativeGemmAvailable, nativeGemmStatus} from '../../lib/core/native-gemm';
 import {disposeParams, Params} from '../../lib/core/params';
-import {crossEntropy} from '../../lib/train/losses';
+import {crossEntropy} from '../../lib/optim/losses';
 import {initViT, vitConfig, vitForward} from '../../lib/vit/model';
 import {refVitForward, relErr} from './reference-vit';
 

@@ -6,7 +6,7 @@ import * as tf from '@tensorflow/tfjs';
 import {afterAll, beforeAll, describe, expect, it} from 'vitest';
 import {assignParams, loadCheckpoint, saveCheckpoint, writeFileAtomic} from '../../lib/io/checkpoint';
 import {parseSafetensors, serializeSafetensors} from '../../lib/io/safetensors';
-import {AdamW} from '../../lib/train/adamw';
+import {AdamW} from '../../lib/optim/adamw';
 import {expectAllClose, setupBackend} from '../helpers';
 
 let dir = '';

@@ -2,9 +2,9 @@ import {readFileSync} from 'fs';
 import * as tf from '@tensorflow/tfjs';
 import {beforeAll, describe, expect, it} from 'vitest';
 import {initBackend} from '../../lib/backend';
-import {AdamW} from '../../lib/train/adamw';
-import {clipByGlobalNorm} from '../../lib/train/clip';
-import {crossEntropy, sequenceCrossEntropy} from '../../lib/train/losses';
+import {AdamW} from '../../lib/optim/adamw';
+import {clipByGlobalNorm} from '../../lib/optim/clip';
+import {crossEntropy, sequenceCrossEntropy} from '../../lib/optim/losses';
 import {expectAllClose} from '../helpers';
 
 // the training code runs on wasm in the CLI and the chapters: same PyTorch goldens there

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import {beforeAll, describe, expect, it} from 'vitest';
-import {AdamW} from '../../../lib/train/adamw';
+import {AdamW} from '../../../lib/optim/adamw';
 import {expectAllClose, setupBackend} from '../../../test/helpers';
 
 beforeAll(setupBackend);

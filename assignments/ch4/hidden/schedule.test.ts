@@ -1,5 +1,5 @@
 import {describe, expect, it} from 'vitest';
-import {warmupCosine} from '../../../lib/train/schedule';
+import {warmupCosine} from '../../../lib/optim/schedule';
 
 describe('warmupCosine (hidden)', () => {
   it('decays to minLr and stays there after totalSteps', () => {

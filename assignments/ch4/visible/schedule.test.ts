@@ -1,5 +1,5 @@
 import {describe, expect, it} from 'vitest';
-import {warmupCosine} from '../../../lib/train/schedule';
+import {warmupCosine} from '../../../lib/optim/schedule';
 
 const o = {baseLr: 1, warmupSteps: 10, totalSteps: 110};
 

@@ -1,6 +1,6 @@
 import {readFileSync} from 'fs';
 import {describe, expect, it} from 'vitest';
-import {transformerSchedule, warmupCosine} from '../../lib/train/schedule';
+import {transformerSchedule, warmupCosine} from '../../lib/optim/schedule';
 
 const golden = JSON.parse(readFileSync('test/golden/optim.json', 'utf8')).schedules;
 const close = (a: number, b: number, rel = 1e-12) => expect(Math.abs(a - b)).toBeLessThanOrEqual(rel * Math.max(1e-12, Math.abs(b)));

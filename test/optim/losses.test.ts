@@ -1,7 +1,7 @@
 import {readFileSync} from 'fs';
 import * as tf from '@tensorflow/tfjs';
 import {beforeAll, describe, expect, it} from 'vitest';
-import {crossEntropy, sequenceCrossEntropy} from '../../lib/train/losses';
+import {crossEntropy, sequenceCrossEntropy} from '../../lib/optim/losses';
 import {expectAllClose, expectNoLeak, setupBackend} from '../helpers';
 
 beforeAll(setupBackend);

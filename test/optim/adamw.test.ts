@@ -1,7 +1,7 @@
 import {readFileSync} from 'fs';
 import * as tf from '@tensorflow/tfjs';
 import {afterEach, beforeAll, describe, expect, it} from 'vitest';
-import {AdamW, defaultDecay} from '../../lib/train/adamw';
+import {AdamW, defaultDecay} from '../../lib/optim/adamw';
 import {expectAllClose, setupBackend} from '../helpers';
 
 beforeAll(setupBackend);
@@ -177,9 +177,9 @@ describe('AdamW', () => {
 
 describe('AdamW with crossEntropy, clipping and warm-up + cosine (integration)', () => {
   it('fits a tiny MLP: the loss falls and every param moves', async () => {
-    const {crossEntropy} = await import('../../lib/train/losses');
-    const {clipByGlobalNorm} = await import('../../lib/train/clip');
-    const {warmupCosine} = await import('../../lib/train/schedule');
+    const {crossEntropy} = await import('../../lib/optim/losses');
+    const {clipByGlobalNorm} = await import('../../lib/optim/clip');
+    const {warmupCosine} = await import('../../lib/optim/schedule');
     const p: Record<string, tf.Variable> = {
       'fc1.weight': tf.tidy(() => tf.variable(tf.randomNormal([2, 8], 0, 0.5, 'float32', 1))),
       'fc1.bias': tf.tidy(() => tf.variable(tf.zeros([8]))),

@@ -1,7 +1,7 @@
 import {readFileSync} from 'fs';
 import * as tf from '@tensorflow/tfjs';
 import {beforeAll, describe, expect, it} from 'vitest';
-import {clipByGlobalNorm} from '../../lib/train/clip';
+import {clipByGlobalNorm} from '../../lib/optim/clip';
 import {expectAllClose, expectNoLeak, setupBackend} from '../helpers';
 
 beforeAll(setupBackend);
