@@ -1,5 +1,5 @@
 /**
- * Attention in three steps — Chapter 1 §1.2:
+ * Attention in three steps — Chapter 1 §1.1:
  *   (1) scores   r_ij = score(q_i, k_j)                  [B, Tq, Tk]
  *   (2) weights  α_i  = softmax(r_i) over the keys        [B, Tq, Tk], each row sums to 1
  *   (3) context  c_i  = Σ_j α_ij v_j                       [B, Tq, Dv]

@@ -1,5 +1,5 @@
 /**
- * Attention score functions — Chapter 1 §1.1: step (1), how much a query "matches" each key.
+ * Attention score functions — Chapter 1 §1.1–1.2: step (1), how much a query "matches" each key.
  * All take a batch of queries q: [B, Tq, Dq] and keys k: [B, Tk, Dk] and return raw scores
  * r: [B, Tq, Tk] (before the softmax). Returns new tensors; the caller owns inputs and outputs.
  *

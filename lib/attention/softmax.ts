@@ -1,5 +1,5 @@
 /**
- * Masked softmax — Chapter 1 §1.2: alpha = softmax(r) over the last axis.
+ * Masked softmax — Chapter 1 §1.1: alpha = softmax(r) over the last axis.
  * scores: [..., Tk]; mask (optional): keep-mask (1 = may attend) broadcastable to scores.
  * Blocked scores get MASK_FILL (not -Infinity): a fully masked row then gets uniform weights
  * 1/Tk instead of NaN — documented, and multiplied by a zero context if the caller wants zeros.

@@ -2,7 +2,7 @@
  * Opt-in: multi-threaded XNNPACK for the wasm backend under Node (tfjs 4.22.0 only).
  *
  * tfjs-backend-wasm switches threads off in Node (`WASM_HAS_MULTITHREAD_SUPPORT` is false when
- * IS_NODE, tfjs issue #3830) and hands the pthread worker and main script over as `blob:` URLs,
+ * IS_NODE, https://github.com/tensorflow/tfjs/issues/3830) and hands the pthread worker and main script over as `blob:` URLs,
  * which Node's worker_threads cannot load. `enableWasmThreads(n)`, called BEFORE the wasm backend
  * is initialised, (1) captures those two scripts and writes them to files in a temp folder (the
  * main script with shims for the bundle's `require$$0..4`, `_scriptDir`, `commonjsGlobal`),

@@ -1,6 +1,6 @@
 /**
  * Reading `.tar.gz` archives with node:zlib and a small ustar parser (no dependency).
- * Chapter 4 §Data: the official CIFAR-10 archive `cifar-10-binary.tar.gz` is a gzip'd tar of
+ * Chapter 4 §4.1: the official CIFAR-10 archive `cifar-10-binary.tar.gz` is a gzip'd tar of
  * `cifar-10-batches-bin/{data_batch_1..5,test_batch}.bin` and `batches.meta.txt`.
  */
 import {createHash} from 'node:crypto';

@@ -1,5 +1,5 @@
 /**
- * Data augmentation — Chapter 4 §Augmentation. Pure JS on uint8 NHWC images (`count` square
+ * Data augmentation — Chapter 4 §4.2. Pure JS on uint8 NHWC images (`count` square
  * images of side S, 3 channels), seeded with `Rng` (lib/core/rng.ts): the same seed and state
  * give the same batch, so a resumed run sees the same augmented data.
  *

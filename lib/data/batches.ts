@@ -1,5 +1,5 @@
 /**
- * Seeded shuffling and batching — Chapter 4 §Data. Pure JS on uint8 NHWC sets; tensors are made
+ * Seeded shuffling and batching — Chapter 4 §4.1. Pure JS on uint8 NHWC sets; tensors are made
  * by the caller (toNormalizedTensor) one batch at a time, so nothing is left on the backend.
  */
 import type {Rng} from '../core/rng';

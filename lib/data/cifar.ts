@@ -1,5 +1,5 @@
 /**
- * CIFAR-10 — Chapter 4 §Data. Reads the official binary format, from the archive
+ * CIFAR-10 — Chapter 4 §4.1. Reads the official binary format, from the archive
  * `cifar-10-binary.tar.gz` or its extracted folder `cifar-10-batches-bin/`:
  * a record is 1 label byte (0-9) then 3,072 pixel bytes (red plane, green plane, blue plane, each
  * 32×32 row-major). Images are returned NHWC uint8 `[N, 32, 32, 3]` in one flat Uint8Array.

@@ -1,5 +1,5 @@
 /**
- * Resumable, verified download of one file — Chapter 4 §Data (used for cifar-10-binary.tar.gz).
+ * Resumable, verified download of one file — Chapter 4 §4.1 (used for cifar-10-binary.tar.gz).
  *
  * - Writes to `<dest>.part`, verifies the MD5, then renames to `dest` (atomic: `dest` is either
  *   absent or complete and verified).

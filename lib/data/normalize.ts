@@ -1,5 +1,5 @@
 /**
- * Per-channel normalisation — Chapter 4 §Data: x̂ = (x / 255 − mean_c) / std_c.
+ * Per-channel normalisation — Chapter 4 §4.1: x̂ = (x / 255 − mean_c) / std_c.
  * Statistics are on the [0, 1] scale, per channel (R, G, B) over all pixels of all images.
  */
 import * as tf from '@tensorflow/tfjs';

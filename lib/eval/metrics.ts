@@ -1,5 +1,5 @@
 /**
- * Classification metrics — Chapter 4 §4.6: confusion matrix, per-class accuracy, one-vs-rest ROC
+ * Classification metrics — Chapter 4 §4.5: confusion matrix, per-class accuracy, one-vs-rest ROC
  * curves and their AUC (as in the Keras source's per-class ROC/AUC).
  */
 

@@ -1,5 +1,5 @@
 /**
- * AdamW — Chapter 4 §4.3: Adam with decoupled weight decay (Loshchilov & Hutter), exactly the
+ * AdamW — Chapter 2 §2.7 and Chapter 4 §4.3: Adam with decoupled weight decay (Loshchilov & Hutter), exactly the
  * update of `torch.optim.AdamW` (PyTorch 1.13, amsgrad=False) for every parameter p with grad g:
  *
  *   p ← p · (1 − lr·wd)                          decoupled decay (only if decay(name, shape))
@@ -35,7 +35,7 @@ export interface AdamWState<T> {
  * `pos_embed`, `src_embed.weight`, `patch_embed.proj.weight`; also GPT's `wte`/`wpe`) and learned
  * tokens (`cls_token`, `dist_token`, `*_token`). When `shape` is given, tensors of rank < 2 never
  * decay either (timm's rule). Note: timm does decay the patch-embedding projection; this course
- * treats it as an embedding, as issue 8 asks. Pass your own `decay` to change the rule.
+ * treats it as an embedding (no decay), like the token embeddings. Pass your own `decay` to change the rule.
  */
 export function defaultDecay(name: string, shape?: number[]): boolean {
   if (shape !== undefined && shape.length < 2) return false;

@@ -1,5 +1,5 @@
 /**
- * Gradient clipping by global norm — Chapter 4 §4.3, like `torch.nn.utils.clip_grad_norm_`:
+ * Gradient clipping by global norm — Chapter 2 §2.7 and Chapter 4 §4.3, like `torch.nn.utils.clip_grad_norm_`:
  *   norm = √(Σ over all grads of Σ g²);  coef = maxNorm / (norm + 1e-6);  g ← g · min(coef, 1)
  * Returns NEW tensors (clones when no clipping is needed: no data copy) and the norm before
  * clipping; the caller still owns and disposes the input grads. A non-finite norm gives NaN grads,

@@ -1,5 +1,5 @@
 /**
- * Cross-entropy with label smoothing — Chapter 2 §2.8 and Chapter 4 §4.3.
+ * Cross-entropy with label smoothing — Chapter 2 §2.7 and Chapter 4 §4.3.
  * Same numbers as `torch.nn.functional.cross_entropy(logits, target, label_smoothing=ε)`:
  * the target distribution q = (1 − ε)·y + ε/C (y one-hot or soft), loss_i = −Σ_c q_c log p_c,
  * averaged over the batch (over non-pad tokens for sequences).

@@ -1,5 +1,5 @@
 /**
- * Learning-rate schedules — Chapter 2 §2.8 (the original Transformer's) and Chapter 4 §4.3
+ * Learning-rate schedules — Chapter 2 §2.7 (the original Transformer's) and Chapter 4 §4.3
  * (warm-up + cosine). Pure functions of the step number: a resumed run gets the same lr.
  */
 
@@ -40,7 +40,7 @@ export interface TransformerScheduleOptions {
 }
 
 /**
- * "Attention Is All You Need" §5.3: lr = factor · dModel^−0.5 · min(step^−0.5, step · warmup^−1.5)
+ * The schedule of section 5.3 of the paper (Vaswani et al., 2017): lr = factor · dModel^−0.5 · min(step^−0.5, step · warmup^−1.5)
  * for step ≥ 1 (steps counted from 1, as in the paper; pass `k + 1` for a 0-based counter).
  * Rises linearly for `warmupSteps` steps, peaks at factor · (dModel · warmup)^−0.5, then ∝ 1/√step.
  */

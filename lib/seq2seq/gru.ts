@@ -1,5 +1,5 @@
 /**
- * GRU cell — Chapter 1 §1.4 (PyTorch's gate convention):
+ * GRU cell — Chapter 1 §1.5 (PyTorch's gate convention):
  *   r = σ(x Wxr + h Whr + br)          reset gate     [B, H]
  *   z = σ(x Wxz + h Whz + bz)          update gate    [B, H]
  *   n = tanh(x Wxn + bxn + r ⊙ (h Whn + bhn))   candidate

@@ -1,5 +1,5 @@
 /**
- * Seq2seq with and without attention — Chapter 1 §1.4–1.6.
+ * Seq2seq with and without attention — Chapter 1 §1.5.
  *
  * Encoder: character embedding → (bi-directional) GRU → states s_1..s_N: [B, Tk, dModel]
  *          (each direction has dModel/2 units when bidirectional) and a summary = last states.

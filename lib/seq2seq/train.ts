@@ -1,5 +1,5 @@
 /**
- * Training and evaluation of the seq2seq models — Chapter 1 §1.5.
+ * Training and evaluation of the seq2seq models — Chapter 1 §1.6 and §1.8.
  * tf.variableGrads + Adam, global-norm clipping, length-bucketed batches (less padding means fewer
  * encoder steps), exact-match accuracy and accuracy by input length.
  */

@@ -1,5 +1,5 @@
 /**
- * Greedy decoding — Chapter 2 §2.9: y_t = argmax p(y_t | y_<t, x), one token per step.
+ * Greedy decoding — Chapter 2 §2.10: y_t = argmax p(y_t | y_<t, x), one token per step.
  * Without a cache every step re-runs the decoder on the whole prefix (O(T²) work per step in
  * the attention, O(T) in the projections). With the key/value cache each decoder layer keeps the
  * keys and values of the earlier positions ([B·H, t, Dh]), projects only the new token and attends

@@ -1,5 +1,5 @@
 /**
- * Transformer encoder layer — Chapter 2 §2.4 (reused by the ViT, Chapter 3).
+ * Transformer encoder layer — Chapter 2 §2.5 (reused by the ViT, Chapter 3).
  *   post-norm (the 2017 paper):  x = LN(x + MHA(x));   x = LN(x + FFN(x))
  *   pre-norm  (ViT, GPT-2):      x = x + MHA(LN(x));   x = x + FFN(LN(x))
  * FFN(x) = act(x W1 + b1) W2 + b2, applied to every position.

@@ -1,5 +1,5 @@
 /**
- * Attention masks — Chapter 2 §2.5. Keep-masks: 1 = may attend, 0 = blocked (scores → MASK_FILL).
+ * Attention masks — Chapter 2 §2.4. Keep-masks: 1 = may attend, 0 = blocked (scores → MASK_FILL).
  * Every mask broadcasts to the scores [B, H, Tq, Tk]:
  *   paddingMask(ids, pad)  [B, 1, 1, Tk]  keys that are real tokens (same for every head and query)
  *   causalMask(T)          [T, T]          lower triangle: query i sees keys j ≤ i (look-ahead mask)

@@ -1,5 +1,5 @@
 /**
- * The encoder-decoder Transformer — Chapter 2 §2.7 (Vaswani et al. 2017, Fig. 1).
+ * The encoder-decoder Transformer — Chapter 2 §2.6 (Vaswani et al. 2017, Fig. 1).
  *   memory = Encoder(E_src[x]·√D + PE)            N encoder layers (self-attention + FFN)
  *   h      = Decoder(E_tgt[y]·√D + PE, memory)    N decoder layers (masked self, cross, FFN)
  *   logits = h W_out + b_out,   or h E_tgtᵀ when the output projection is tied to the embedding

@@ -1,5 +1,5 @@
 /**
- * Training the encoder-decoder on a character task — Chapter 2 §2.8 (teacher forcing).
+ * Training the encoder-decoder on a character task — Chapter 2 §2.7 (teacher forcing).
  *   decoder input  = BOS y1 … y_{n}       (shifted right)
  *   decoder target = y1 … y_n EOS          (PAD after the end, ignored by the loss)
  *   loss = label-smoothed cross-entropy over the real target tokens (lib/optim/losses.ts),

@@ -1,5 +1,5 @@
 /**
- * Heatmaps as vega-lite specs — Chapter 1 §1.6 (alignments) and later chapters (attention maps).
+ * Heatmaps as vega-lite specs — Chapter 1 §1.7 (alignments) and later chapters (attention maps).
  * Labels may repeat (an input "11/23/26" has three 2s): cells are placed by index and the axis
  * shows the label of each index, so equal labels never merge. Spaces are shown as "␣".
  */
