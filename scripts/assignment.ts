@@ -13,13 +13,13 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import {writeBundle} from './grading/bundle';
-import {gradeSubmission, loadPristine} from './grading/grader';
-import {markFunction} from './grading/regions';
-import {exerciseAvailable, scanRelease, writePristine, writeRelease} from './grading/release';
-import {buildSample, listSamples} from './grading/samples';
-import {courseRoot, listAssignments, loadAssignment, maxScore} from './grading/spec';
-import {readSubmission} from './grading/submission';
+import {writeBundle} from '../grader/bundle';
+import {gradeSubmission, loadPristine} from '../grader/grader';
+import {markFunction} from '../grader/regions';
+import {exerciseAvailable, scanRelease, writePristine, writeRelease} from '../grader/release';
+import {buildSample, listSamples} from '../grader/samples';
+import {courseRoot, listAssignments, loadAssignment, maxScore} from '../grader/spec';
+import {readSubmission} from '../grader/submission';
 
 function opt(args: string[], name: string): string | undefined {
   const i = args.indexOf(name);

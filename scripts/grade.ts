@@ -15,11 +15,11 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import {GradeResult, gradeSubmission, loadPristine, Pristine} from './grading/grader';
-import {feedbackMarkdown, gradebookCsv, gradescopeResults, junitXml} from './grading/outputs';
-import {writePristine} from './grading/release';
-import {courseRoot, loadAssignment} from './grading/spec';
-import {readSubmission} from './grading/submission';
+import {GradeResult, gradeSubmission, loadPristine, Pristine} from '../grader/grader';
+import {feedbackMarkdown, gradebookCsv, gradescopeResults, junitXml} from '../grader/outputs';
+import {writePristine} from '../grader/release';
+import {courseRoot, loadAssignment} from '../grader/spec';
+import {readSubmission} from '../grader/submission';
 
 export interface GradeCliOptions {
   assignment?: string;

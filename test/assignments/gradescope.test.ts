@@ -6,10 +6,10 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import {afterAll, describe, expect, it} from 'vitest';
-import {writeBundle} from '../../scripts/grading/bundle';
-import {scanRelease} from '../../scripts/grading/release';
-import {buildSample, expectedScore, loadSample} from '../../scripts/grading/samples';
-import {loadAssignment} from '../../scripts/grading/spec';
+import {writeBundle} from '../../grader/bundle';
+import {scanRelease} from '../../grader/release';
+import {buildSample, expectedScore, loadSample} from '../../grader/samples';
+import {loadAssignment} from '../../grader/spec';
 import {ROOT} from './helpers';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'asg-gradescope-'));
@@ -22,7 +22,7 @@ describe('Gradescope autograder bundle', () => {
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
     const zip = unzipSync(new Uint8Array(fs.readFileSync(path.join(tmp, 'bundle', 'autograder.zip'))));
-    expect(Object.keys(zip)).toEqual(expect.arrayContaining(['setup.sh', 'run_autograder', 'package.json', 'scripts/grade.ts', 'scripts/grading/run.ts', 'scripts/grading/reporter.mjs', 'pristine/assignment.json', 'pristine/test/hidden/softmax.test.ts']));
+    expect(Object.keys(zip)).toEqual(expect.arrayContaining(['setup.sh', 'run_autograder', 'package.json', 'scripts/grade.ts', 'grader/run.ts', 'grader/reporter.mjs', 'pristine/assignment.json', 'pristine/test/hidden/softmax.test.ts']));
   }, 300_000);
   it('contains no reference solution (submissions cannot import it at grading time)', () => {
     expect(scanRelease(a, path.join(tmp, 'bundle', 'autograder'), {allowHidden: true})).toEqual([]);

@@ -5,8 +5,8 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import {afterAll, beforeAll, describe, expect, it} from 'vitest';
-import {loadSample} from '../../scripts/grading/samples';
-import {loadAssignment} from '../../scripts/grading/spec';
+import {loadSample} from '../../grader/samples';
+import {loadAssignment} from '../../grader/spec';
 import {availableTests, expectSample, Graded, gradeSamples, ROOT} from './helpers';
 
 const FAST = ['half', 'tampered-tests', 'process-exit', 'hard-exit', 'import-throw', 'results-writer', 'syntax-error', 'syntax-error-one-file', 'reference-zip'];

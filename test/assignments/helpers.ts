@@ -3,10 +3,10 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import {gradeAll} from '../../scripts/grade';
-import type {GradeResult} from '../../scripts/grading/grader';
-import {writeRelease} from '../../scripts/grading/release';
-import {buildSample, expectedScore, listSamples, loadSample} from '../../scripts/grading/samples';
-import {courseRoot, LoadedAssignment, loadAssignment} from '../../scripts/grading/spec';
+import type {GradeResult} from '../../grader/grader';
+import {writeRelease} from '../../grader/release';
+import {buildSample, expectedScore, listSamples, loadSample} from '../../grader/samples';
+import {courseRoot, LoadedAssignment, loadAssignment} from '../../grader/spec';
 import {expect} from 'vitest';
 
 export const ROOT = courseRoot(path.join(__dirname, '..', '..'));

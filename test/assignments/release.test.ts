@@ -5,9 +5,9 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import {afterAll, beforeAll, describe, expect, it} from 'vitest';
-import {findRegions} from '../../scripts/grading/regions';
-import {namePattern, scanRelease, solutionLines, writeRelease} from '../../scripts/grading/release';
-import {listAssignments, loadAssignment, maxScore, regionOf, visibilityOf} from '../../scripts/grading/spec';
+import {findRegions} from '../../grader/regions';
+import {namePattern, scanRelease, solutionLines, writeRelease} from '../../grader/release';
+import {listAssignments, loadAssignment, maxScore, regionOf, visibilityOf} from '../../grader/spec';
 import {ROOT} from './helpers';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'asg-release-'));

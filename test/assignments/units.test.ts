@@ -5,14 +5,14 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import {describe, expect, it} from 'vitest';
-import type {GradeResult} from '../../scripts/grading/grader';
-import {repointImports, relativeSpecifiers} from '../../scripts/grading/imports';
-import {feedbackMarkdown, gradebookCsv, gradescopeResults, junitXml, studentOutput} from '../../scripts/grading/outputs';
-import {findRegions, markFunction, stubRegions, syntaxErrors} from '../../scripts/grading/regions';
-import {courseFiles, namePattern, scanRelease, writeRelease} from '../../scripts/grading/release';
-import {clean} from '../../scripts/grading/run';
-import {AssignmentSpec, loadAssignment, validateSpec} from '../../scripts/grading/spec';
-import {readSubmission, reviewFlags} from '../../scripts/grading/submission';
+import type {GradeResult} from '../../grader/grader';
+import {repointImports, relativeSpecifiers} from '../../grader/imports';
+import {feedbackMarkdown, gradebookCsv, gradescopeResults, junitXml, studentOutput} from '../../grader/outputs';
+import {findRegions, markFunction, stubRegions, syntaxErrors} from '../../grader/regions';
+import {courseFiles, namePattern, scanRelease, writeRelease} from '../../grader/release';
+import {clean} from '../../grader/run';
+import {AssignmentSpec, loadAssignment, validateSpec} from '../../grader/spec';
+import {readSubmission, reviewFlags} from '../../grader/submission';
 
 const SRC = [
   'export function f(x: number): number {',

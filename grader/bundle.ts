@@ -1,6 +1,6 @@
 /**
  * The Gradescope autograder bundle: `setup.sh` + `run_autograder` at the top, the grader
- * (scripts/grade.ts and scripts/grading/*), its package.json and the pristine course (stubbed lib,
+ * (scripts/grade.ts and grader/), its package.json and the pristine course (stubbed lib,
  * visible + hidden tests; no reference solution, so submissions cannot import it at run time).
  * Gradescope unzips it to /autograder/source, runs setup.sh once, then run_autograder per submission.
  */
@@ -62,6 +62,15 @@ function walk(d: string, base = d): string[] {
   });
 }
 
+/** The grader's own code (TypeScript and the .mjs files vitest and the sandbox load), without docs. */
+function copyGrader(from: string, to: string): void {
+  fs.mkdirSync(to, {recursive: true});
+  for (const e of fs.readdirSync(from, {withFileTypes: true})) {
+    if (e.isDirectory()) copyGrader(path.join(from, e.name), path.join(to, e.name));
+    else if (e.isFile() && /\.(ts|mjs)$/.test(e.name)) fs.copyFileSync(path.join(from, e.name), path.join(to, e.name));
+  }
+}
+
 export function writeBundle(a: LoadedAssignment, outDir: string): Bundle {
   const {root, spec} = a;
   if (fs.existsSync(outDir)) {
@@ -69,11 +78,10 @@ export function writeBundle(a: LoadedAssignment, outDir: string): Bundle {
     fs.rmSync(outDir, {recursive: true, force: true});
   }
   const dir = path.join(outDir, 'autograder');
-  fs.mkdirSync(path.join(dir, 'scripts', 'grading'), {recursive: true});
+  fs.mkdirSync(path.join(dir, 'scripts'), {recursive: true});
   writePristine(a, path.join(dir, 'pristine'));
   fs.copyFileSync(path.join(root, 'scripts', 'grade.ts'), path.join(dir, 'scripts', 'grade.ts'));
-  const gdir = path.join(root, 'scripts', 'grading');
-  for (const f of fs.readdirSync(gdir)) if (/\.(ts|mjs)$/.test(f)) fs.copyFileSync(path.join(gdir, f), path.join(dir, 'scripts', 'grading', f));
+  copyGrader(path.join(root, 'grader'), path.join(dir, 'grader'));
   const pkg = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8')) as {dependencies: Record<string, string>; devDependencies: Record<string, string>};
   const all = {...pkg.dependencies, ...pkg.devDependencies};
   const pristinePkg = JSON.parse(fs.readFileSync(path.join(dir, 'pristine', 'package.json'), 'utf8')) as {dependencies: Record<string, string>};

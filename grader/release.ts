@@ -382,7 +382,7 @@ export function scanRelease(asg: LoadedAssignment, dir: string, opts: {allowHidd
       action: (id) => (spec.exercises.some((e) => e.file === rel && regionOf(e) === id) ? 'stub' : 'keep'), exercise: (id) => ({name: id}),
     }, rel).split('\n').map((l) => l.trim())) : new Set<string>();
     text.split('\n').forEach((l, i) => {
-      if (MARKER.test(l) && !rel.startsWith('scripts/')) leaks.push({file: rel, line: i + 1, what: `a SOLUTION marker: ${l.trim()}`});
+      if (MARKER.test(l) && !/^(scripts|grader)\//.test(rel)) leaks.push({file: rel, line: i + 1, what: `a SOLUTION marker: ${l.trim()}`});
       if (solution.has(l.trim()) && !given.has(l.trim())) leaks.push({file: rel, line: i + 1, what: `solution text: ${l.trim()}`});
       for (const n of hiddenNames) if (l.includes(n)) leaks.push({file: rel, line: i + 1, what: `the name of a hidden test: ${n}`});
     });
