@@ -10,7 +10,8 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import {Rng} from '../core/rng';
-import {glorot, Params, zerosVar} from './params';
+import {Params} from '../core/params';
+import {glorot, zerosVar} from './params';
 
 export interface GruParams extends Params {
   Wxr: tf.Variable; Wxz: tf.Variable; Wxn: tf.Variable; // [In, H]

@@ -19,7 +19,8 @@ import {Rng} from '../core/rng';
 import {attendWithScores} from '../attention/attention';
 import {additiveScoresProjected, dotScores, project3d, ScoreName, SCORE_NAMES} from '../attention/scores';
 import {GateInputs, GruParams, gruStep, initGru} from './gru';
-import {glorot, normalTable, Params, zerosVar} from './params';
+import {Params} from '../core/params';
+import {glorot, normalTable, zerosVar} from './params';
 import {BOS, EncodedBatch, PAD} from './vocab';
 
 export interface Seq2SeqConfig {

@@ -6,7 +6,7 @@
 import * as tf from '@tensorflow/tfjs';
 import {Rng} from '../core/rng';
 import {batchTensors, BatchTensors, Decoded, disposeBatchTensors, greedyDecode, Seq2SeqModel, seq2seqLoss} from './model';
-import {clipByGlobalNorm} from './params';
+import {clipByGlobalNorm} from '../optim/clip';
 import {CharVocab, encodeBatch, EncodedBatch} from './vocab';
 
 export interface Pair { input: string; target: string }
@@ -41,7 +41,7 @@ export function trainStep(model: Seq2SeqModel, optimizer: tf.Optimizer, bt: Batc
   const clipped = clipByGlobalNorm(grads, clipNorm);
   optimizer.applyGradients(clipped.grads as tf.NamedTensorMap);
   const loss = value.dataSync()[0]!;
-  tf.dispose([value, ...Object.values(clipped.grads)]);
+  tf.dispose([value, ...Object.values(grads), ...Object.values(clipped.grads)]);
   return {loss, gradNorm: clipped.norm};
 }
 
