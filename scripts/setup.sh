@@ -11,9 +11,10 @@ cd "$(dirname "$0")/.."
 ROOT=$PWD
 say() { printf '[setup] %s\n' "$*"; }
 
-node_major=$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)
-if [ "$node_major" -lt 20 ]; then
-  echo "[setup] Node.js 20 or newer is needed (found: $(node --version 2>/dev/null || echo none))." >&2
+# 20.19 is the first Node 20 that require()s ES modules (fast-png, loaded by lib/viz/vit.ts from tslab and tsx)
+node_ok=$(node -p 'const [a, b] = process.versions.node.split(".").map(Number); a > 20 || (a === 20 && b >= 19) ? 1 : 0' 2>/dev/null || echo 0)
+if [ "$node_ok" != 1 ]; then
+  echo "[setup] Node.js 20.19 or newer is needed (found: $(node --version 2>/dev/null || echo none))." >&2
   exit 1
 fi
 

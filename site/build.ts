@@ -12,7 +12,8 @@ import {attentionDemo, vitDemo} from './demos';
 import {layout, NavItem, prefixFor} from './layout';
 import {createMarkdown} from './markdown';
 import {Demo, renderNotebook, RenderedNotebook} from './notebook';
-import {encodePng, findCifarDir, readCifarSamples} from './png';
+import {findCifarFolder, firstTestImages} from '../lib/data/cifar';
+import {encodePng} from '../lib/viz/vit';
 
 export interface BuildOptions {
   root?: string;          // repository root
@@ -42,7 +43,7 @@ function walk(dir: string, filter: (f: string) => boolean): string[] {
   return out.sort();
 }
 
-function write(path: string, data: string | Buffer): void {
+function write(path: string, data: string | Uint8Array): void {
   mkdirSync(dirname(path), {recursive: true});
   writeFileSync(path, data);
 }
@@ -162,12 +163,12 @@ function modelInfo(modelsDir: string, out: string): string | undefined {
 }
 
 function exportSamples(root: string, out: string): {url: string; label: string; index: number}[] {
-  const dir = findCifarDir(root);
+  const dir = findCifarFolder();
   if (dir) {
-    const samples = readCifarSamples(dir, 1);
+    const samples = firstTestImages(dir, 1);
     return samples.map(s => {
       const name = `samples/cifar-${String(s.index).padStart(4, '0')}-${s.className}.png`;
-      write(join(out, name), encodePng(s.rgb, 32, 32, 3));
+      write(join(out, name), encodePng({width: 32, height: 32, data: s.rgb}));
       return {url: name, label: s.className, index: s.index};
     });
   }

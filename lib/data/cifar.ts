@@ -12,7 +12,7 @@
  * Cache dir: `opts.cacheDir`, else env `COURSE_CACHE_DIR`, else `$XDG_CACHE_HOME/attention-course`
  * (default `~/.cache/attention-course`).
  */
-import {existsSync, mkdirSync, readFileSync, statSync, writeFileSync, renameSync} from 'node:fs';
+import {closeSync, existsSync, mkdirSync, openSync, readFileSync, readSync, statSync, writeFileSync, renameSync} from 'node:fs';
 import {readFile} from 'node:fs/promises';
 import {homedir} from 'node:os';
 import {basename, dirname, join, resolve} from 'node:path';
@@ -355,6 +355,50 @@ export async function loadCifar10(opts: LoadOptions = {}): Promise<Cifar10> {
     md5: opts.md5 === undefined ? CIFAR10_MD5 : opts.md5, onProgress: opts.onProgress, log: opts.log, retries: opts.retries, retryDelayMs: opts.retryDelayMs,
   });
   return read({archive: target});
+}
+
+/**
+ * An extracted CIFAR-10 folder that loadCifar10 would read without downloading (CIFAR10_DIR, the
+ * cache dir, the shared copy, in that order), or undefined.
+ */
+export function findCifarFolder(opts: {cacheDir?: string} = {}): string | undefined {
+  for (const p of [process.env.CIFAR10_DIR, opts.cacheDir ?? defaultCacheDir(), sharedCopyDir()]) {
+    if (p === undefined || p.trim() === '') continue;
+    const folder = resolveGiven(p)?.folder;
+    if (folder) return folder;
+  }
+  return undefined;
+}
+
+export interface CifarSample { index: number; label: number; className: string; rgb: Uint8Array }
+
+/**
+ * The first `perClass` test images of every class (HWC RGB, 3,072 bytes each), sorted by class then
+ * index. Reads only the head of test_batch.bin, 100 records at a time (the site's demo samples).
+ */
+export function firstTestImages(dir: string, perClass = 1): CifarSample[] {
+  const metaPath = join(dir, META_FILE);
+  const classes = parseMeta(existsSync(metaPath) ? readFileSync(metaPath, 'utf8') : undefined);
+  const want = perClass * classes.length, counts = new Array<number>(classes.length).fill(0);
+  const out: CifarSample[] = [];
+  const chunk = new Uint8Array(100 * RECORD_BYTES);
+  const fd = openSync(join(dir, TEST_FILE), 'r');
+  try {
+    for (let first = 0; out.length < want; first += 100) {
+      const n = readSync(fd, chunk, 0, chunk.length, first * RECORD_BYTES);
+      if (n < RECORD_BYTES) break;
+      const set = decodeRecords(chunk.subarray(0, n - (n % RECORD_BYTES)), TEST_FILE);
+      for (let i = 0; i < set.count && out.length < want; i++) {
+        const label = set.labels[i]!;
+        if (counts[label]! >= perClass) continue;
+        counts[label]!++;
+        out.push({index: first + i, label, className: classes[label]!, rgb: set.images.slice(i * IMAGE_BYTES, (i + 1) * IMAGE_BYTES)});
+      }
+    }
+  } finally {
+    closeSync(fd);
+  }
+  return out.sort((a, b) => a.label - b.label || a.index - b.index);
 }
 
 /** The first `n` records of a set (views, no copy); e.g. the exact-pixel test subset. */

@@ -1,57 +1,29 @@
 /**
  * Pictures for Chapter 3 (the Vision Transformer): small RGB images built pixel by pixel and
- * encoded as PNG (a tiny encoder on fflate's zlib), SVG montages with labels, and vega-lite specs
+ * encoded as PNG (fast-png), SVG montages with labels, and vega-lite specs
  * (position-embedding similarity grid, mean attention distance, Swin masks). Pure functions: the
  * notebook displays what they return (showPng / showSvg / showChart).
  */
-import {zlibSync} from 'fflate';
+/// <reference path="../types/fast-png.d.ts" />
+import {encode} from 'fast-png';
 import type {VegaLiteSpec} from './render';
 
 /** An 8-bit RGB image, row-major, 3 bytes per pixel. */
 export interface RgbImage { width: number; height: number; data: Uint8Array }
 
 // ---------- PNG ----------
-const CRC_TABLE = (() => {
-  const t = new Uint32Array(256);
-  for (let n = 0; n < 256; n++) {
-    let c = n;
-    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-    t[n] = c >>> 0;
-  }
-  return t;
-})();
-
-export function crc32(bytes: Uint8Array, crc = 0xffffffff): number {
-  let c = crc;
-  for (let i = 0; i < bytes.length; i++) c = CRC_TABLE[(c ^ bytes[i]!) & 0xff]! ^ (c >>> 8);
-  return c;
-}
-
-function chunk(type: string, data: Uint8Array): Uint8Array {
-  const out = new Uint8Array(12 + data.length);
-  const dv = new DataView(out.buffer);
-  dv.setUint32(0, data.length);
-  for (let i = 0; i < 4; i++) out[4 + i] = type.charCodeAt(i);
-  out.set(data, 8);
-  dv.setUint32(8 + data.length, (crc32(out.subarray(4, 8 + data.length)) ^ 0xffffffff) >>> 0);
-  return out;
-}
-
-/** Encodes an RGB image as a PNG file (8-bit truecolour, filter 0, zlib). */
+/** Encodes an RGB image as a PNG file (8-bit truecolour) with fast-png, in Node and in the browser. */
 export function encodePng(img: RgbImage): Uint8Array {
   const {width: w, height: h, data} = img;
   if (data.length !== w * h * 3) throw new Error(`encodePng: ${w}x${h} RGB needs ${w * h * 3} bytes, got ${data.length}`);
-  const raw = new Uint8Array(h * (1 + 3 * w));
-  for (let y = 0; y < h; y++) raw.set(data.subarray(y * 3 * w, (y + 1) * 3 * w), y * (1 + 3 * w) + 1);
-  const ihdr = new Uint8Array(13);
-  const dv = new DataView(ihdr.buffer);
-  dv.setUint32(0, w); dv.setUint32(4, h);
-  ihdr.set([8, 2, 0, 0, 0], 8); // bit depth 8, colour type 2 (RGB), deflate, filter 0, no interlace
-  const parts = [new Uint8Array([137, 80, 78, 71, 13, 10, 26, 10]), chunk('IHDR', ihdr), chunk('IDAT', zlibSync(raw)), chunk('IEND', new Uint8Array(0))];
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let o = 0;
-  for (const p of parts) { out.set(p, o); o += p.length; }
-  return out;
+  return encode({width: w, height: h, data, channels: 3, depth: 8});
+}
+
+/** A PNG as a data: URL (btoa is global in Node and browsers). */
+function pngDataUrl(png: Uint8Array): string {
+  let s = '';
+  for (let i = 0; i < png.length; i++) s += String.fromCharCode(png[i]!);
+  return `data:image/png;base64,${btoa(s)}`;
 }
 
 // ---------- images ----------
@@ -184,7 +156,7 @@ export function montageSvg(cells: Array<Array<{img: RgbImage; label?: string} | 
     row.forEach((cell, c) => {
       if (!cell) return;
       const x = left + pad + c * (size + pad);
-      const href = `data:image/png;base64,${Buffer.from(encodePng(cell.img)).toString('base64')}`;
+      const href = pngDataUrl(encodePng(cell.img));
       parts.push(`<image x="${x}" y="${y}" width="${size}" height="${size}" href="${href}" style="image-rendering:pixelated" preserveAspectRatio="none"/>`);
       if (cell.label) parts.push(`<text x="${x + size / 2}" y="${y + size + 11}" text-anchor="middle">${esc(cell.label)}</text>`);
     });

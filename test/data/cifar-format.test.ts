@@ -5,7 +5,7 @@ import {join} from 'node:path';
 import {gzipSync} from 'node:zlib';
 import {afterAll, afterEach, beforeEach, describe, expect, it} from 'vitest';
 import {makeTar, parseTar, readTarGz, readTarGzStream} from '../../lib/data/archive';
-import {decodeRecords, loadCifar10, readCifarArchive, readCifarFolder} from '../../lib/data/cifar';
+import {decodeRecords, findCifarFolder, firstTestImages, loadCifar10, readCifarArchive, readCifarFolder} from '../../lib/data/cifar';
 import {makeRecords, pixel, tinyTarGz, writeTinyFolder} from './cifar-fixture';
 
 const tmp = mkdtempSync(join(tmpdir(), 'cifar-format-'));
@@ -181,5 +181,30 @@ describe('loadCifar10 resolution order', () => {
     copyFileSync(join(writeTinyFolder(fresh('f'), 1), 'test_batch.bin'), join(cache, 'x'));
     writeFileSync(join(cache, 'cifar-10-binary.tar.gz'), tinyTarGz(1));
     await expect(loadCifar10({cacheDir: cache, download: false})).rejects.toThrow(/expected c32a1d4ab5d03f1284b67883e8d87530/);
+  });
+});
+
+describe('the site\'s demo samples', () => {
+  const saved = process.env.CIFAR10_DIR;
+  afterEach(() => { if (saved === undefined) delete process.env.CIFAR10_DIR; else process.env.CIFAR10_DIR = saved; });
+  it('firstTestImages: the first perClass test images of each class, across the 100-record read chunks, in HWC RGB', () => {
+    const dir = writeTinyFolder(fresh('samples'), 130); // test record n has label (n + 5) % 10
+    const s = firstTestImages(dir, 11);
+    expect(s.length).toBe(110);
+    const want = Array.from({length: 10}, (_, c) => Array.from({length: 11}, (_, j) => ((c + 5) % 10) + 10 * j)).flat();
+    expect(s.map((x) => x.index)).toEqual(want);
+    expect(s.map((x) => x.label)).toEqual(Array.from({length: 110}, (_, i) => Math.floor(i / 11)));
+    const last = s[109]!; // index 104, read in the second chunk
+    expect([last.index, last.className]).toEqual([104, 'truck']);
+    expect([last.rgb.length, last.rgb[(7 * 32 + 9) * 3 + 2]]).toEqual([3072, pixel(5, 104, 2, 7, 9)]);
+    expect(firstTestImages(dir, 20).length).toBe(130); // asks for more than there is: all 13 per class
+  });
+  it('findCifarFolder: CIFAR10_DIR first, then the cache dir\'s cifar-10-batches-bin', () => {
+    const a = writeTinyFolder(fresh('env'), 1), cache = fresh('cache');
+    const inCache = writeTinyFolder(join(cache, 'cifar-10-batches-bin'), 1);
+    process.env.CIFAR10_DIR = a;
+    expect(findCifarFolder({cacheDir: cache})).toBe(a);
+    delete process.env.CIFAR10_DIR;
+    expect(findCifarFolder({cacheDir: cache})).toBe(inCache);
   });
 });

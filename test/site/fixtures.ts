@@ -1,8 +1,9 @@
 /** Fixtures for the site tests: a notebook with every output kind, and a tiny random ViT checkpoint. */
 import {mkdirSync, writeFileSync} from 'node:fs';
 import {join} from 'node:path';
-import {inflateSync} from 'node:zlib';
-import {encodePng} from '../../site/png';
+/// <reference path="../../lib/types/fast-png.d.ts" />
+import {decode} from 'fast-png';
+import {encodePng} from '../../lib/viz/vit';
 
 const code = (source: string, outputs: unknown[], n: number) => ({cell_type: 'code', execution_count: n, metadata: {}, source, outputs});
 const md = (source: string) => ({cell_type: 'markdown', metadata: {}, source});
@@ -15,7 +16,7 @@ export const FIXTURE_CHART = {
 
 /** A 2×2 red/green/blue/white PNG as base64. */
 export function tinyPngBase64(): string {
-  return encodePng(new Uint8Array([255, 0, 0, 0, 255, 0, 0, 0, 255, 255, 255, 255]), 2, 2, 3).toString('base64');
+  return Buffer.from(encodePng({width: 2, height: 2, data: new Uint8Array([255, 0, 0, 0, 255, 0, 0, 0, 255, 255, 255, 255])})).toString('base64');
 }
 
 export function outputKindsNotebook(): unknown {
@@ -94,21 +95,9 @@ export function writeTinyVit(modelsDir: string, o: {dModel?: number; numHeads?: 
   writeFileSync(join(dir, 'config.json'), JSON.stringify({name: 'tiny-random', model: {imageSize: S, patchSize: P, channels: 3, dModel: D, numHeads: H, numLayers: L, dFF: F, numClasses: C, dropout: 0, pool: 'cls', activation: 'gelu', lnEps: 1e-6}}, null, 1));
 }
 
-/** Decode an 8-bit RGB PNG written by site/png.ts (filter 0 on every row) → interleaved RGB bytes. */
-export function decodeOwnPng(png: Buffer): Uint8Array {
-  const width = png.readUInt32BE(16), height = png.readUInt32BE(20);
-  if (png[25] !== 2 || png[24] !== 8) throw new Error('decodeOwnPng: only 8-bit RGB');
-  const idat: Buffer[] = [];
-  for (let p = 8; p < png.length;) {
-    const len = png.readUInt32BE(p), type = png.toString('ascii', p + 4, p + 8);
-    if (type === 'IDAT') idat.push(png.subarray(p + 8, p + 8 + len));
-    p += 12 + len;
-  }
-  const raw = inflateSync(Buffer.concat(idat));
-  const out = new Uint8Array(width * height * 3);
-  for (let y = 0; y < height; y++) {
-    if (raw[y * (width * 3 + 1)] !== 0) throw new Error('decodeOwnPng: only filter 0');
-    raw.copy(out, y * width * 3, y * (width * 3 + 1) + 1, (y + 1) * (width * 3 + 1));
-  }
-  return out;
+/** Decode an 8-bit RGB PNG (fast-png, the decoder of the encoder lib/viz/vit.ts uses) → interleaved RGB bytes. */
+export function decodeRgbPng(png: Uint8Array): Uint8Array {
+  const d = decode(png);
+  if (d.channels !== 3 || d.depth !== 8) throw new Error(`decodeRgbPng: expected 8-bit RGB, got ${d.channels} channels of ${d.depth} bits`);
+  return d.data as Uint8Array;
 }

@@ -11,7 +11,7 @@ import {dirname, join, relative, resolve} from 'node:path';
 import {afterAll, beforeAll, describe, expect, it} from 'vitest';
 import {buildSite, BuildResult} from '../../site/build';
 import {serve} from '../../site/serve';
-import {decodeOwnPng, outputKindsNotebook, writeTinyVit} from './fixtures';
+import {decodeRgbPng, outputKindsNotebook, writeTinyVit} from './fixtures';
 
 const ROOT = resolve(__dirname, '../..');
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -160,7 +160,7 @@ async function referenceProbs(pngPath: string): Promise<number[]> {
   const std = JSON.parse(readFileSync(join(ROOT, 'lib/data/normalize.ts'), 'utf8').match(/CIFAR10_STD[^=]*=\s*(\[[^\]]*\])/)![1]!) as number[];
   const params: Record<string, any> = {};
   for (const [name, t] of Object.entries(tensors as Record<string, {shape: number[]; data: Float32Array}>)) params[name] = tf.variable(tf.tensor(t.data, t.shape), false);
-  const rgb = decodeOwnPng(readFileSync(pngPath));
+  const rgb = decodeRgbPng(readFileSync(pngPath));
   const probs = tf.tidy(() => {
     const x = tf.div(tf.sub(tf.div(tf.tensor(Array.from(rgb), [1, 32, 32, 3]), 255), tf.tensor1d(stats)), tf.tensor1d(std)); // [1, 32, 32, 3]
     return tf.softmax(vitForward(params, cfg, x).logits);
@@ -370,9 +370,9 @@ describe.skipIf(!hasChromium)('site in headless Chromium', () => {
     await page.selectOption('[data-role="layer"]', 'rollout');
     await page.waitForFunction((prev: string) => document.querySelector<HTMLElement>('[data-demo="vit"] [data-role="result"]')!.dataset.probs !== prev, JSON.stringify(a.probs));
     const upload = join(tmp, 'upload.png');
-    const {encodePng} = await import('../../site/png');
+    const {encodePng} = await import('../../lib/viz/vit');
     const px = new Uint8Array(64 * 48 * 3).map((_, i) => (i * 37) % 256);
-    writeFileSync(upload, encodePng(px, 64, 48, 3));
+    writeFileSync(upload, encodePng({width: 64, height: 48, data: px}));
     const before = JSON.stringify((await read()).probs);
     await page.setInputFiles('[data-role="upload"]', upload);
     await page.waitForFunction((prev: string) => document.querySelector<HTMLElement>('[data-demo="vit"] [data-role="result"]')!.dataset.probs !== prev, before);
