@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # Idempotent set-up of the course on a fresh machine (safe to re-run):
-#   1. Debian packages: Jupyter (notebook, nbconvert, nbclient, ipykernel, jupyter-client) and
-#      Chromium for the site's browser tests — installed with apt when missing;
+#   1. Debian packages: Jupyter (notebook, nbconvert, nbclient, ipykernel, jupyter-client), venv and
+#      Chromium for the site's browser tests — installed with apt when a program is missing;
 #   2. npm packages from package-lock.json (npm ci; skipped when node_modules is up to date);
 #   3. the tfjs wasm binaries checked in node_modules (no network at run time), and the optional
 #      native OpenBLAS GEMM built when gcc and libopenblas-dev are present;
-#   4. the tslab-course Jupyter kernelspec registered for the current user.
+#   4. the tslab-course Jupyter kernelspec registered for the current user;
+#   5. the git filter that keeps a learner's outputs out of commits of chapters/*.ipynb;
+#   6. JupyterLab in a virtual environment .venv/ (pip, from pip's configured index; optional).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -20,21 +22,34 @@ fi
 
 # --- 1. Debian packages ---------------------------------------------------------------------
 PY=/usr/bin/python3
+# Check for the programs (and, for libraries, import in isolated mode -I from /), never for a name
+# that a folder of the course could shadow: the check must fail exactly when the command would.
+has() { command -v "$1" >/dev/null 2>&1; }
+pymod() { (cd / && "$PY" -I -c "import $1") >/dev/null 2>&1; }
 need_apt=()
-"$PY" -c 'import nbclient, nbformat, nbconvert' 2>/dev/null || need_apt+=(python3-nbclient python3-nbconvert)
-"$PY" -c 'import notebook' 2>/dev/null || need_apt+=(jupyter-notebook python3-ipykernel)
-command -v jupyter-kernelspec >/dev/null 2>&1 || need_apt+=(jupyter-client)
-if [ "${COURSE_SKIP_BROWSER:-0}" != 1 ]; then command -v chromium >/dev/null 2>&1 || need_apt+=(chromium); fi
+has "$PY" || need_apt+=(python3)
+has jupyter-notebook || need_apt+=(jupyter-notebook)
+has jupyter-execute || need_apt+=(python3-nbclient)
+pymod nbconvert || need_apt+=(python3-nbconvert)
+pymod ipykernel || need_apt+=(python3-ipykernel)
+has jupyter-kernelspec || need_apt+=(jupyter-client)
+pymod ensurepip || need_apt+=(python3-venv)
+if [ "${1:-}" = --check-apt ]; then  # what would be installed, nothing more (used by the tests)
+  echo "missing Debian packages: ${need_apt[*]:-none}"; exit 0
+fi
 if [ ${#need_apt[@]} -gt 0 ]; then
   if command -v apt-get >/dev/null 2>&1; then
     SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
     say "installing Debian packages: ${need_apt[*]}"
     $SUDO apt-get update -qq
     DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${need_apt[@]}" >/dev/null
+    for prog in jupyter-notebook jupyter-execute jupyter-kernelspec; do
+      has "$prog" || { echo "[setup] $prog is still missing after apt-get install ${need_apt[*]}" >&2; exit 1; }
+    done
   else
     cat >&2 <<MSG
 [setup] apt-get is not available. Please install by hand:
-  - Python 3 with Jupyter: pip install notebook nbclient nbconvert ipykernel
+  - Python 3 with Jupyter: pip install "notebook<7" nbclient nbconvert ipykernel (and the venv module)
   - Chromium (only for the site's browser tests)
 then re-run: npm run setup
 MSG
@@ -71,5 +86,30 @@ if command -v jupyter >/dev/null 2>&1; then
   jupyter kernelspec install --user --name tslab-course "$ROOT/jupyter/kernels/tslab-course" >/dev/null 2>&1 \
     && say "Jupyter kernel 'TypeScript (course)' (tslab-course) registered for $(whoami)" \
     || say "could not register the kernelspec; the course's own commands use JUPYTER_PATH=$ROOT/jupyter instead"
+fi
+# --- 5. git filter: a learner's outputs never reach a commit ---------------------------------
+# .gitattributes applies it to chapters/*.ipynb only (site/full-runs/ keeps its outputs).
+if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then
+  git config filter.course-strip-outputs.clean "$PY scripts/strip_outputs.py"
+  say "git filter course-strip-outputs: chapters/*.ipynb are committed without outputs"
+fi
+
+# --- 6. JupyterLab (optional) in .venv/ ------------------------------------------------------
+# Debian 12 does not package JupyterLab: pip installs it into a git-ignored virtual environment,
+# from pip's configured index. Without that index, setup says so and goes on.
+if [ "${COURSE_SKIP_LAB:-0}" = 1 ]; then
+  say "JupyterLab: skipped (COURSE_SKIP_LAB=1)"
+elif [ -x .venv/bin/jupyter-lab ]; then
+  say "JupyterLab: present ($(.venv/bin/jupyter-lab --version 2>/dev/null)) in .venv/"
+else
+  say "JupyterLab: installing into .venv/ with pip (about a minute)"; mkdir -p build
+  if { [ -x .venv/bin/pip ] || "$PY" -m venv .venv; } \
+     && .venv/bin/pip install --quiet --retries 0 --timeout 20 --disable-pip-version-check jupyterlab >build/lab-pip.log 2>&1 \
+     && [ -x .venv/bin/jupyter-lab ]; then
+    rm -f build/lab-pip.log
+    say "JupyterLab: $(.venv/bin/jupyter-lab --version) installed in .venv/ (npm run lab)"
+  else
+    say "JupyterLab: NOT installed — pip could not install jupyterlab from its configured index (see build/lab-pip.log); npm run notebook works without it"
+  fi
 fi
 say "done"
