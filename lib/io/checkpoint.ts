@@ -10,7 +10,7 @@ import * as fs from 'fs';
 import * as nodePath from 'path';
 import * as tf from '@tensorflow/tfjs';
 import type {AdamW} from '../optim/adamw';
-import {parseSafetensors, serializeSafetensors} from './safetensors';
+import {decodeSafetensors, readSafetensorsHeader, serializeSafetensors} from './safetensors';
 
 export interface CheckpointMeta {
   [k: string]: unknown;
@@ -89,23 +89,40 @@ export async function saveCheckpoint(
   await writeFileAtomic(path, serializeSafetensors(tensors, metadata));
 }
 
-/** Reads a checkpoint written by saveCheckpoint. Clear errors for a missing, truncated or corrupt file. */
-export async function loadCheckpoint(path: string): Promise<LoadedCheckpoint> {
+/** What a checkpoint holds, known from its header alone (before any tensor is decoded). */
+export interface CheckpointHeader {
+  meta: CheckpointMeta;
+  /** Shapes of the parameters (optimizer moments excluded). */
+  shapes: Record<string, number[]>;
+  /** Shapes of the AdamW moments `optim.m.<name>` / `optim.v.<name>`, by parameter name. */
+  moments: {m: Record<string, number[]>; v: Record<string, number[]>};
+  hasOptimizer: boolean;
+}
+
+/**
+ * Reads a checkpoint written by saveCheckpoint. Clear errors for a missing, truncated or corrupt file.
+ * `check` sees the metadata and every tensor's shape BEFORE any tensor is decoded: a caller that
+ * knows what the file must hold (a recipe's model) refuses a crafted or foreign file there, before
+ * anything is allocated; its error is reported with the file's path.
+ */
+export async function loadCheckpoint(path: string, opts: {check?: (h: CheckpointHeader) => void} = {}): Promise<LoadedCheckpoint> {
   let buf: Uint8Array;
   try {
     buf = await fs.promises.readFile(path);
   } catch (e) {
     const code = (e as {code?: string}).code;
     if (code === 'ENOENT') throw new Error(`loadCheckpoint: no checkpoint at ${path}`);
+    if (code === 'EACCES' || code === 'EPERM') throw new Error(`loadCheckpoint: no permission to read ${path}`);
+    if (code === 'EISDIR') throw new Error(`loadCheckpoint: ${path} is a folder, not a checkpoint file`);
     throw new Error(`loadCheckpoint: cannot read ${path}: ${(e as Error).message}`);
   }
-  let parsed: ReturnType<typeof parseSafetensors>;
+  let header: ReturnType<typeof readSafetensorsHeader>;
   try {
-    parsed = parseSafetensors(buf);
+    header = readSafetensorsHeader(buf);
   } catch (e) {
     throw new Error(`loadCheckpoint: ${path} is not a valid checkpoint (${(e as Error).message})`);
   }
-  const {tensors, metadata} = parsed;
+  const {entries, metadata, dataStart} = header;
   if (metadata.format !== CHECKPOINT_FORMAT) {
     throw new Error(`loadCheckpoint: ${path} is a safetensors file but not a course checkpoint (no format '${CHECKPOINT_FORMAT}' in its metadata)`);
   }
@@ -115,6 +132,26 @@ export async function loadCheckpoint(path: string): Promise<LoadedCheckpoint> {
   } catch {
     throw new Error(`loadCheckpoint: ${path} has corrupt meta JSON`);
   }
+  if (meta === null || typeof meta !== 'object' || Array.isArray(meta)) throw new Error(`loadCheckpoint: ${path} has corrupt meta JSON (not an object)`);
+  let step: number | undefined;
+  if (metadata['optim.step'] !== undefined) {
+    step = Number(metadata['optim.step']);
+    if (!Number.isInteger(step) || step < 0) throw new Error(`loadCheckpoint: ${path} has a corrupt optim.step '${metadata['optim.step']}'`);
+  }
+  if (opts.check) {
+    const h: CheckpointHeader = {meta, shapes: {}, moments: {m: {}, v: {}}, hasOptimizer: step !== undefined};
+    for (const [name, e] of Object.entries(entries)) {
+      if (name.startsWith(M)) h.moments.m[name.slice(M.length)] = e.shape;
+      else if (name.startsWith(V)) h.moments.v[name.slice(V.length)] = e.shape;
+      else h.shapes[name] = e.shape;
+    }
+    try {
+      opts.check(h);
+    } catch (e) {
+      throw new Error(`${path}: ${(e as Error).message}`);
+    }
+  }
+  const tensors = decodeSafetensors(buf, entries, dataStart);
   const params: LoadedCheckpoint['params'] = {};
   const m: Record<string, Float32Array> = {}, v: Record<string, Float32Array> = {};
   for (const [name, t] of Object.entries(tensors)) {
@@ -123,12 +160,25 @@ export async function loadCheckpoint(path: string): Promise<LoadedCheckpoint> {
     else params[name] = {shape: t.shape, data: t.data};
   }
   const out: LoadedCheckpoint = {params, meta};
-  if (metadata['optim.step'] !== undefined) {
-    const step = Number(metadata['optim.step']);
-    if (!Number.isInteger(step) || step < 0) throw new Error(`loadCheckpoint: ${path} has a corrupt optim.step '${metadata['optim.step']}'`);
-    out.optimizer = {step, m, v};
-  }
+  if (step !== undefined) out.optimizer = {step, m, v};
   return out;
+}
+
+/**
+ * Compares the tensors a checkpoint holds with the ones a model needs (names and shapes) and throws
+ * one error listing the differences; used on headers, before anything is allocated.
+ */
+export function checkShapes(have: Record<string, number[]>, want: Record<string, number[]>, what = 'checkpoint'): void {
+  const missing = Object.keys(want).filter((n) => !(n in have));
+  const unexpected = Object.keys(have).filter((n) => !(n in want));
+  const misShaped = Object.keys(want).filter((n) => n in have && shapeStr(have[n]!) !== shapeStr(want[n]!))
+    .map((n) => `${n} (${what} ${shapeStr(have[n]!)}, expected ${shapeStr(want[n]!)})`);
+  if (missing.length + unexpected.length + misShaped.length === 0) return;
+  const parts: string[] = [];
+  if (missing.length > 0) parts.push(`missing: ${list(missing)}`);
+  if (unexpected.length > 0) parts.push(`unexpected: ${list(unexpected)}`);
+  if (misShaped.length > 0) parts.push(`shape mismatch: ${list(misShaped)}`);
+  throw new Error(`the ${what}'s tensors do not match ${what === 'checkpoint' ? 'its recipe' : 'the model'} — ${parts.join('; ')}`);
 }
 
 function shapeStr(s: number[]): string {

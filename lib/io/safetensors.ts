@@ -59,8 +59,13 @@ function decode(dtype: string, bytes: Uint8Array, n: number): Float32Array {
   }
 }
 
-/** Parses a whole .safetensors file. Throws a clear error for a truncated or corrupt buffer. */
-export function parseSafetensors(buf: Uint8Array): {tensors: Record<string, SafetensorsTensor>; metadata: Record<string, string>} {
+export interface SafetensorsEntry { dtype: string; shape: number[]; begin: number; end: number }
+
+/**
+ * Reads and checks the header only (names, dtypes, shapes, offsets against the buffer's length)
+ * without decoding any tensor, so a caller can refuse a file before allocating its tensors.
+ */
+export function readSafetensorsHeader(buf: Uint8Array): {entries: Record<string, SafetensorsEntry>; metadata: Record<string, string>; dataStart: number} {
   if (buf.length < 8) fail(`file too short (${buf.length} bytes): truncated, or not a safetensors file`);
   const dv = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
   const lo = dv.getUint32(0, true), hi = dv.getUint32(4, true);
@@ -74,9 +79,9 @@ export function parseSafetensors(buf: Uint8Array): {tensors: Record<string, Safe
     fail(`header is not valid UTF-8 JSON (${(e as Error).message}): corrupt file`);
   }
   if (header === null || typeof header !== 'object' || Array.isArray(header)) fail('header is not a JSON object: corrupt file');
-  const data = buf.subarray(8 + n);
+  const dataLength = buf.length - 8 - n;
   const metadata: Record<string, string> = {};
-  const tensors: Record<string, SafetensorsTensor> = {};
+  const entries: Record<string, SafetensorsEntry> = {};
   const spans: Array<[number, number, string]> = [];
   for (const [name, entry] of Object.entries(header as Record<string, any>)) {
     if (name === '__metadata__') {
@@ -99,9 +104,9 @@ export function parseSafetensors(buf: Uint8Array): {tensors: Record<string, Safe
     if (end! - begin! !== count * DTYPE_BYTES[dtype]!) {
       fail(`tensor '${name}': ${dtype} [${shape}] needs ${count * DTYPE_BYTES[dtype]!} bytes but data_offsets span ${end! - begin!}: corrupt file`);
     }
-    if (end! > data.length) fail(`tensor '${name}' ends at byte ${end} of the data but only ${data.length} are present: truncated file`);
+    if (end! > dataLength) fail(`tensor '${name}' ends at byte ${end} of the data but only ${dataLength} are present: truncated file`);
     spans.push([begin!, end!, name]);
-    tensors[name] = {dtype, shape: shape as number[], data: decode(dtype, data.subarray(begin!, end!), count)};
+    entries[name] = {dtype, shape: shape as number[], begin: begin!, end: end!};
   }
   // the format requires the tensors to tile the data section exactly (no gaps, no overlaps)
   spans.sort((a, b) => a[0] - b[0]);
@@ -110,8 +115,24 @@ export function parseSafetensors(buf: Uint8Array): {tensors: Record<string, Safe
     if (b !== pos) fail(`tensor '${name}' starts at data byte ${b}, expected ${pos} (overlap or gap): corrupt file`);
     pos = e;
   }
-  if (pos !== data.length) fail(`${data.length - pos} unexpected bytes after the last tensor: corrupt file`);
-  return {tensors, metadata};
+  if (pos !== dataLength) fail(`${dataLength - pos} unexpected bytes after the last tensor: corrupt file`);
+  return {entries, metadata, dataStart: 8 + n};
+}
+
+/** Parses a whole .safetensors file. Throws a clear error for a truncated or corrupt buffer. */
+export function parseSafetensors(buf: Uint8Array): {tensors: Record<string, SafetensorsTensor>; metadata: Record<string, string>} {
+  const {entries, metadata, dataStart} = readSafetensorsHeader(buf);
+  return {tensors: decodeSafetensors(buf, entries, dataStart), metadata};
+}
+
+/** Decodes the tensors a header describes (float32 copies). */
+export function decodeSafetensors(buf: Uint8Array, entries: Record<string, SafetensorsEntry>, dataStart: number): Record<string, SafetensorsTensor> {
+  const tensors: Record<string, SafetensorsTensor> = {};
+  for (const [name, e] of Object.entries(entries)) {
+    const count = e.shape.reduce((a, b) => a * b, 1);
+    tensors[name] = {dtype: e.dtype, shape: e.shape, data: decode(e.dtype, buf.subarray(dataStart + e.begin, dataStart + e.end), count)};
+  }
+  return tensors;
 }
 
 /** Writes float32 tensors (in the given order) and optional string metadata as a .safetensors file. */

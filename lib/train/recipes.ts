@@ -78,17 +78,38 @@ export function getRecipe(name: string, o: Partial<Omit<TrainRecipe, 'model'>> &
   const base = RECIPES[name];
   if (!base) throw new Error(`unknown config "${name}" (known: ${Object.keys(RECIPES).join(', ')})`);
   const r: TrainRecipe = {...base, ...o, model: vitConfig({...base.model, ...(o.model ?? {})}), augment: {...base.augment, ...(o.augment ?? {})}};
+  return validateRecipe(r, `config ${name}`);
+}
+
+/**
+ * The checks every recipe passes (a named config with overrides, or the recipe stored in a
+ * checkpoint): positive integers and sane numbers, a valid ViT config. Returns the recipe with its
+ * model normalised by vitConfig; `what` starts each error ("config tiny", "the checkpoint's recipe").
+ */
+export function validateRecipe(r: TrainRecipe, what: string): TrainRecipe {
+  if (r === null || typeof r !== 'object') throw new Error(`${what} is not an object`);
+  if (r.model === null || typeof r.model !== 'object') throw new Error(`${what} has no model configuration`);
+  let model: ViTConfig;
+  try {
+    model = vitConfig(r.model);
+  } catch (e) {
+    throw new Error(`${what}: ${(e as Error).message}`);
+  }
+  r = {...r, model};
   const pos = (k: keyof TrainRecipe, int = true) => {
     const v = r[k] as number;
-    if (!(Number.isFinite(v) && v > 0 && (!int || Number.isInteger(v)))) throw new Error(`config ${name}: ${k} must be a positive ${int ? 'integer' : 'number'} (got ${v})`);
+    if (!(Number.isFinite(v) && v > 0 && (!int || Number.isInteger(v)))) throw new Error(`${what}: ${k} must be a positive ${int ? 'integer' : 'number'} (got ${v})`);
   };
   pos('epochs'); pos('batchSize'); pos('lr', false);
   if (r.microBatch !== undefined) pos('microBatch');
   for (const k of ['minLr', 'weightDecay', 'warmupEpochs', 'labelSmoothing', 'clipNorm'] as const) {
-    if (!(Number.isFinite(r[k]) && r[k] >= 0)) throw new Error(`config ${name}: ${k} must be a number >= 0 (got ${r[k]})`);
+    if (!(Number.isFinite(r[k]) && r[k] >= 0)) throw new Error(`${what}: ${k} must be a number >= 0 (got ${r[k]})`);
   }
-  if (r.minLr > r.lr) throw new Error(`config ${name}: minLr (${r.minLr}) must not exceed lr (${r.lr})`);
-  if (r.warmupEpochs >= r.epochs) throw new Error(`config ${name}: warmupEpochs (${r.warmupEpochs}) must be smaller than epochs (${r.epochs})`);
-  if (r.labelSmoothing >= 1) throw new Error(`config ${name}: labelSmoothing must be < 1 (got ${r.labelSmoothing})`);
+  if (r.minLr > r.lr) throw new Error(`${what}: minLr (${r.minLr}) must not exceed lr (${r.lr})`);
+  if (r.warmupEpochs >= r.epochs) throw new Error(`${what}: warmupEpochs (${r.warmupEpochs}) must be smaller than epochs (${r.epochs})`);
+  if (r.labelSmoothing >= 1) throw new Error(`${what}: labelSmoothing must be < 1 (got ${r.labelSmoothing})`);
+  if (r.augment === null || typeof r.augment !== 'object') throw new Error(`${what}: augment settings missing`);
+  for (const k of ['cutmix', 'mixup'] as const) if (!(Number.isFinite(r.augment[k]) && r.augment[k] >= 0 && r.augment[k] <= 1)) throw new Error(`${what}: augment.${k} must be a probability (got ${r.augment[k]})`);
+  if (!Number.isInteger(r.seed)) throw new Error(`${what}: seed must be an integer (got ${r.seed})`);
   return r;
 }

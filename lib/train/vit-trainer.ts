@@ -8,17 +8,17 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import {Params, disposeParams} from '../core/params';
-import {assignParams, loadCheckpoint, LoadedCheckpoint} from '../io/checkpoint';
+import {assignParams, CheckpointHeader, checkShapes, loadCheckpoint, LoadedCheckpoint} from '../io/checkpoint';
 import {Rng} from '../core/rng';
 import {cutmix, mixup, oneHot, randomCropFlip} from '../data/augment';
 import {epochOrder, gatherBatch, numBatches} from '../data/batches';
 import {ImageSet} from '../data/cifar';
 import {CIFAR10_MEAN, CIFAR10_STD, toNormalizedTensor} from '../data/normalize';
-import {initViT, vitForward} from '../vit/model';
+import {initViT, vitForward, vitParamShapes} from '../vit/model';
 import {AdamW} from '../optim/adamw';
 import {clipByGlobalNorm} from '../optim/clip';
 import {crossEntropy} from '../optim/losses';
-import {TrainRecipe} from './recipes';
+import {TrainRecipe, validateRecipe} from './recipes';
 import {warmupCosine} from '../optim/schedule';
 
 /** A 32-bit seed from several integers (splitmix-style hashing), for stateless per-batch RNGs. */
@@ -208,21 +208,55 @@ export function accuracyOfFirst(predictions: Int32Array, labels: Uint8Array, k: 
 }
 
 /**
+ * The recipe a checkpoint's header carries, checked like a config (validateRecipe), and its tensors'
+ * shapes checked against that recipe's model (and the AdamW moments against the params when
+ * `optimizer`) — all from the header, before any tensor is decoded or any model allocated.
+ */
+export function recipeOfCheckpoint(h: CheckpointHeader, opts: {optimizer?: boolean} = {}): TrainRecipe {
+  const raw = h.meta.recipe as TrainRecipe | undefined;
+  if (!raw || typeof raw !== 'object' || !raw.model) throw new Error('no training recipe in its metadata: not a checkpoint written by npm run train or npm run export-model');
+  const recipe = validateRecipe(raw, "its recipe");
+  const want = vitParamShapes(recipe.model);
+  checkShapes(h.shapes, want);
+  if (opts.optimizer) {
+    if (!h.hasOptimizer) throw new Error('holds no optimizer state (it is an exported model, not a training checkpoint)');
+    checkShapes(h.moments.m, want, 'optimizer state (first moments)');
+    checkShapes(h.moments.v, want, 'optimizer state (second moments)');
+  }
+  return recipe;
+}
+
+/** Names of parameters holding NaN or ±Infinity (a diverged run), with the count of such values. */
+export function nonFiniteParams(params: Record<string, {data: Float32Array}>): {names: string[]; count: number} {
+  const names: string[] = [];
+  let count = 0;
+  for (const [n, p] of Object.entries(params)) {
+    let k = 0;
+    for (let i = 0; i < p.data.length; i++) if (!Number.isFinite(p.data[i]!)) k++;
+    if (k > 0) { names.push(n); count += k; }
+  }
+  return {names, count};
+}
+
+/**
  * A ViT checkpoint written by `npm run train` (or `npm run export-model`) as a ready model: reads
- * the file, takes the architecture from the recipe in its metadata, builds the ViT and copies the
- * weights in (assignParams checks every name and shape). Clear errors for a missing or corrupt
- * file and for a checkpoint without a recipe (not written by the trainer).
+ * the header, validates the recipe in its metadata like a config and the tensor shapes against it
+ * (so a crafted file claiming a huge model is refused before anything is allocated), refuses
+ * non-finite weights (a diverged run), builds the ViT and copies the weights in. Errors name the file.
  */
 export async function loadTrainedViT(file: string): Promise<{params: Params; recipe: TrainRecipe; checkpoint: LoadedCheckpoint}> {
-  const checkpoint = await loadCheckpoint(file);
-  const recipe = checkpoint.meta.recipe as TrainRecipe | undefined;
-  if (!recipe?.model) throw new Error(`${file} has no training recipe in its metadata: not a checkpoint written by npm run train or npm run export-model`);
-  const params = initViT(recipe.model, 0);
+  let recipe: TrainRecipe | undefined;
+  const checkpoint = await loadCheckpoint(file, {check: (h) => { recipe = recipeOfCheckpoint(h); }});
+  const bad = nonFiniteParams(checkpoint.params);
+  if (bad.count > 0) {
+    throw new Error(`${file} holds ${bad.count} non-finite weights (NaN or Infinity, in ${bad.names.slice(0, 3).join(', ')}${bad.names.length > 3 ? ', …' : ''}): the training that wrote it diverged; use an earlier checkpoint`);
+  }
+  const params = initViT(recipe!.model, 0);
   try {
     assignParams(params, checkpoint.params);
   } catch (e) {
     disposeParams(params);
-    throw e;
+    throw new Error(`${file}: ${(e as Error).message}`);
   }
-  return {params, recipe: {...recipe}, checkpoint};
+  return {params, recipe: {...recipe!}, checkpoint};
 }

@@ -72,6 +72,27 @@ export function initViT(cfg: ViTConfig, seed = 0): Params {
   return p;
 }
 
+/**
+ * The name and shape of every parameter initViT(cfg) creates, computed without allocating anything
+ * (a checkpoint's recipe is checked against its tensors with it before a model is built).
+ * test/train/load-trained-vit.test.ts pins it to initViT for every recipe and pooling.
+ */
+export function vitParamShapes(cfg: ViTConfig): Record<string, number[]> {
+  const D = cfg.dModel, s: Record<string, number[]> = {};
+  const dense = (n: string, i: number, o: number) => { s[`${n}.weight`] = [i, o]; s[`${n}.bias`] = [o]; };
+  const ln = (n: string) => { s[`${n}.weight`] = [D]; s[`${n}.bias`] = [D]; };
+  dense('patch_embed.proj', cfg.patchSize * cfg.patchSize * cfg.channels, D);
+  if (cfg.pool === 'cls') s['cls_token'] = [1, 1, D];
+  s['pos_embed'] = [1, numTokens(cfg), D];
+  for (let i = 0; i < cfg.numLayers; i++) {
+    ln(`blocks.${i}.norm1`); dense(`blocks.${i}.attn.qkv`, D, 3 * D); dense(`blocks.${i}.attn.proj`, D, D); ln(`blocks.${i}.norm2`);
+    dense(`blocks.${i}.mlp.fc1`, D, cfg.dFF); dense(`blocks.${i}.mlp.fc2`, cfg.dFF, D);
+  }
+  ln('norm');
+  dense('head', cfg.pool === 'flatten' ? numTokens(cfg) * D : D, cfg.numClasses);
+  return s;
+}
+
 export interface ViTOutput {
   logits: tf.Tensor2D;            // [B, numClasses]
   attentions?: tf.Tensor4D[];     // per layer [B, H, T, T]
