@@ -82,7 +82,7 @@ export function readTarGz(path: string, keep?: (name: string) => boolean): TarEn
 }
 
 export function parseTarGzBytes(gz: Uint8Array, label: string, keep?: (name: string) => boolean): TarEntry[] {
-  if (gz.length < 18 || gz[0] !== 0x1f || gz[1] !== 0x8b) throw new ArchiveError(`${label} is not a gzip file (${gz.length} bytes, starts with ${Buffer.from(gz.subarray(0, 4)).toString('hex')}); delete it and download again`);
+  if (gz.length < 18 || gz[0] !== 0x1f || gz[1] !== 0x8b) throw new ArchiveError(`${label} is not a gzip file (${gz.length} bytes, starts with ${Buffer.from(gz.subarray(0, 4)).toString('hex')}): not a .tar.gz archive at all`);
   let tar: Uint8Array;
   try {
     tar = gunzipSync(gz);
@@ -210,7 +210,7 @@ export function readTarGzStream(path: string, keep: (name: string) => boolean = 
       }
     });
     gunzip.on('error', (e) => {
-      if (firstBytes && (firstBytes[0] !== 0x1f || firstBytes[1] !== 0x8b)) return fail(`${path} is not a gzip file (${bytes}+ bytes, starts with ${firstBytes.toString('hex')}); delete it and download again`);
+      if (firstBytes && (firstBytes[0] !== 0x1f || firstBytes[1] !== 0x8b)) return fail(`${path} is not a gzip file (${bytes}+ bytes, starts with ${firstBytes.toString('hex')}): not a .tar.gz archive at all`);
       const truncated = /unexpected end/i.test(e.message);
       fail(`${path} is ${truncated ? 'truncated' : 'corrupt'} (gzip: ${e.message}); delete it and download again`);
     });

@@ -12,7 +12,7 @@
  * Cache dir: `opts.cacheDir`, else env `COURSE_CACHE_DIR`, else `$XDG_CACHE_HOME/attention-course`
  * (default `~/.cache/attention-course`).
  */
-import {closeSync, existsSync, mkdirSync, openSync, readFileSync, readSync, statSync, writeFileSync, renameSync} from 'node:fs';
+import {closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, renameSync, statSync, writeFileSync} from 'node:fs';
 import {readFile} from 'node:fs/promises';
 import {homedir} from 'node:os';
 import {basename, dirname, join, resolve} from 'node:path';
@@ -162,9 +162,13 @@ function parseMeta(text: string | undefined): string[] {
   return names;
 }
 
-// ---- verification cache: digests keyed on path + size + mtime, so a copy is hashed once ----
+// ---- verification cache: digests keyed on path + device + inode + size + mtime + ctime ----
+// ctime (status change time) is set by the kernel on every write and on every utimes() call, so a
+// file modified with its mtime restored afterwards (touch -d) gets a new ctime and is re-hashed.
+// Re-hashing the six files costs ~0.8 s (SHA-256 of 184 MB); a cache hit costs one stat per file.
 
-interface VerifyCache { [path: string]: {size: number; mtimeMs: number; algorithm: string; digest: string} }
+interface VerifyEntry { dev: string; ino: string; size: number; mtimeNs: string; ctimeNs: string; algorithm: string; digest: string }
+interface VerifyCache { [path: string]: VerifyEntry }
 function cacheFile(cacheDir: string) { return join(cacheDir, 'verified.json'); }
 function readVerifyCache(cacheDir: string): VerifyCache {
   try {
@@ -184,13 +188,18 @@ function writeVerifyCache(cacheDir: string, c: VerifyCache): void {
   }
 }
 
-/** Digest of a file whose bytes are already in memory, reusing a cached digest if size and mtime are unchanged. */
+function identity(path: string): Omit<VerifyEntry, 'algorithm' | 'digest'> {
+  const st = statSync(path, {bigint: true});
+  return {dev: String(st.dev), ino: String(st.ino), size: Number(st.size), mtimeNs: String(st.mtimeNs), ctimeNs: String(st.ctimeNs)};
+}
+
+/** Digest of a file whose bytes are already in memory, reusing a cached digest if the file's identity (inode, size, mtime, ctime) is unchanged. */
 function cachedDigest(path: string, bytes: Uint8Array, algorithm: 'md5' | 'sha256', cache: VerifyCache): string {
-  const st = statSync(path), key = resolve(path);
+  const id = identity(path), key = resolve(path);
   const c = cache[key];
-  if (c && c.size === st.size && c.mtimeMs === st.mtimeMs && c.algorithm === algorithm) return c.digest;
+  if (c && c.algorithm === algorithm && c.size === bytes.length && (['dev', 'ino', 'size', 'mtimeNs', 'ctimeNs'] as const).every((k) => c[k] === id[k])) return c.digest;
   const digest = hashBytes(bytes, algorithm);
-  cache[key] = {size: st.size, mtimeMs: st.mtimeMs, algorithm, digest};
+  cache[key] = {...id, algorithm, digest};
   return digest;
 }
 
@@ -223,15 +232,37 @@ export const OFFICIAL_PREFIX_SHA256: Record<string, string> = {
   'test_batch.bin': 'c77ad46116beb3508f55d38aa34893560beae9515f9aca4a4dd0ea3617ac289e',
 };
 
+/** Records per file in the official data (5 training files and the test file). */
+export const OFFICIAL_RECORDS_PER_FILE = 10_000;
+
+/** `name: N records` for every file whose count differs from the official 10,000. */
+function countProblems(counts: Map<string, number>): string[] {
+  return [...counts].filter(([, n]) => n !== OFFICIAL_RECORDS_PER_FILE).map(([f, n]) => `${f} has ${n.toLocaleString('en-US')} records`);
+}
+
+async function readChecked(p: string): Promise<Uint8Array> {
+  try {
+    return await readFile(p);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'EACCES' || code === 'EPERM') throw new ArchiveError(`cannot read ${p}: permission denied (check the file's permissions)`);
+    if (code === 'EISDIR') throw new ArchiveError(`${p} is a folder, not a CIFAR-10 batch file`);
+    throw new ArchiveError(`cannot read ${p}: ${(e as Error).message}`);
+  }
+}
+
 /**
- * Reads an extracted `cifar-10-batches-bin` folder and says what it is:
- * - a SHA256SUMS in the folder or its parent (the shared copy) is checked first: a mismatch is an error;
- * - files equal to the JPEG-reconstructed copy (RECONSTRUCTED_SHA256, wherever the folder lives), or
- *   a verified copy with EXACT-PREFIX-SHA256SUMS next to it → kind 'reconstructed';
- * - records 0-1016 of every file equal to the official data (OFFICIAL_PREFIX_SHA256) → label
- *   "CIFAR-10" (the rest cannot be checked without the archive);
- * - anything else → label "CIFAR-10 (unverified copy)".
- * File digests are cached in the cache dir keyed on path + size + mtime, so a copy is hashed once.
+ * Reads an extracted `cifar-10-batches-bin` folder and says what it is. The record count of every
+ * file is always checked (10,000 in the official data). Labels:
+ * - "CIFAR-10, JPEG-reconstructed copy": the files of the shared reconstruction (RECONSTRUCTED_SHA256,
+ *   wherever the folder lives), or a copy whose own SHA256SUMS (folder or parent) verify every file
+ *   with EXACT-PREFIX-SHA256SUMS beside it; a SHA256SUMS mismatch is an error;
+ * - a copy that claims to be the official data (records 0-1016 of every file equal the official
+ *   bytes, OFFICIAL_PREFIX_SHA256) must have 10,000 records per file (else: error, truncated copy);
+ *   it is still labelled "CIFAR-10 (unverified copy)": the only full official checksum is the
+ *   archive's MD5, so only the archive can earn the label "CIFAR-10";
+ * - anything else: "CIFAR-10 (unverified copy)".
+ * File digests are cached in the cache dir (see cachedDigest), so a copy is hashed once.
  */
 export async function readCifarFolder(dir: string, opts: {cacheDir?: string; log?: (m: string) => void} = {}): Promise<Cifar10> {
   const missing = [...TRAIN_FILES, TEST_FILE].filter((f) => !existsSync(join(dir, f)));
@@ -240,44 +271,57 @@ export async function readCifarFolder(dir: string, opts: {cacheDir?: string; log
   const sums = sumsPath ? readSums(sumsPath) : undefined;
   const cacheDir = opts.cacheDir ?? defaultCacheDir();
   const vcache = readVerifyCache(cacheDir);
-  const digests = new Map<string, string>(), prefixOk = new Map<string, boolean>();
-  let checked = 0;
+  const digests = new Map<string, string>(), prefixOk = new Map<string, boolean>(), counts = new Map<string, number>();
+  const sumsChecked = new Set<string>();
   const read = async (f: string): Promise<Uint8Array> => {
     const p = join(dir, f);
-    const bytes = await readFile(p);
+    const bytes = await readChecked(p);
     const got = cachedDigest(p, bytes, 'sha256', vcache);
     digests.set(f, got);
     const want = sums?.get(f);
     if (want !== undefined) {
       if (got !== want) throw new ArchiveError(`${p} does not match ${sumsPath}: SHA-256 ${got}, expected ${want} (corrupt or modified copy)`);
-      checked++;
+      sumsChecked.add(f);
     }
     const prefixLen = OFFICIAL_PREFIX_RECORDS * RECORD_BYTES;
-    if (f in OFFICIAL_PREFIX_SHA256) prefixOk.set(f, bytes.length >= prefixLen && hashBytes(bytes.subarray(0, prefixLen), 'sha256') === OFFICIAL_PREFIX_SHA256[f]);
+    if (f in OFFICIAL_PREFIX_SHA256) {
+      prefixOk.set(f, bytes.length >= prefixLen && hashBytes(bytes.subarray(0, prefixLen), 'sha256') === OFFICIAL_PREFIX_SHA256[f]);
+      counts.set(f, recordCount(bytes, p));
+    }
     return bytes;
   };
-  const train = decodeFiles(await Promise.all(TRAIN_FILES.map(async (name) => ({buf: await read(name), name}))));
-  const test = decodeRecords(await read(TEST_FILE), TEST_FILE);
-  const classes = parseMeta(existsSync(join(dir, META_FILE)) ? (await read(META_FILE)).toString() : undefined);
+  const trainFiles = await Promise.all(TRAIN_FILES.map(async (name) => ({buf: await read(name), name})));
+  const testFile = await read(TEST_FILE);
+  const classes = parseMeta(existsSync(join(dir, META_FILE)) ? Buffer.from(await read(META_FILE)).toString() : undefined);
   writeVerifyCache(cacheDir, vcache);
   const bins = [...TRAIN_FILES, TEST_FILE];
+  const wrongCounts = countProblems(counts);
+  const claimsOfficial = bins.every((f) => prefixOk.get(f));
+  if (claimsOfficial && wrongCounts.length > 0) {
+    throw new ArchiveError(`CIFAR-10 folder ${dir}: ${wrongCounts.join(', ')}, where the official data has ${OFFICIAL_RECORDS_PER_FILE.toLocaleString('en-US')} per file: a truncated copy (its first records match the official data); copy or extract it again`);
+  }
+  const train = decodeFiles(trainFiles.map((f) => ({buf: f.buf, name: join(dir, f.name)})));
+  const test = decodeRecords(testFile, join(dir, TEST_FILE));
   const prefixSums = join(dirname(dir), 'EXACT-PREFIX-SHA256SUMS');
+  const allSummed = bins.every((f) => sumsChecked.has(f));
   let exactTestCount: number | undefined, label: string, note: string;
-  if (bins.every((f) => digests.get(f) === RECONSTRUCTED_SHA256[f])) {
+  if (wrongCounts.length === 0 && bins.every((f) => digests.get(f) === RECONSTRUCTED_SHA256[f])) {
     exactTestCount = OFFICIAL_PREFIX_RECORDS;
     label = 'CIFAR-10, JPEG-reconstructed copy';
     note = `the files of ../shared/datasets (SHA-256 checked); pixels exact for records 0-${exactTestCount - 1} of each file, JPEG-reconstructed after`;
-  } else if (sums && checked > 0 && existsSync(prefixSums)) {
+  } else if (wrongCounts.length === 0 && allSummed && existsSync(prefixSums)) {
     const m = /test_batch\.bin records 0\.\.(\d+)/.exec(readFileSync(prefixSums, 'utf8'));
     exactTestCount = m ? Number(m[1]) + 1 : undefined;
     label = 'CIFAR-10, JPEG-reconstructed copy';
-    note = `${checked} files SHA256SUMS-verified; pixels exact for records 0-${(exactTestCount ?? 0) - 1} of each file, JPEG-reconstructed after`;
-  } else if (bins.every((f) => prefixOk.get(f))) {
-    label = 'CIFAR-10';
-    note = `records 0-${OFFICIAL_PREFIX_RECORDS - 1} of every file match the official data${sums ? `, ${checked} files SHA256SUMS-verified` : '; the rest is not checksum-verified (only the archive has an official MD5)'}`;
+    note = `${sumsChecked.size} files SHA256SUMS-verified; pixels exact for records 0-${(exactTestCount ?? 0) - 1} of each file, JPEG-reconstructed after`;
+  } else if (claimsOfficial) {
+    label = 'CIFAR-10 (unverified copy)';
+    note = `records 0-${OFFICIAL_PREFIX_RECORDS - 1} of every file match the official data and every file has ${OFFICIAL_RECORDS_PER_FILE.toLocaleString('en-US')} records, ` +
+      `but the rest cannot be verified: the only full official checksum is the MD5 of ${CIFAR10_ARCHIVE}; read that archive instead to report numbers as "CIFAR-10"`;
   } else {
     label = 'CIFAR-10 (unverified copy)';
-    note = `does not match the official checksums${sums ? `; ${checked} files SHA256SUMS-verified` : ''}`;
+    note = [wrongCounts.length > 0 ? `${wrongCounts.join(', ')} (CIFAR-10 has ${OFFICIAL_RECORDS_PER_FILE.toLocaleString('en-US')} per file)` : 'does not match the official checksums',
+      sumsChecked.size > 0 ? `${sumsChecked.size} files SHA256SUMS-verified` : ''].filter((x) => x !== '').join('; ');
   }
   opts.log?.(`CIFAR-10: read ${dir} (${label}: ${note})`);
   return {train, test, classes, label, kind: exactTestCount !== undefined ? 'reconstructed' : 'folder', path: dir, exactTestCount, source: `${label} (${dir}; ${note})`};
@@ -293,38 +337,77 @@ export async function readCifarArchive(path: string, opts: {md5?: string | false
   let read: {entries: {name: string; data: Uint8Array}[]; md5: string; bytes: number};
   try {
     read = await readTarGzStream(path, (n) => wanted.has(basename(n)));
-  } catch (e) { // a wrong checksum explains a broken archive better than the gzip error does
-    if (want !== false && e instanceof ArchiveError) {
+  } catch (e) { // a wrong checksum explains a broken archive better than the gzip error does (not for a file that is no gzip at all)
+    if (want !== false && e instanceof ArchiveError && isGzip(path)) {
       const got = await hashFile(path, 'md5');
       if (got !== want.toLowerCase()) throw md5Error(path, got, want, statSync(path).size);
     }
     throw e;
   }
   if (want !== false && read.md5 !== want.toLowerCase()) throw md5Error(path, read.md5, want, read.bytes);
-  const verified = want === false ? 'MD5 not checked' : want.toLowerCase() === CIFAR10_MD5 ? 'official MD5 verified' : `MD5 ${want} verified`;
-  const label = want === false ? 'CIFAR-10 (unverified archive)' : 'CIFAR-10';
+  const official = want !== false && want.toLowerCase() === CIFAR10_MD5;
+  const verified = want === false ? 'MD5 not checked' : official ? 'official MD5 verified' : `MD5 ${want} verified, which is not the official archive's`;
   const entries = new Map<string, Uint8Array>();
   for (const e of read.entries) entries.set(basename(e.name), e.data);
   const missing = [...TRAIN_FILES, TEST_FILE].filter((f) => !entries.has(f));
   if (missing.length > 0) throw new ArchiveError(`${path} lacks ${missing.join(', ')}: not a CIFAR-10 binary archive`);
+  const counts = new Map([...TRAIN_FILES, TEST_FILE].map((f) => [f, recordCount(entries.get(f)!, `${path}: ${f}`)]));
+  const wrongCounts = countProblems(counts);
+  if (official && wrongCounts.length > 0) throw new ArchiveError(`${path}: ${wrongCounts.join(', ')}, expected ${OFFICIAL_RECORDS_PER_FILE} per file`);
+  const label = official ? 'CIFAR-10' : 'CIFAR-10 (unverified archive)';
+  const note = wrongCounts.length > 0 ? `${verified}; ${wrongCounts.join(', ')} (CIFAR-10 has ${OFFICIAL_RECORDS_PER_FILE.toLocaleString('en-US')} per file)` : verified;
   const train = decodeFiles(TRAIN_FILES.map((name) => ({buf: entries.get(name)!, name})));
   const test = decodeRecords(entries.get(TEST_FILE)!, TEST_FILE);
   const meta = entries.get(META_FILE);
   const classes = parseMeta(meta ? Buffer.from(meta).toString('utf8') : undefined);
-  opts.log?.(`CIFAR-10: read ${path} (${verified})`);
-  return {train, test, classes, label, kind: 'archive', path, source: `${label} (${path}; ${verified})`};
+  opts.log?.(`CIFAR-10: read ${path} (${note})`);
+  return {train, test, classes, label, kind: 'archive', path, source: `${label} (${path}; ${note})`};
+}
+
+function isGzip(path: string): boolean {
+  try {
+    const fd = openSync(path, 'r');
+    try {
+      const b = Buffer.alloc(2);
+      return readSync(fd, b, 0, 2, 0) === 2 && b[0] === 0x1f && b[1] === 0x8b;
+    } finally {
+      closeSync(fd);
+    }
+  } catch {
+    return false;
+  }
 }
 
 function md5Error(path: string, got: string, want: string, bytes: number): ArchiveError {
   return new ArchiveError(`${path} has MD5 ${got}, expected ${want} (${bytes} bytes: truncated, corrupt or a different file); delete it and download again`);
 }
 
+/** Throws a clear error if `dir` (or a folder on the way to it) cannot be listed. */
+function checkReadable(dir: string, what: string): void {
+  try {
+    readdirSync(dir);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'EACCES' || code === 'EPERM') throw new Error(`${what}${dir}: no permission to read this folder (${code}); fix its permissions (chmod a+rx) or point to a readable copy`);
+    throw e;
+  }
+}
+
 /** A folder, a folder containing `cifar-10-batches-bin/` or the archive, or a .tar.gz path. */
-function resolveGiven(p: string): {folder?: string; archive?: string} | undefined {
+function resolveGiven(p: string, what = ''): {folder?: string; archive?: string} | undefined {
   const abs = resolve(p);
-  if (!existsSync(abs)) return undefined;
-  if (statSync(abs).isFile()) return {archive: abs};
+  let st;
+  try {
+    st = statSync(abs);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'EACCES' || code === 'EPERM') throw new Error(`${what}${abs}: no permission to reach it (${code}): a folder on the way cannot be searched`);
+    return undefined;
+  }
+  if (st.isFile()) return {archive: abs};
+  checkReadable(abs, what);
   if (existsSync(join(abs, TEST_FILE))) return {folder: abs};
+  if (existsSync(join(abs, CIFAR10_FOLDER))) checkReadable(join(abs, CIFAR10_FOLDER), what);
   if (existsSync(join(abs, CIFAR10_FOLDER, TEST_FILE))) return {folder: join(abs, CIFAR10_FOLDER)};
   if (existsSync(join(abs, CIFAR10_ARCHIVE))) return {archive: join(abs, CIFAR10_ARCHIVE)};
   return {};
@@ -337,7 +420,7 @@ export async function loadCifar10(opts: LoadOptions = {}): Promise<Cifar10> {
     r.folder ? readCifarFolder(r.folder, {cacheDir, log: opts.log}) : readCifarArchive(r.archive!, {md5: opts.md5, cacheDir, log: opts.log});
   for (const [what, p] of [['opts.dir', opts.dir], ['CIFAR10_DIR', process.env.CIFAR10_DIR]] as const) {
     if (p === undefined || p.trim() === '') continue;
-    const r = resolveGiven(p);
+    const r = resolveGiven(p, `${what} is `);
     if (r === undefined) throw new Error(`${what} is ${p}, which does not exist`);
     if (!r.folder && !r.archive) throw new Error(`${what} is ${p}, which holds neither ${TEST_FILE} nor ${CIFAR10_FOLDER}/ nor ${CIFAR10_ARCHIVE}`);
     return read(r);

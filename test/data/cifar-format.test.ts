@@ -1,5 +1,5 @@
 import {createHash} from 'node:crypto';
-import {copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync} from 'node:fs';
+import {copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync} from 'node:fs';
 import {tmpdir} from 'node:os';
 import {join} from 'node:path';
 import {gzipSync} from 'node:zlib';
@@ -75,7 +75,7 @@ describe('reading the archive and the folder layout', () => {
     expect(d.classes[9]).toBe('truck');
     expect(d.kind).toBe('folder');
     expect(d.label).toBe('CIFAR-10 (unverified copy)');
-    expect(d.source).toMatch(/does not match the official checksums/);
+    expect(d.source).toMatch(/data_batch_1\.bin has 3 records, .*test_batch\.bin has 3 records \(CIFAR-10 has 10,000 per file\)/);
   });
   it('reads the .tar.gz with the expected MD5, the same data as the folder', async () => {
     const gz = tinyTarGz(3), p = join(fresh('arch'), 'cifar-10-binary.tar.gz');
@@ -86,8 +86,8 @@ describe('reading the archive and the folder layout', () => {
     expect(a.train.images).toEqual(f.train.images);
     expect(a.test.labels).toEqual(f.test.labels);
     expect(a.kind).toBe('archive');
-    expect(a.source).toMatch(/MD5 [0-9a-f]{32} verified/);
-    expect(a.label).toBe('CIFAR-10');
+    expect(a.source).toMatch(/MD5 [0-9a-f]{32} verified, which is not the official archive's; data_batch_1\.bin has 3 records/);
+    expect(a.label).toBe('CIFAR-10 (unverified archive)'); // only the official MD5 (and 10,000 records per file) earns "CIFAR-10"
     expect((await readCifarArchive(p, {md5: false})).label).toBe('CIFAR-10 (unverified archive)');
   });
   it('a wrong MD5 is a clear error (and the default is the official checksum)', async () => {
@@ -103,7 +103,9 @@ describe('reading the archive and the folder layout', () => {
     writeFileSync(join(dir, 'cut.tar.gz'), gz.subarray(0, Math.floor(gz.length / 2)));
     await expect(readCifarArchive(join(dir, 'cut.tar.gz'), {md5: false})).rejects.toThrow(/cut\.tar\.gz is truncated \(gzip: unexpected end of file\); delete it and download again/);
     writeFileSync(join(dir, 'html.tar.gz'), '<html>not found</html>');
-    await expect(readCifarArchive(join(dir, 'html.tar.gz'), {md5: false})).rejects.toThrow(/is not a gzip file/);
+    await expect(readCifarArchive(join(dir, 'html.tar.gz'), {md5: false})).rejects.toThrow(/is not a gzip file .*not a \.tar\.gz archive at all$/);
+    // not an archive at all: no advice to "download again", whatever its checksum
+    await expect(readCifarArchive(join(dir, 'html.tar.gz'))).rejects.toThrow(/is not a gzip file .*not a \.tar\.gz archive at all$/);
     const bad = gz.slice();
     bad[Math.floor(bad.length / 2)] ^= 0x55;
     writeFileSync(join(dir, 'flip.tar.gz'), bad);
@@ -125,14 +127,38 @@ describe('reading the archive and the folder layout', () => {
     writeFileSync(join(root, 'SHA256SUMS'), sums + '\n');
     writeFileSync(join(root, 'EXACT-PREFIX-SHA256SUMS'), `${'0'.repeat(64)}  test_batch.bin records 0..1 (first 6,146 bytes)\n`);
     const d = await readCifarFolder(dir, {cacheDir: cache});
-    expect(d.source).toMatch(/^CIFAR-10, JPEG-reconstructed copy .*7 files SHA256SUMS-verified/);
-    expect(d.label).toBe('CIFAR-10, JPEG-reconstructed copy');
-    expect(d.exactTestCount).toBe(2);
+    // its own sums verify, but 2 records per file is not the reconstructed copy (10,000 per file)
+    expect(d.source).toMatch(/^CIFAR-10 \(unverified copy\) .*data_batch_1\.bin has 2 records.*7 files SHA256SUMS-verified/);
+    expect(d.label).toBe('CIFAR-10 (unverified copy)');
     expect(Object.keys(JSON.parse(readFileSync(join(cache, 'verified.json'), 'utf8'))).length).toBe(7);
     const b = makeRecords(5, 2);
     b[100] ^= 1;
     writeFileSync(join(dir, 'test_batch.bin'), b);
     await expect(readCifarFolder(dir, {cacheDir: cache})).rejects.toThrow(/test_batch\.bin does not match .*SHA256SUMS: SHA-256 [0-9a-f]{64}, expected/);
+  });
+  it('the digest cache does not trust size + mtime: a flipped byte with its mtime restored is caught', async () => {
+    const root = fresh('copy'), dir = writeTinyFolder(join(root, 'cifar-10-batches-bin'), 2), cache = fresh('cache');
+    writeFileSync(join(root, 'SHA256SUMS'), readdirSync(dir).map((f) => `${createHash('sha256').update(readFileSync(join(dir, f))).digest('hex')}  ${f}`).join('\n') + '\n');
+    const f = join(dir, 'data_batch_3.bin');
+    utimesSync(f, 1_700_000_000, 1_700_000_000);               // a whole-second mtime, restorable exactly
+    await readCifarFolder(dir, {cacheDir: cache});           // digests cached
+    const st = statSync(f), b = readFileSync(f);
+    b[3073 + 500] ^= 0x40;                                     // same size
+    writeFileSync(f, b);
+    utimesSync(f, 1_700_000_000, 1_700_000_000);               // mtime restored
+    expect(statSync(f).mtimeMs).toBe(st.mtimeMs);
+    expect(statSync(f).size).toBe(st.size);
+    await expect(readCifarFolder(dir, {cacheDir: cache})).rejects.toThrow(/data_batch_3\.bin does not match .*SHA256SUMS/);
+  });
+  it('record counts are always checked: a folder truncated at a record boundary is labelled with its counts, never "CIFAR-10"', async () => {
+    const dir = writeTinyFolder(fresh('folder'), 4);
+    writeFileSync(join(dir, 'data_batch_2.bin'), makeRecords(1, 2));
+    const d = await readCifarFolder(dir, {cacheDir: fresh('cache')});
+    expect(d.train.count).toBe(4 + 2 + 4 + 4 + 4);
+    expect(d.label).toBe('CIFAR-10 (unverified copy)');
+    expect(d.source).toMatch(/data_batch_2\.bin has 2 records/);
+    writeFileSync(join(dir, 'data_batch_2.bin'), makeRecords(1, 2).subarray(0, 3073 + 100));
+    await expect(readCifarFolder(dir, {cacheDir: fresh('cache')})).rejects.toThrow(/data_batch_2\.bin: 3173 bytes is not a whole number of 3073-byte CIFAR-10 records/);
   });
 });
 

@@ -70,7 +70,7 @@ describe.skipIf(!present)(title, () => {
     expect(again.test.images[0]).toBe(158);
   });
 
-  it('recognises the reconstructed files wherever they are, and an official prefix with other pixels after it', async () => {
+  it('recognises the reconstructed files wherever they are; a copy with the official prefix and other pixels after it is unverified', async () => {
     if (d.kind !== 'reconstructed') return; // only meaningful for the shared copy
     const elsewhere = join(cache, 'elsewhere', 'cifar-10-batches-bin');
     mkdirSync(elsewhere, {recursive: true});
@@ -78,19 +78,39 @@ describe.skipIf(!present)(title, () => {
     const copy = await readCifarFolder(elsewhere, {cacheDir: cache});
     expect(copy.label).toBe('CIFAR-10, JPEG-reconstructed copy');
     expect(copy.exactTestCount).toBe(1017);
-    // change one pixel of test record 5000: the exact prefix (records 0..1016) still matches the official data
+    // one flipped pixel byte in record 1,018 of data_batch_1.bin (after the 1,017 exact records), no SHA256SUMS beside
     const other = join(cache, 'other', 'cifar-10-batches-bin');
     mkdirSync(other, {recursive: true});
-    for (const f of TRAIN_FILES) symlinkSync(join(dir, f), join(other, f));
-    const t = readFileSync(join(dir, TEST_FILE));
-    t[5000 * 3073 + 10] ^= 1;
-    writeFileSync(join(other, TEST_FILE), t);
+    for (const f of [...TRAIN_FILES.slice(1), TEST_FILE]) symlinkSync(join(dir, f), join(other, f));
+    const b = readFileSync(join(dir, 'data_batch_1.bin'));
+    b[1018 * 3073 + 10] ^= 1;
+    writeFileSync(join(other, 'data_batch_1.bin'), b);
     const o = await readCifarFolder(other, {cacheDir: cache});
-    expect(o.label).toBe('CIFAR-10');
+    expect(o.label).toBe('CIFAR-10 (unverified copy)');
     expect(o.kind).toBe('folder');
-    expect(o.source).toMatch(/records 0-1016 of every file match the official data/);
-    t[100] ^= 1; // now inside the exact prefix
-    writeFileSync(join(other, TEST_FILE), t);
-    expect((await readCifarFolder(other, {cacheDir: cache})).label).toBe('CIFAR-10 (unverified copy)');
+    expect(o.exactTestCount).toBeUndefined();
+    expect(o.source).toMatch(/records 0-1016 of every file match the official data .*the rest cannot be verified/);
+    b[100] ^= 1; // now inside the exact prefix as well
+    writeFileSync(join(other, 'data_batch_1.bin'), b);
+    const o2 = await readCifarFolder(other, {cacheDir: cache});
+    expect(o2.label).toBe('CIFAR-10 (unverified copy)');
+    expect(o2.source).toMatch(/does not match the official checksums/);
+  });
+
+  it('refuses a copy truncated at a record boundary (data_batch_1.bin cut to 5,000 records), naming the file', async () => {
+    const cut = join(cache, 'cut', 'cifar-10-batches-bin');
+    mkdirSync(cut, {recursive: true});
+    for (const f of [...TRAIN_FILES.slice(1), TEST_FILE]) symlinkSync(join(dir, f), join(cut, f));
+    writeFileSync(join(cut, 'data_batch_1.bin'), readFileSync(join(dir, 'data_batch_1.bin')).subarray(0, 5000 * 3073));
+    await expect(readCifarFolder(cut, {cacheDir: cache})).rejects.toThrow(/data_batch_1\.bin has 5,000 records, where the official data has 10,000 per file: a truncated copy/);
+    // with the shared copy's own SHA256SUMS beside it, the cut file is a checksum mismatch
+    const withSums = join(cache, 'withsums');
+    mkdirSync(join(withSums, 'cifar-10-batches-bin'), {recursive: true});
+    for (const f of [...TRAIN_FILES.slice(1), TEST_FILE]) symlinkSync(join(dir, f), join(withSums, 'cifar-10-batches-bin', f));
+    symlinkSync(join(cut, 'data_batch_1.bin'), join(withSums, 'cifar-10-batches-bin', 'data_batch_1.bin'));
+    if (existsSync(join(dir, '..', 'SHA256SUMS'))) {
+      symlinkSync(join(dir, '..', 'SHA256SUMS'), join(withSums, 'SHA256SUMS'));
+      await expect(readCifarFolder(join(withSums, 'cifar-10-batches-bin'), {cacheDir: cache})).rejects.toThrow(/data_batch_1\.bin does not match .*SHA256SUMS/);
+    }
   });
 });
