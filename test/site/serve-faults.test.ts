@@ -10,7 +10,7 @@
 import {ChildProcess, spawn, spawnSync} from 'node:child_process';
 import {chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync} from 'node:fs';
 import {request} from 'node:http';
-import {connect} from 'node:net';
+import {connect, Socket} from 'node:net';
 import {tmpdir} from 'node:os';
 import {join, resolve} from 'node:path';
 import {brotliDecompressSync, gunzipSync} from 'node:zlib';
@@ -42,7 +42,7 @@ function get(path: string, opts: {method?: string; headers?: Record<string, stri
 /** Starts a download and hangs up after the first bytes arrive. */
 function cutOff(path: string): Promise<void> {
   return new Promise((ok, fail) => {
-    const s = connect(port, '127.0.0.1', () => s.write(`GET ${path} HTTP/1.1\r\nHost: localhost\r\n\r\n`));
+    const s: Socket = connect(port, '127.0.0.1', () => s.write(`GET ${path} HTTP/1.1\r\nHost: localhost\r\n\r\n`));
     s.once('data', () => { s.destroy(); ok(); });
     s.setTimeout(10_000, () => { s.destroy(); fail(new Error(`no answer to GET ${path} within 10 s`)); });
     s.on('error', fail);
