@@ -4,8 +4,15 @@
  * Order: `COURSE_BACKEND` (wasm | cpu | tensorflow) if set; otherwise tfjs-node ("tensorflow") when
  * the user has installed `@tensorflow/tfjs-node`, else wasm (XNNPACK + SIMD, single-threaded under
  * Node), else the pure-JS cpu backend. The wasm binaries are read from node_modules: no network.
+ * On wasm in Node the course's native kernels (OpenBLAS GEMM and vectorised elementwise kernels,
+ * lib/core/native-kernels.ts) serve the hot kernels by default after a self-check against the wasm
+ * ones; `COURSE_NATIVE=0` keeps the pure wasm path, `COURSE_THREADS=N` sets OpenBLAS's threads.
+ * When they cannot be used, one line on stderr says why and the pure wasm path runs.
  */
 import * as tf from '@tensorflow/tfjs';
+// Node-only (loads the addon); lib/backend.ts itself is Node-only (require, process.env). Teaching
+// modules ask lib/core/kernel-path.ts instead, which a browser bundle can include.
+import * as nk from './core/native-kernels';
 
 export type BackendName = 'wasm' | 'cpu' | 'tensorflow';
 
@@ -15,6 +22,8 @@ export interface BackendInfo {
   tfjs: string;
   simd?: boolean;
   threads?: number;
+  /** wasm only: 'native OpenBLAS kernels (2 threads)' or 'pure wasm (native kernels off: why)' */
+  kernels?: string;
   note?: string;
 }
 
@@ -72,16 +81,31 @@ export async function initBackend(prefer?: BackendName): Promise<BackendInfo> {
     // getThreadsCount is a function of the wasm package, not a method of the backend object
     const wasmPkg = require('@tensorflow/tfjs-backend-wasm') as {getThreadsCount?: () => number};
     info.threads = wasmPkg.getThreadsCount?.() ?? 1;
-    // opt-in OpenBLAS GEMM for matMul (lib/core/native-gemm.ts); silently the wasm path without the addon
-    if (process.env.COURSE_NATIVE_GEMM === '1' && require('./core/native-gemm').enableNativeGemm()) info.note = 'matMul on native OpenBLAS, exp and erf vectorised natively (COURSE_NATIVE_GEMM=1)';
+    info.kernels = startNativeKernels();
   }
   if (requested !== 'auto' && chosen !== requested) info.note = `${requested} unavailable, fell back to ${chosen}`;
   return info;
 }
 
-/** One line for logs and notebooks: `tfjs 4.22.0, backend wasm (SIMD, 1 thread)`. */
+/** The native kernels on wasm unless COURSE_NATIVE=0; returns their one-line status. */
+function startNativeKernels(): string {
+  const want = nk.nativeRequested();
+  if (!want.on) {
+    nk.disableNativeKernels();
+    return `pure wasm (native kernels off: ${want.why})`;
+  }
+  const r = nk.enableNativeKernels();
+  if (!r.active) console.warn(`[course] native kernels not used: ${r.reason}; running the pure wasm path (slower)`);
+  return nk.nativeStatus();
+}
+
+/**
+ * One line for logs and notebooks, e.g.
+ * `tfjs 4.22.0, backend wasm (SIMD, 1 thread) + native OpenBLAS kernels (2 threads)`.
+ */
 export function describeBackend(i: BackendInfo | undefined = info): string {
   if (!i) return 'backend not initialised (call initBackend())';
   const extra = i.backend === 'wasm' ? ` (${i.simd ? 'SIMD' : 'no SIMD'}, ${i.threads} thread${i.threads === 1 ? '' : 's'})` : '';
-  return `tfjs ${i.tfjs}, backend ${i.backend}${extra}${i.note ? `; ${i.note}` : ''}`;
+  const kernels = i.kernels ? (i.kernels.startsWith('native') ? ` + ${i.kernels}` : `, ${i.kernels}`) : '';
+  return `tfjs ${i.tfjs}, backend ${i.backend}${extra}${kernels}${i.note ? `; ${i.note}` : ''}`;
 }

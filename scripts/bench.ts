@@ -1,16 +1,17 @@
 /**
  * npm run bench [-- --long] [--no-torch] [--no-micro] [--configs recipe,small,base] [--threads 2] [--timeout 900]
  *
- * Training and inference throughput of the course ViT (chapter 4's recipe model, a small and a base
- * config) on tfjs-wasm (1 thread; with --threads N the opt-in Node threads hack; with the optional
- * native OpenBLAS GEMM when it can be built), the cpu backend on a tiny
- * config, and the identical PyTorch model when /usr/bin/python3 has torch (1 and 2 threads, both
- * reported; parameter counts checked equal); plus micro-benchmarks of each hot spot per
- * formulation. Every measurement runs in its own process (peak RSS and wasm heap are its own),
- * after warm-up, median of repetitions. Writes build/bench/bench.json and build/bench/bench.md.
- * Default: a few minutes; --long: more repetitions, more variants (stock bmm, threads everywhere).
- * The machine may be shared: run it as `nice -n 5 npm run bench` and read the numbers as medians
- * under whatever else was running (the JSON records the load average).
+ * Training and inference throughput and peak memory of the course ViT (chapter 4's recipe model, a
+ * small and a base config) as the course runs it by default (tfjs-wasm + the native OpenBLAS
+ * kernels, lib/core/native-kernels.ts), with 1 and 2 OpenBLAS threads and on the pure wasm path
+ * (COURSE_NATIVE=0) for the recipe model, the cpu backend on a tiny config, and the identical
+ * PyTorch model (Debian python3-torch, /usr/bin/python3; 1 and 2 threads, parameter counts checked
+ * equal); plus micro-benchmarks of each hot spot per formulation on pure wasm. Every measurement
+ * runs in its own fresh process (peak RSS is its own), after warm-up, median of repetitions.
+ * Records the CPU model, load average (before every run), versions and threads in
+ * build/bench/bench.json (+ bench.md) and prints each tfjs run's ratio to PyTorch's fastest thread
+ * setting. `npm run bench:readme` copies the summary into the README's speed table.
+ * The machine may be shared: the load average beside each number says how much.
  */
 import {spawnSync} from 'node:child_process';
 import * as fs from 'node:fs';
@@ -19,6 +20,8 @@ import * as path from 'node:path';
 import {countParams, disposeParams} from '../lib/core/params';
 import {initViT} from '../lib/vit/model';
 import {parseArgs} from './cli-util';
+import * as tf from '@tensorflow/tfjs';
+import {defaultNativeThreads} from '../lib/core/native-kernels';
 import {BENCH_CONFIGS} from './bench/common';
 
 const ROOT = path.resolve(__dirname, '..');
@@ -26,33 +29,40 @@ const NODE_TS = ['--import', 'tsx']; // run .ts children in node itself, so a ti
 const PY = '/usr/bin/python3';
 const USAGE = 'npm run bench -- [--long] [--no-torch] [--no-micro] [--configs recipe,small,base] [--threads N (wasm threads; default 1, 2 with --long)] [--timeout SECONDS per run, default 900]';
 
-interface Run { kind: 'tfjs' | 'torch'; config: string; label: string; result?: Record<string, any>; error?: string; seconds: number }
+interface Run { kind: 'tfjs' | 'torch'; config: string; label: string; result?: Record<string, any>; error?: string; seconds: number; load_before: number[]; is_default?: boolean }
 
 let childTimeoutS = 900;
 
-function child(cmd: string, args: string[], label: string): {result?: Record<string, any>; error?: string; seconds: number} {
+const loadStr = (l: number[]) => l.map((x) => x.toFixed(1)).join(' ');
+
+function child(cmd: string, args: string[], label: string, env: Record<string, string> = {}): {result?: Record<string, any>; error?: string; seconds: number; load_before: number[]} {
   const t0 = Date.now();
-  process.stdout.write(`- ${label} … `);
-  const r = spawnSync(cmd, args, {cwd: ROOT, encoding: 'utf8', maxBuffer: 64 << 20, env: {...process.env}, timeout: childTimeoutS * 1000, killSignal: 'SIGKILL'});
+  const load_before = os.loadavg().map((x) => Math.round(x * 100) / 100);
+  process.stdout.write(`- ${label} [load ${loadStr(load_before)}] … `);
+  const r = spawnSync(cmd, args, {cwd: ROOT, encoding: 'utf8', maxBuffer: 64 << 20, env: {...process.env, ...env}, timeout: childTimeoutS * 1000, killSignal: 'SIGKILL'});
   if (r.error && (r.error as NodeJS.ErrnoException).code === 'ETIMEDOUT') {
     console.log(`timed out after ${childTimeoutS} s (machine too busy?)`);
-    return {error: `timed out after ${childTimeoutS} s`, seconds: (Date.now() - t0) / 1000};
+    return {error: `timed out after ${childTimeoutS} s`, seconds: (Date.now() - t0) / 1000, load_before};
   }
   const seconds = (Date.now() - t0) / 1000;
   const line = (r.stdout ?? '').split('\n').find((l) => l.startsWith('RESULT '));
   if (r.status !== 0 || !line) {
     const err = `exit ${r.status}${r.signal ? ` (${r.signal})` : ''}: ${(r.stderr ?? '').trim().split('\n').slice(-3).join(' | ')}`;
     console.log(`failed (${err})`);
-    return {error: err, seconds};
+    return {error: err, seconds, load_before};
   }
   const result = JSON.parse(line.slice(7));
-  console.log(result.train_img_s !== undefined ? `train ${result.train_img_s} img/s, inference ${result.infer_img_s} img/s (${seconds.toFixed(0)} s)` : `done (${seconds.toFixed(0)} s)`);
-  return {result, seconds};
+  console.log(result.train_img_s !== undefined ? `train ${result.train_img_s} img/s, inference ${result.infer_img_s} img/s, peak RSS ${result.peak_rss_mb} MB (${seconds.toFixed(0)} s)` : `done (${seconds.toFixed(0)} s)`);
+  return {result, seconds, load_before};
 }
 
 function torchAvailable(): string | undefined {
   const r = spawnSync(PY, ['-c', 'import torch; print(torch.__version__)'], {encoding: 'utf8'});
   return r.status === 0 ? r.stdout.trim() : undefined;
+}
+
+function wasmVersion(): string {
+  return (require('@tensorflow/tfjs-backend-wasm/package.json') as {version: string}).version;
 }
 
 const f1 = (x: number | undefined, d = 1) => (x === undefined || !Number.isFinite(x) ? '–' : x.toFixed(d));
@@ -68,45 +78,54 @@ async function main() {
   childTimeoutS = (args.timeout as number | undefined) ?? childTimeoutS;
   const reps = long ? 10 : 3, warmup = long ? 3 : 2, torchReps = long ? 10 : 5;
   const started = new Date();
-  console.log(`npm run bench${long ? ' --long' : ''}: ${os.cpus().length} CPUs, load average ${os.loadavg().map((x) => x.toFixed(1)).join(' ')} at start`);
+  const loadStart = os.loadavg();
+  console.log(`npm run bench${long ? ' --long' : ''}: ${os.cpus().length} CPUs (${os.cpus()[0]?.model}), load average ${loadStr(loadStart)} at start`);
+  // the native kernels are rebuilt first (as npm run setup does), so the bench measures the current source
+  const build = spawnSync('bash', [path.join('lib', 'core', 'native', 'build.sh')], {cwd: ROOT, encoding: 'utf8'});
+  const nativeNote = `${(build.stdout ?? '').trim().split('\n').pop() ?? ''}`.trim() || 'native kernels build script failed';
+  console.log(nativeNote);
+  const nativeBuilt = fs.existsSync(path.join(ROOT, 'build', 'native', 'course_gemm.node'));
+  const defaultThreads = defaultNativeThreads();
   const runs: Run[] = [];
-  const tfjs = (config: string, backend: string, extra: string[] = [], label = '') => {
+  const tfjs = (config: string, backend: string, extra: string[], label: string, env: Record<string, string> = {}, isDefault = false) => {
     const bc = BENCH_CONFIGS[config]!;
     const a = [path.join('scripts', 'bench', 'model.ts'), '--config', config, '--backend', backend, '--reps', String(backend === 'cpu' ? Math.min(reps, 2) : reps), '--warmup', String(backend === 'cpu' ? 1 : warmup), ...extra];
-    const name = `tfjs ${backend}${label} ${config} (batch ${bc.batch})`;
-    runs.push({kind: 'tfjs', config, label: `tfjs ${backend}${label}`, ...child(process.execPath, [...NODE_TS, ...a], name)});
+    runs.push({kind: 'tfjs', config, label, is_default: isDefault, ...child(process.execPath, [...NODE_TS, ...a], `${label} ${config} (batch ${bc.batch})`, env)});
   };
-  // tfjs: wasm 1 thread for every config, threads for the recipe model (all configs with --long)
-  for (const c of configs) tfjs(c, 'wasm', [], ' 1 thread');
-  if (threads > 1) for (const c of configs) tfjs(c, 'wasm', ['--threads', String(threads)], ` ${threads} threads`);
-  if (long) for (const c of configs) tfjs(c, 'wasm', ['--bmm', 'stock'], ' 1 thread, stock bmm');
-  // optional native GEMM (OpenBLAS via N-API): build it when a compiler and OpenBLAS are there
-  const build = spawnSync('bash', [path.join('scripts', 'bench', 'build-native-gemm.sh')], {cwd: ROOT, encoding: 'utf8'});
-  const nativeNote = `${(build.stdout ?? '').trim().split('\n').pop() ?? ''}`.trim() || 'native GEMM build script failed';
-  console.log(nativeNote);
-  if (fs.existsSync(path.join(ROOT, 'build', 'native', 'course_gemm.node'))) {
-    for (const c of configs) tfjs(c, 'wasm', ['--native', '1'], ' 1 thread + native GEMM (OpenBLAS, 1 thread)');
-    for (const c of long ? configs : configs.slice(0, 1)) tfjs(c, 'wasm', ['--native', '2'], ' + native GEMM (OpenBLAS, 2 threads)');
-  }
-  tfjs('tiny', 'cpu');
-  tfjs('tiny', 'wasm', [], ' 1 thread');
-  // PyTorch reference
+  const nativeLabel = (t: number) => `tfjs wasm + native kernels, OpenBLAS ${t} thread${t > 1 ? 's' : ''}`;
   const torchVersion = args['no-torch'] ? undefined : torchAvailable();
-  const torchNote = args['no-torch'] ? 'skipped (--no-torch)' : torchVersion ? `torch ${torchVersion} (${PY})` : `PyTorch not available (${PY} cannot import torch): tfjs numbers only`;
+  const torchNote = args['no-torch'] ? 'skipped (--no-torch)' : torchVersion ? `torch ${torchVersion} (${PY})`
+    : `PyTorch not available (${PY} cannot import torch): tfjs numbers only. For the ratios install Debian's PyTorch: sudo apt-get install python3-torch`;
   console.log(`PyTorch reference: ${torchNote}`);
-  if (torchVersion) {
-    for (const c of [...configs, 'tiny']) {
-      const bc = BENCH_CONFIGS[c]!, m = bc.model;
-      for (const t of [1, 2]) {
-        const spec = {patch: m.patchSize, dModel: m.dModel, heads: m.numHeads, layers: m.numLayers, dFF: m.dFF, batch: bc.batch, threads: t, steps: torchReps, warmup: 2, lnEps: m.lnEps, classes: m.numClasses};
-        runs.push({kind: 'torch', config: c, label: `PyTorch cpu ${t} thread${t > 1 ? 's' : ''}`, ...child(PY, [path.join('scripts', 'bench', 'vit_torch.py'), JSON.stringify(spec)], `PyTorch ${t} thread(s) ${c} (batch ${bc.batch})`)});
-      }
+  const torch = (c: string) => {
+    if (!torchVersion) return;
+    const bc = BENCH_CONFIGS[c]!, m = bc.model;
+    for (const t of [1, 2]) {
+      const spec = {patch: m.patchSize, dModel: m.dModel, heads: m.numHeads, layers: m.numLayers, dFF: m.dFF, batch: bc.batch, threads: t, steps: torchReps, warmup: 2, lnEps: m.lnEps, classes: m.numClasses};
+      runs.push({kind: 'torch', config: c, label: `PyTorch ${torchVersion} cpu, set_num_threads(${t})`, ...child(PY, [path.join('scripts', 'bench', 'vit_torch.py'), JSON.stringify(spec)], `PyTorch ${t} thread(s) ${c} (batch ${bc.batch})`)});
     }
+  };
+  // Per config: the course's default path, then PyTorch right after it (a shared machine's load
+  // changes by the minute: neighbours in time see similar load); then the variants — 1 and 2
+  // OpenBLAS threads and pure wasm for the recipe model (every config with --long).
+  for (const c of configs) {
+    if (nativeBuilt) tfjs(c, 'wasm', ['--native', String(defaultThreads)], `${nativeLabel(defaultThreads)} (default)`, {}, true);
+    else tfjs(c, 'wasm', ['--native', '0'], 'tfjs wasm, pure (default: native kernels not built)', {}, true);
+    torch(c);
   }
+  if (nativeBuilt) {
+    for (const t of [1, 2].filter((t) => t !== defaultThreads)) for (const c of long ? configs : configs.slice(0, 1)) tfjs(c, 'wasm', ['--native', String(t)], nativeLabel(t));
+    for (const c of long ? configs : configs.slice(0, 1)) tfjs(c, 'wasm', ['--native', '0'], 'tfjs wasm, pure (COURSE_NATIVE=0)');
+  }
+  if (threads > 1) for (const c of long ? configs : configs.slice(0, 1)) tfjs(c, 'wasm', ['--threads', String(threads)], `tfjs wasm, pure, ${threads} wasm threads (Node threads hack)`);
+  if (long) for (const c of configs) tfjs(c, 'wasm', ['--native', '0', '--bmm', 'stock'], 'tfjs wasm, pure, stock bmm');
+  tfjs('tiny', 'wasm', [], `tfjs wasm${nativeBuilt ? ' + native kernels (default)' : ''}`, {}, true);
+  torch('tiny');
+  tfjs('tiny', 'cpu', [], 'tfjs cpu');
   // micro-benchmarks
   let micro: Record<string, any> | undefined;
   if (!args['no-micro']) {
-    const m = child(process.execPath, [...NODE_TS, path.join('scripts', 'bench', 'micro.ts'), '--batch', long ? '64' : '32', '--reps', long ? '7' : '3'], 'micro-benchmarks (wasm, 1 thread)');
+    const m = child(process.execPath, [...NODE_TS, path.join('scripts', 'bench', 'micro.ts'), '--batch', long ? '64' : '32', '--reps', long ? '7' : '3'], 'micro-benchmarks (pure wasm, 1 thread)', {COURSE_NATIVE: '0'});
     micro = m.result ?? {error: m.error};
   }
   // parameter counts and ratios
@@ -126,31 +145,41 @@ async function main() {
       params_match: res.params === undefined ? undefined : res.params === expectedParams[r.config],
       train_img_s: res.train_img_s, infer_img_s: res.infer_img_s, train_ms_all: res.train_ms_all, peak_rss_mb: res.peak_rss_mb, wasm_heap_mb: res.wasm_heap_mb,
       tensors_before_after: res.tensors_before_after, tensors_steady: res.tensors_steady, bmm: res.bmm, threads: res.threads,
-      train_ratio_vs_torch_best: ratio('train_img_s'), infer_ratio_vs_torch_best: ratio('infer_img_s'), seconds: r.seconds,
+      openblas_threads: res.openblas_threads, kernels: res.kernels, is_default: r.is_default ?? false, load_before: r.load_before,
+      train_ratio_vs_torch_best: ratio('train_img_s'), infer_ratio_vs_torch_best: ratio('infer_img_s'),
+      rss_ratio_vs_torch: torch.length && r.kind === 'tfjs' && res.peak_rss_mb ? Math.round((res.peak_rss_mb / Math.min(...torch.map((t) => t.result!.peak_rss_mb as number))) * 100) / 100 : undefined,
+      seconds: r.seconds,
     };
   });
   const out = {
-    started: started.toISOString(), finished: new Date().toISOString(), long, node: process.version, cpus: os.cpus().length, cpu_model: os.cpus()[0]?.model,
-    load_average_end: os.loadavg(), torch: torchNote, native_gemm: nativeNote, expected_params: expectedParams,
-    note: 'medians after warm-up; each run in its own process; shared 2-vCPU machine, other jobs running: numbers are noisy (see load average)',
+    started: started.toISOString(), finished: new Date().toISOString(), long, cpus: os.cpus().length, cpu_model: os.cpus()[0]?.model,
+    load_average_start: loadStart, load_average_end: os.loadavg(),
+    versions: {node: process.version, tfjs: tf.version.tfjs, tfjs_backend_wasm: wasmVersion(), torch: torchVersion ?? null},
+    torch: torchNote, native: nativeNote, native_default_threads: defaultThreads, expected_params: expectedParams,
+    note: 'medians after warm-up; each run in its own fresh process; ratios against the fastest PyTorch thread setting of the same invocation; load_before = load average (1, 5, 15 min) when the run started',
     rows, micro,
   };
   // table
   const lines: string[] = [];
-  lines.push(`# npm run bench${long ? ' --long' : ''} — ${started.toISOString()}`, '', `${out.cpus} CPUs (${out.cpu_model}), Node ${process.version}; PyTorch: ${torchNote}. ${nativeNote}. Load average at the end: ${os.loadavg().map((x) => x.toFixed(1)).join(' ')}.`, '');
-  lines.push('| config | run | batch | params | train img/s | infer img/s | train ÷ best PyTorch | infer ÷ best PyTorch | peak RSS MB | wasm heap MB | tensors before→after step |', '|---|---|---|---|---|---|---|---|---|---|---|');
+  lines.push(`# npm run bench${long ? ' --long' : ''} — ${started.toISOString()}`, '', `${out.cpus} CPUs (${out.cpu_model}), Node ${process.version}, tfjs ${tf.version.tfjs}; PyTorch: ${torchNote}. ${nativeNote}. Load average ${loadStr(loadStart)} at the start, ${loadStr(os.loadavg())} at the end.`, '');
+  lines.push('| config | run | load at start | batch | params | train img/s | infer img/s | train ÷ best PyTorch | infer ÷ best PyTorch | peak RSS MB | wasm heap MB | tensors before→after step |', '|---|---|---|---|---|---|---|---|---|---|---|---|');
   for (const r of rows) {
     const ta = r.tensors_before_after as [number, number][] | undefined;
-    lines.push(`| ${r.config} | ${r.run}${r.bmm === 'stock' ? '' : ''} | ${r.batch ?? '–'} | ${r.params ?? '–'}${r.params_match === false ? ' (MISMATCH)' : ''} | ${r.error ? 'failed' : f1(r.train_img_s)} | ${f1(r.infer_img_s)} | ${f1(r.train_ratio_vs_torch_best, 3)} | ${f1(r.infer_ratio_vs_torch_best, 3)} | ${r.peak_rss_mb ?? '–'} | ${r.wasm_heap_mb ?? '–'} | ${ta ? `${ta[ta.length - 1]![0]}→${ta[ta.length - 1]![1]}${r.tensors_steady ? '' : ' (GROWS)'}` : '–'} |`);
+    lines.push(`| ${r.config} | ${r.run} | ${r.load_before[0]!.toFixed(1)} | ${r.batch ?? '–'} | ${r.params ?? '–'}${r.params_match === false ? ' (MISMATCH)' : ''} | ${r.error ? 'failed' : f1(r.train_img_s)} | ${f1(r.infer_img_s)} | ${f1(r.train_ratio_vs_torch_best, 3)} | ${f1(r.infer_ratio_vs_torch_best, 3)} | ${r.peak_rss_mb ?? '–'} | ${r.wasm_heap_mb ?? '–'} | ${ta ? `${ta[ta.length - 1]![0]}→${ta[ta.length - 1]![1]}${r.tensors_steady ? '' : ' (GROWS)'}` : '–'} |`);
   }
-  lines.push('', '**Best tfjs ÷ best PyTorch setting** (same batch, same invocation):', '');
+  lines.push('', '**The default path ÷ PyTorch\'s fastest thread setting** (same model and batch, same invocation, fresh processes):', '');
   const summary: Record<string, unknown>[] = [];
   for (const c of [...configs, 'tiny']) {
-    const tf_ = rows.filter((r) => r.config === c && r.train_ratio_vs_torch_best !== undefined);
-    if (!tf_.length) continue;
-    const bt = tf_.reduce((a, b) => (b.train_img_s > a.train_img_s ? b : a)), bi = tf_.reduce((a, b) => (b.infer_img_s > a.infer_img_s ? b : a));
-    summary.push({config: c, train_ratio: bt.train_ratio_vs_torch_best, train_run: bt.run, infer_ratio: bi.infer_ratio_vs_torch_best, infer_run: bi.run});
-    lines.push(`- ${c}: training ${f1(bt.train_ratio_vs_torch_best, 2)}× (${bt.run}, ${f1(bt.train_img_s)} img/s), inference ${f1(bi.infer_ratio_vs_torch_best, 2)}× (${bi.run}, ${f1(bi.infer_img_s)} img/s)`);
+    const d = rows.find((r) => r.config === c && r.is_default && r.train_img_s !== undefined);
+    const torch = rows.filter((r) => r.config === c && r.run.startsWith('PyTorch') && r.train_img_s !== undefined);
+    if (!d) continue;
+    const bt = torch.length ? torch.reduce((a, b) => (b.train_img_s > a.train_img_s ? b : a)) : undefined;
+    const bi = torch.length ? torch.reduce((a, b) => (b.infer_img_s > a.infer_img_s ? b : a)) : undefined;
+    const minRss = torch.length ? Math.min(...torch.map((t) => t.peak_rss_mb as number)) : undefined;
+    summary.push({config: c, run: d.run, batch: d.batch, load_before: d.load_before, train_img_s: d.train_img_s, infer_img_s: d.infer_img_s, peak_rss_mb: d.peak_rss_mb,
+      torch_train_img_s: bt?.train_img_s, torch_train_run: bt?.run, torch_infer_img_s: bi?.infer_img_s, torch_infer_run: bi?.run, torch_peak_rss_mb: minRss,
+      train_ratio: d.train_ratio_vs_torch_best, infer_ratio: d.infer_ratio_vs_torch_best, rss_ratio: d.rss_ratio_vs_torch});
+    lines.push(`- ${c} (batch ${d.batch}): training ${f1(d.train_img_s)} img/s = **${f1(d.train_ratio_vs_torch_best, 2)}×** PyTorch (${f1(bt?.train_img_s)}), inference ${f1(d.infer_img_s)} img/s = **${f1(d.infer_ratio_vs_torch_best, 2)}×** (${f1(bi?.infer_img_s)}), peak RSS ${d.peak_rss_mb} MB = ${f1(d.rss_ratio_vs_torch, 2)}× PyTorch's (${minRss ?? '–'} MB); ${d.run}, load ${d.load_before[0]!.toFixed(1)}`);
   }
   (out as Record<string, unknown>).summary = summary;
   if (micro?.rows) {

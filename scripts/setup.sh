@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Idempotent set-up of the course on a fresh machine (safe to re-run):
-#   1. Debian packages: Jupyter (notebook, nbconvert, nbclient, ipykernel, jupyter-client), venv and
-#      Chromium for the site's browser tests — installed with apt when a program is missing;
+#   1. Debian packages: Jupyter (notebook, nbconvert, nbclient, ipykernel, jupyter-client), venv,
+#      and gcc + libopenblas-dev for the native kernels (skipped with COURSE_NATIVE=0) — installed
+#      with apt when a program is missing;
 #   2. npm packages from package-lock.json (npm ci; skipped when node_modules is up to date);
-#   3. the tfjs wasm binaries checked in node_modules (no network at run time), and the optional
-#      native OpenBLAS GEMM built when gcc and libopenblas-dev are present;
+#   3. the tfjs wasm binaries checked in node_modules (no network at run time), and the native
+#      kernels (OpenBLAS GEMM + vectorised elementwise kernels, used by default) built;
 #   4. the tslab-course Jupyter kernelspec registered for the current user;
 #   5. the git filter that keeps a learner's outputs out of commits of chapters/*.ipynb;
 #   6. JupyterLab in a virtual environment .venv/ (pip, from pip's configured index; optional).
@@ -34,6 +35,11 @@ pymod nbconvert || need_apt+=(python3-nbconvert)
 pymod ipykernel || need_apt+=(python3-ipykernel)
 has jupyter-kernelspec || need_apt+=(jupyter-client)
 pymod ensurepip || need_apt+=(python3-venv)
+# the native kernels (lib/core/native/build.sh): a C compiler and OpenBLAS with its headers
+if [ "${COURSE_NATIVE:-1}" != 0 ]; then
+  has gcc || need_apt+=(gcc)
+  compgen -G '/usr/include/*/cblas.h' >/dev/null || [ -f /usr/include/cblas.h ] || [ -f /usr/include/openblas/cblas.h ] || need_apt+=(libopenblas-dev)
+fi
 if [ "${1:-}" = --check-apt ]; then  # what would be installed, nothing more (used by the tests)
   echo "missing Debian packages: ${need_apt[*]:-none}"; exit 0
 fi
@@ -51,6 +57,8 @@ if [ ${#need_apt[@]} -gt 0 ]; then
 [setup] apt-get is not available. Please install by hand:
   - Python 3 with Jupyter: pip install "notebook<7" nbclient nbconvert ipykernel (and the venv module)
   - Chromium (only for the site's browser tests)
+  - a C compiler and OpenBLAS headers for the fast native kernels (e.g. gcc, openblas-devel);
+    without them the course runs on the slower pure wasm path
 then re-run: npm run setup
 MSG
     exit 1
@@ -76,10 +84,14 @@ for f in tfjs-backend-wasm.wasm tfjs-backend-wasm-simd.wasm tfjs-backend-wasm-th
 done
 say "tfjs wasm binaries: present (loaded from node_modules)"
 
-# --- 3b. optional native GEMM (OpenBLAS) for the wasm backend ------------------------------
-# built when a compiler and OpenBLAS are there (Debian: gcc libopenblas-dev); says so when not.
-# Off by default; COURSE_NATIVE_GEMM=1 turns it on (lib/core/native-gemm.ts, lib/core/README.md).
-say "$(bash scripts/bench/build-native-gemm.sh 2>&1 | tail -1)"
+# --- 3b. native kernels (OpenBLAS) for the wasm backend -------------------------------------
+# used by default after a start-up self-check (lib/core/native-kernels.ts); COURSE_NATIVE=0 turns
+# them off. Rebuilt on every setup (about a second), so a pulled change of the C source is picked up.
+if [ "${COURSE_NATIVE:-1}" != 0 ]; then
+  say "$(bash lib/core/native/build.sh 2>&1 | tail -1)"
+else
+  say "native kernels: skipped (COURSE_NATIVE=0)"
+fi
 
 # --- 4. kernelspec ---------------------------------------------------------------------------
 if command -v jupyter >/dev/null 2>&1; then

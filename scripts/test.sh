@@ -13,13 +13,27 @@ t0=$(date +%s)
 echo "== type check (tsc, strict) =="
 if node node_modules/typescript/bin/tsc -p .; then echo "typecheck: ok"; passed=$((passed+1)); else echo "typecheck: FAILED"; failed=$((failed+1)); fi
 
+# counts of a vitest JSON report: "passed failed" (a suite that failed to load counts as failed)
+vitest_counts() {
+  node -e '
+  try { const r = require(process.argv[1]);
+        console.log(r.numPassedTests, r.numFailedTests + (r.numRuntimeErrorTestSuites || 0) + (r.numFailedTestSuites && !r.numFailedTests ? r.numFailedTestSuites : 0)); }
+  catch { console.log("0 1"); }' "$PWD/$1"
+}
+
 echo "== vitest =="
 rm -f build/vitest.json
 npx vitest run --reporter=default --reporter=json --outputFile.json=build/vitest.json
-read -r vp vf < <(node -e '
-  try { const r = require("./build/vitest.json");
-        console.log(r.numPassedTests, r.numFailedTests + (r.numRuntimeErrorTestSuites || 0) + (r.numFailedTestSuites && !r.numFailedTests ? r.numFailedTestSuites : 0)); }
-  catch { console.log("0 1"); }')
+read -r vp vf < <(vitest_counts build/vitest.json)
+passed=$((passed+vp)); failed=$((failed+vf))
+
+# The numerical wasm tests once more on the pure wasm path (the run above uses the native kernels,
+# the default when built): what a learner without a C compiler / OpenBLAS, or the browser, runs.
+echo "== vitest, pure wasm path (COURSE_NATIVE=0) =="
+rm -f build/vitest-wasm.json
+COURSE_NATIVE=0 npx vitest run test/core/formulations-wasm.test.ts test/core/native-kernels-wasm.test.ts test/train/wasm.test.ts test/foundation/backend.test.ts \
+  --reporter=default --reporter=json --outputFile.json=build/vitest-wasm.json
+read -r vp vf < <(vitest_counts build/vitest-wasm.json)
 passed=$((passed+vp)); failed=$((failed+vf))
 
 echo "== Jupyter servers, headless (the README's npm run notebook / npm run lab) =="

@@ -5,7 +5,7 @@
  * - wasm (tfjs 4.22.0): FastBMM (lib/core/fastbmm.ts), one XNNPACK GEMM per batch item on
  *   zero-copy views; ~5× faster than the stock kernel forward and backward (numbers in
  *   lib/core/README.md, `npm run bench`).
- * - wasm with the optional native GEMM on (COURSE_NATIVE_GEMM=1, lib/core/native-gemm.ts): the
+ * - wasm with the native OpenBLAS kernels (lib/core/native-kernels.ts; the default in Node): the
  *   stock formulation below, whose tf.matMul then runs on OpenBLAS.
  * - any other backend or tfjs version (automatic fallback), or `setBmmImpl('stock')`: stock
  *   tf.matMul with a custom gradient that uses explicit transposes (no transpose flags):
@@ -14,7 +14,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import {fastBmm, fastBmmAvailable} from './fastbmm';
-import {nativeGemmActive} from './native-gemm';
+import {nativeKernelsActive} from './kernel-path';
 
 export type BmmImpl = 'auto' | 'stock';
 
@@ -27,12 +27,12 @@ export function setBmmImpl(which: BmmImpl): void {
 }
 
 /**
- * Which implementation bmm() uses right now: 'native' (tf.matMul served by the optional OpenBLAS
- * kernel, lib/core/native-gemm.ts), 'fast' (FastBMM on wasm) or 'stock'.
+ * Which implementation bmm() uses right now: 'native' (tf.matMul served by the native OpenBLAS
+ * kernel, lib/core/native-kernels.ts), 'fast' (FastBMM on wasm) or 'stock'.
  */
 export function bmmPath(): 'native' | 'fast' | 'stock' {
   if (impl === 'stock') return 'stock';
-  if (nativeGemmActive()) return 'native';
+  if (nativeKernelsActive()) return 'native';
   return fastBmmAvailable() ? 'fast' : 'stock';
 }
 
@@ -42,7 +42,7 @@ const bmmStock = tf.customGrad(((a: tf.Tensor3D, b: tf.Tensor3D, save: tf.GradSa
     value: tf.matMul(a, b),
     gradFunc: (dy: tf.Tensor3D, saved: tf.Tensor[]) => {
       const [as, bs] = saved as [tf.Tensor3D, tf.Tensor3D];
-      if (nativeGemmActive()) return [tf.matMul(dy, bs, false, true), tf.matMul(as, dy, true, false)]; // OpenBLAS takes flags for free
+      if (nativeKernelsActive()) return [tf.matMul(dy, bs, false, true), tf.matMul(as, dy, true, false)]; // OpenBLAS takes flags for free
       return [tf.matMul(dy, tf.transpose(bs, [0, 2, 1])), tf.matMul(tf.transpose(as, [0, 2, 1]), dy)];
     },
   };

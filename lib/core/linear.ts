@@ -8,12 +8,12 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import {sumRows} from './colsum';
-import {nativeGemmActive} from './native-gemm';
+import {nativeKernelsActive} from './kernel-path';
 
 // dX = dy·Wᵀ, dW = Xᵀ·dy: explicit transposes for wasm's XNNPACK path; transpose flags when the
-// optional OpenBLAS kernel serves matMul (lib/core/native-gemm.ts), which takes them for free.
-const gradX = (dy: tf.Tensor2D, w: tf.Tensor2D) => (nativeGemmActive() ? tf.matMul(dy, w, false, true) : tf.matMul(dy, tf.transpose(w)));
-const gradW = (x: tf.Tensor2D, dy: tf.Tensor2D) => (nativeGemmActive() ? tf.matMul(x, dy, true, false) : tf.matMul(tf.transpose(x), dy));
+// native OpenBLAS kernel serves matMul (lib/core/native-kernels.ts, the default in Node), which takes them for free.
+const gradX = (dy: tf.Tensor2D, w: tf.Tensor2D) => (nativeKernelsActive() ? tf.matMul(dy, w, false, true) : tf.matMul(dy, tf.transpose(w)));
+const gradW = (x: tf.Tensor2D, dy: tf.Tensor2D) => (nativeKernelsActive() ? tf.matMul(x, dy, true, false) : tf.matMul(tf.transpose(x), dy));
 
 const linearBias = tf.customGrad(((x: tf.Tensor2D, w: tf.Tensor2D, b: tf.Tensor1D, save: tf.GradSaveFunc) => {
   save([x, w]);

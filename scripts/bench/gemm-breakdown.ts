@@ -1,8 +1,8 @@
 /**
- * Where a training step's time goes with the native GEMM: wraps the wasm BatchMatMul kernel with a
+ * Where a training step's time goes with the native kernels (the default): wraps the wasm BatchMatMul kernel with a
  * timer and prints, for the chapter 4 recipe model (batch 128), the step time, the share spent in
  * matrix products and the top GEMM shapes with their GFLOP/s.
- *   COURSE_NATIVE_GEMM=1 node --import tsx scripts/bench/gemm-breakdown.ts
+ *   node --import tsx scripts/bench/gemm-breakdown.ts
  */
 import * as tf from '@tensorflow/tfjs';
 import {initBackend, describeBackend} from '../../lib/backend';

@@ -14,9 +14,10 @@ import {initViT, vitForward} from '../../lib/vit/model';
 import {parseArgs} from '../cli-util';
 import {BENCH_CONFIGS, median, peakRssMb, round, timeIt, wasmHeapMb} from './common';
 import {enableWasmThreads} from '../../lib/core/wasm-threads';
-import {enableNativeGemm, nativeGemmStatus} from '../../lib/core/native-gemm';
+import {nativeStatus, nativeThreads} from '../../lib/core/native-kernels';
+import {nativeKernelsActive} from '../../lib/core/kernel-path';
 
-const USAGE = 'tsx scripts/bench/model.ts --config recipe|small|base|tiny --backend wasm|cpu [--batch N] [--reps N] [--warmup N] [--bmm auto|stock] [--threads N] [--native OPENBLAS_THREADS]';
+const USAGE = 'tsx scripts/bench/model.ts --config recipe|small|base|tiny --backend wasm|cpu [--batch N] [--reps N] [--warmup N] [--bmm auto|stock] [--threads N] [--native 0 (pure wasm) | OPENBLAS_THREADS]';
 
 async function main() {
   const args = parseArgs(process.argv.slice(2), {strings: ['config', 'backend', 'bmm'], numbers: ['batch', 'reps', 'warmup', 'threads', 'native'], booleans: []}, USAGE);
@@ -25,9 +26,14 @@ async function main() {
   const backend = ((args.backend as string) ?? 'wasm') as BackendName;
   const threads = (args.threads as number | undefined) ?? 1;
   if (threads > 1) enableWasmThreads(threads);
+  // --native 0: the pure wasm path; --native N: the native kernels with N OpenBLAS threads (must be active)
+  if (args.native !== undefined) {
+    if (args.native === 0 || threads > 1) process.env.COURSE_NATIVE = '0';
+    else { process.env.COURSE_NATIVE = '1'; process.env.COURSE_THREADS = String(args.native); }
+  }
   const info = await initBackend(backend);
   if (info.backend !== backend) throw new Error(`backend ${backend} unavailable (${describeBackend(info)})`);
-  if (args.native !== undefined && !enableNativeGemm({threads: args.native as number})) throw new Error(`--native: ${nativeGemmStatus()}`);
+  if (backend === 'wasm' && (args.native as number) > 0 && !nativeKernelsActive()) throw new Error(`--native ${args.native}: ${nativeStatus()}`);
   setBmmImpl(((args.bmm as string) ?? 'auto') as 'auto' | 'stock');
   const B = (args.batch as number | undefined) ?? bc.batch;
   const reps = (args.reps as number | undefined) ?? 3, warmup = (args.warmup as number | undefined) ?? 2;
@@ -59,10 +65,10 @@ async function main() {
   const t = median(trainMs), i = median(inferMs);
   const steady = tensors.slice(1).every(([a, b]) => a === b);
   const result = {
-    framework: `tfjs-${tf.version.tfjs}`, backend: info.backend, threads: info.threads ?? 1, bmm: bmmPath(), config: bc.name, batch: B,
+    framework: `tfjs-${tf.version.tfjs}`, backend: info.backend, threads: info.threads ?? 1, openblas_threads: nativeKernelsActive() ? nativeThreads() : 0, bmm: bmmPath(), config: bc.name, batch: B,
     params: countParams(params), train_ms_median: round(t), train_img_s: round(B / (t / 1000), 2), train_ms_all: trainMs.map((x) => Math.round(x)),
     infer_ms_median: round(i), infer_img_s: round(B / (i / 1000), 2), peak_rss_mb: peakRssMb(), wasm_heap_mb: wasmHeapMb(),
-    tensors_before_after: tensors, tensors_steady: steady, final_loss: loss, describe: describeBackend(info), gemm: nativeGemmStatus(),
+    tensors_before_after: tensors, tensors_steady: steady, final_loss: loss, describe: describeBackend(info), kernels: backend === 'wasm' ? nativeStatus() : undefined, native: nativeKernelsActive(),
   };
   console.log('RESULT ' + JSON.stringify(result));
   process.exit(0); // pthread workers (threads > 1) would keep Node alive

@@ -1,21 +1,24 @@
 /**
  * Where a training step's time goes, per kernel (tf.profile):
- *   tsx scripts/bench/profile.ts [--config recipe] [--batch N] [--native OPENBLAS_THREADS] [--bmm auto|stock]
+ *   tsx scripts/bench/profile.ts [--config recipe] [--batch N] [--native 0 (pure wasm) | OPENBLAS_THREADS] [--bmm auto|stock]
  */
 import * as tf from '@tensorflow/tfjs';
 import {initBackend, describeBackend} from '../../lib/backend';
 import {setBmmImpl, bmmPath} from '../../lib/core/bmm';
-import {enableNativeGemm, nativeGemmStatus} from '../../lib/core/native-gemm';
+
 import {crossEntropy} from '../../lib/optim/losses';
 import {initViT, vitForward} from '../../lib/vit/model';
 import {parseArgs} from '../cli-util';
 import {BENCH_CONFIGS} from './common';
 
 async function main() {
-  const args = parseArgs(process.argv.slice(2), {strings: ['config', 'bmm'], numbers: ['batch', 'native']}, 'tsx scripts/bench/profile.ts [--config recipe] [--batch N] [--native N] [--bmm auto|stock]');
+  const args = parseArgs(process.argv.slice(2), {strings: ['config', 'bmm'], numbers: ['batch', 'native']}, 'tsx scripts/bench/profile.ts [--config recipe] [--batch N] [--native 0|N] [--bmm auto|stock]');
   const bc = BENCH_CONFIGS[(args.config as string) ?? 'recipe']!;
+  if (args.native !== undefined) {
+    if (args.native === 0) process.env.COURSE_NATIVE = '0';
+    else process.env.COURSE_THREADS = String(args.native);
+  }
   const info = await initBackend('wasm');
-  if (args.native !== undefined && !enableNativeGemm({threads: args.native as number})) throw new Error(nativeGemmStatus());
   setBmmImpl(((args.bmm as string) ?? 'auto') as 'auto' | 'stock');
   const B = (args.batch as number | undefined) ?? bc.batch, cfg = bc.model;
   const params = initViT(cfg, 0), vars = Object.values(params);
@@ -37,7 +40,7 @@ async function main() {
     by.set(k.name, e);
   }
   const total = [...by.values()].reduce((a, b) => a + b.ms, 0);
-  console.log(`${describeBackend(info)}; ${nativeGemmStatus()}; bmm ${bmmPath()}; ${bc.name} batch ${B}: step ${wall.toFixed(0)} ms (profiled), kernels ${total.toFixed(0)} ms, peak ${(prof.peakBytes / 2 ** 20).toFixed(0)} MB`);
+  console.log(`${describeBackend(info)}; bmm ${bmmPath()}; ${bc.name} batch ${B}: step ${wall.toFixed(0)} ms (profiled), kernels ${total.toFixed(0)} ms, peak ${(prof.peakBytes / 2 ** 20).toFixed(0)} MB`);
   for (const [name, e] of [...by.entries()].sort((a, b) => b[1].ms - a[1].ms).slice(0, 15)) {
     console.log(`${name.padEnd(22)} ${e.ms.toFixed(0).padStart(7)} ms ${(100 * e.ms / total).toFixed(1).padStart(5)} %  ${String(e.n).padStart(5)} calls`);
   }

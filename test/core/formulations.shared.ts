@@ -3,6 +3,7 @@
  * version (test/core/reference-vit.ts): outputs, loss and gradients within 1e-5 relative.
  * Run on cpu (formulations.test.ts) and on wasm (formulations-wasm.test.ts).
  */
+import {nativeKernelsActive} from '../../lib/core/kernel-path';
 import * as tf from '@tensorflow/tfjs';
 import {describe, expect, it} from 'vitest';
 import {activation, gelu, geluTanh} from '../../lib/core/activations';
@@ -51,7 +52,7 @@ export function formulationTests(backend: 'cpu' | 'wasm'): void {
   describe(`formulations on ${backend}: each op against the straightforward version (1e-5 relative)`, () => {
     it('backend is the one asked for', () => {
       expect(tf.getBackend()).toBe(backend);
-      expect(bmmPath()).toBe(backend === 'wasm' ? 'fast' : 'stock');
+      expect(bmmPath()).toBe(backend === 'wasm' ? (nativeKernelsActive() ? 'native' : 'fast') : 'stock'); // native: the default when built; COURSE_NATIVE=0: FastBMM
     });
     it('dense: flag-free matMul + custom gradient = matMul + add with autograd', async () => {
       const errs = await compare(dense, (x, w, b) => refLinear(x, w!, b!), [rn([4, 7, 24], 1), rn([24, 40], 2), rn([40], 3)]);

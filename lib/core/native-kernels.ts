@@ -1,0 +1,322 @@
+/**
+ * The course's native kernels for the wasm backend (Node only): a small N-API addon
+ * (lib/core/native/course_gemm.c, built by `npm run setup` → lib/core/native/build.sh into
+ * build/native/course_gemm.node) that works directly on the wasm heap (an ArrayBuffer; no copies).
+ * It serves the wasm backend's `BatchMatMul` kernel with OpenBLAS (every rank, transpose flags,
+ * batch-1 broadcasting) and `Exp` / `Erf` with vectorised loops. Anything it does not handle
+ * (non-float32, general broadcasting, a shared heap) goes to the stock kernel.
+ *
+ * On by default: lib/backend.ts calls `enableNativeKernels()` after starting wasm. Before registering
+ * anything it checks, in this order: the tfjs-backend-wasm version is the one whose internals it
+ * reads (4.22.0), the heap is not shared, the addon loads and is current, and a self-check (several
+ * matMul forms incl. transposes and batches, exp and erf) gives the stock wasm results to float32
+ * rounding. Any failure leaves the pure wasm path and returns the reason in one line.
+ * `COURSE_NATIVE=0` turns it off; `COURSE_THREADS=N` sets the OpenBLAS threads for large GEMMs.
+ * Loading the addon is Node-only; browser-safe code asks lib/core/kernel-path.ts.
+ */
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import {setNativeKernelsFlag, nativeKernelsActive} from './kernel-path';
+
+/** The tfjs-backend-wasm version whose internals (heap, dataIdMap, makeOutput) this module reads. */
+export const NATIVE_TFJS_WASM_VERSION = '4.22.0';
+/** Bumped with every change of the addon's exports; an older build is rebuilt by `npm run setup`. */
+export const NATIVE_ADDON_VERSION = 2;
+export const NATIVE_ADDON_PATH = path.resolve(__dirname, '..', '..', 'build', 'native', 'course_gemm.node');
+
+export interface NativeAddon {
+  version?: number;
+  sgemmBatch(heap: ArrayBuffer, batch: number, M: number, N: number, K: number, aOff: number, bOff: number, cOff: number,
+    aStride: number, bStride: number, transA: boolean, transB: boolean): void;
+  setThreads(n: number): void;
+  getThreads(): number;
+  unary(heap: ArrayBuffer, op: number, inOff: number, outOff: number, n: number): void;
+}
+
+interface WasmInternals {
+  wasm: {HEAPU8: Uint8Array};
+  dataIdMap: {get(dataId: object): {memoryOffset: number} | undefined};
+  makeOutput(shape: number[], dtype: 'float32'): tf.TensorInfo;
+}
+
+type KernelArgs = {inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?: tf.NamedAttrMap};
+
+let loaded: NativeAddon | undefined;   // the built addon, once loaded
+let addon: NativeAddon | undefined;    // the addon the registered kernels call
+let reason = 'not enabled';
+const stock: Record<string, tf.KernelConfig> = {};
+// Elementwise kernels whose wasm versions are scalar loops: exp 18 ms, erf 33 ms per 2.1 M floats
+// here, vs 0.6 / 0.3 ms vectorised in the addon. GELU and its gradient use them.
+const UNARY_OPS: Record<string, number> = {Exp: 0, Erf: 1};
+let wantThreads = 1;   // OpenBLAS threads for large GEMMs
+let curThreads = -1;   // what OpenBLAS is set to now
+// Per-item M·N·K below which a GEMM runs on 1 OpenBLAS thread: attention's many small products
+// ([65,32]·[32,65]) are slower with 2 threads (thread hand-off costs more than the work).
+const THREADED_MIN_MNK = 1 << 22;
+
+/**
+ * OpenBLAS threads for large GEMMs: `COURSE_THREADS` if set (a positive integer), else the
+ * measured default: 2 on a machine with ≥ 2 CPUs (lib/core/README.md, "Threads").
+ */
+export function defaultNativeThreads(env: NodeJS.ProcessEnv = process.env): number {
+  const raw = (env.COURSE_THREADS ?? '').trim();
+  if (raw === '') return Math.max(1, Math.min(2, os.cpus().length));
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 1) throw new Error(`COURSE_THREADS must be a positive integer (got "${env.COURSE_THREADS}")`);
+  return n;
+}
+
+/**
+ * Whether the environment asks for the native kernels: `COURSE_NATIVE=0|off|false` turns them off,
+ * `1|on|true|auto` or unset leaves them on; `COURSE_NATIVE_GEMM` is read as a deprecated alias when
+ * COURSE_NATIVE is unset. Anything else is an error naming the variable.
+ */
+export function nativeRequested(env: NodeJS.ProcessEnv = process.env): {on: boolean; why: string} {
+  const name = env.COURSE_NATIVE !== undefined ? 'COURSE_NATIVE' : env.COURSE_NATIVE_GEMM !== undefined ? 'COURSE_NATIVE_GEMM' : undefined;
+  if (!name) return {on: true, why: 'default'};
+  const v = (env[name] ?? '').trim().toLowerCase();
+  if (['0', 'off', 'false', 'no'].includes(v)) return {on: false, why: `${name}=${env[name]}`};
+  if (['', '1', 'on', 'true', 'yes', 'auto'].includes(v)) return {on: true, why: `${name}=${env[name]}`};
+  throw new Error(`${name} must be 0 (pure wasm) or 1 (native kernels, the default) (got "${env[name]}")`);
+}
+
+/** The addon, loaded once, or the reason it cannot be used. */
+function loadAddon(file = NATIVE_ADDON_PATH): NativeAddon | string {
+  if (loaded) return loaded;
+  if (!fs.existsSync(file)) return `not built (${path.relative(process.cwd(), file) || file} missing: run npm run setup)`;
+  let lib: NativeAddon;
+  try {
+    lib = require(file) as NativeAddon;
+  } catch (e) {
+    return `the addon failed to load (${e instanceof Error ? e.message.split('\n')[0] : e}; run npm run setup)`;
+  }
+  if (lib.version !== NATIVE_ADDON_VERSION) return `the addon is out of date (version ${lib.version ?? 1}, need ${NATIVE_ADDON_VERSION}: run npm run setup)`;
+  return (loaded = lib);
+}
+
+/** Why the tfjs/backend state cannot host the native kernels, or '' when it can. */
+export function nativeCompatibility(wasmVersion = wasmPackageVersion()): string {
+  if (tf.getBackend() !== 'wasm') return `the backend is ${tf.getBackend()}, not wasm`;
+  if (wasmVersion !== NATIVE_TFJS_WASM_VERSION) {
+    return `@tensorflow/tfjs-backend-wasm is ${wasmVersion}, but the native kernels read the internals of ${NATIVE_TFJS_WASM_VERSION}`;
+  }
+  const be = tf.backend() as unknown as Partial<WasmInternals>;
+  if (typeof be.makeOutput !== 'function' || be.dataIdMap === undefined || !be.wasm?.HEAPU8) return 'the wasm backend lacks the internals the native kernels use';
+  if (!(be.wasm.HEAPU8.buffer instanceof ArrayBuffer)) return 'the wasm heap is shared (threaded wasm build)';
+  return '';
+}
+
+function wasmPackageVersion(): string {
+  try {
+    return (require('@tensorflow/tfjs-backend-wasm') as {version_wasm?: string}).version_wasm ?? 'unknown';
+  } catch {
+    return 'not installed';
+  }
+}
+
+const prod = (xs: number[]) => xs.reduce((a, b) => a * b, 1);
+const offsetOf = (be: WasmInternals, t: tf.TensorInfo) => be.dataIdMap.get(t.dataId)!.memoryOffset;
+
+function nativeBatchMatMul(args: KernelArgs): tf.TensorInfo | tf.TensorInfo[] {
+  const {a, b} = args.inputs as {a: tf.TensorInfo; b: tf.TensorInfo};
+  const {transposeA, transposeB} = (args.attrs ?? {}) as {transposeA: boolean; transposeB: boolean};
+  const be = args.backend as WasmInternals;
+  const ra = a.shape.length, rb = b.shape.length;
+  const toStock = () => stock.BatchMatMul!.kernelFunc(args as unknown as Parameters<tf.KernelFunc>[0]);
+  if (a.dtype !== 'float32' || b.dtype !== 'float32' || !(be.wasm.HEAPU8.buffer instanceof ArrayBuffer) || ra < 2 || rb < 2) return toStock();
+  const K = transposeA ? a.shape[ra - 2]! : a.shape[ra - 1]!;
+  const Kb = transposeB ? b.shape[rb - 1]! : b.shape[rb - 2]!;
+  const M = transposeA ? a.shape[ra - 1]! : a.shape[ra - 2]!;
+  const N = transposeB ? b.shape[rb - 2]! : b.shape[rb - 1]!;
+  const outerA = a.shape.slice(0, -2), outerB = b.shape.slice(0, -2);
+  const batchA = prod(outerA), batchB = prod(outerB);
+  const sameOuter = outerA.length === outerB.length && outerA.every((d, i) => d === outerB[i]);
+  if (K !== Kb || !(sameOuter || batchA === 1 || batchB === 1)) return toStock(); // errors and general broadcasting: stock
+  const outOuter = batchA === 1 && !sameOuter ? (outerB.length >= outerA.length ? outerB : outerA) : outerA.length >= outerB.length ? outerA : outerB;
+  if (prod(outOuter) !== Math.max(batchA, batchB)) return toStock();
+  const out = be.makeOutput([...outOuter, M, N], 'float32');
+  const heap = be.wasm.HEAPU8.buffer as ArrayBuffer; // after makeOutput: malloc may have grown the heap
+  const threads = M * N * K >= THREADED_MIN_MNK ? wantThreads : 1;
+  if (threads !== curThreads) { addon!.setThreads(threads); curThreads = threads; }
+  addon!.sgemmBatch(heap, Math.max(batchA, batchB), M, N, K, offsetOf(be, a), offsetOf(be, b), offsetOf(be, out),
+    batchA === 1 ? 0 : M * K, batchB === 1 ? 0 : K * N, Boolean(transposeA), Boolean(transposeB));
+  return out;
+}
+
+function nativeUnary(kernelName: string) {
+  return (args: KernelArgs): tf.TensorInfo | tf.TensorInfo[] => {
+    const {x} = args.inputs as {x: tf.TensorInfo};
+    const be = args.backend as WasmInternals;
+    if (x.dtype !== 'float32' || !(be.wasm.HEAPU8.buffer instanceof ArrayBuffer)) return stock[kernelName]!.kernelFunc(args as unknown as Parameters<tf.KernelFunc>[0]);
+    const out = be.makeOutput(x.shape, 'float32');
+    const n = prod(x.shape);
+    if (n > 0) addon!.unary(be.wasm.HEAPU8.buffer as ArrayBuffer, UNARY_OPS[kernelName]!, offsetOf(be, x), offsetOf(be, out), n);
+    return out;
+  };
+}
+
+/** The kernels this module registers for wasm, by name. */
+function nativeKernelFuncs(): Record<string, (args: KernelArgs) => tf.TensorInfo | tf.TensorInfo[]> {
+  const k: Record<string, (args: KernelArgs) => tf.TensorInfo | tf.TensorInfo[]> = {BatchMatMul: nativeBatchMatMul};
+  for (const name of Object.keys(UNARY_OPS)) k[name] = nativeUnary(name);
+  return k;
+}
+
+function register(): void {
+  for (const [name, fn] of Object.entries(nativeKernelFuncs())) {
+    const k = tf.getKernel(name, 'wasm');
+    if (!k) throw new Error(`native kernels: the wasm backend has no ${name} kernel`);
+    stock[name] = k;
+    tf.unregisterKernel(name, 'wasm');
+    tf.registerKernel({kernelName: name, backendName: 'wasm', kernelFunc: fn as unknown as tf.KernelFunc});
+  }
+  setNativeKernelsFlag(true);
+}
+
+function unregister(): void {
+  for (const [name, k] of Object.entries(stock)) {
+    tf.unregisterKernel(name, 'wasm');
+    tf.registerKernel(k);
+    delete stock[name];
+  }
+  setNativeKernelsFlag(false);
+}
+
+/** Deterministic test values in [-scale, scale] (no tfjs random ops, so no kernel is involved). */
+function values(n: number, seed: number, scale = 1): Float32Array {
+  const out = new Float32Array(n);
+  let s = seed >>> 0;
+  for (let i = 0; i < n; i++) {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    out[i] = ((s / 2 ** 32) * 2 - 1) * scale;
+  }
+  return out;
+}
+
+interface CheckCase { name: string; run: () => tf.Tensor; tol: (ref: Float32Array, got: Float32Array) => string }
+
+/** max |got − ref| / max |ref| ≤ tol: GEMMs sum in another order than XNNPACK, so equal to float32 rounding. */
+const byNorm = (tol: number) => (ref: Float32Array, got: Float32Array) => {
+  let d = 0, m = 0;
+  for (let i = 0; i < ref.length; i++) { d = Math.max(d, Math.abs(got[i]! - ref[i]!)); m = Math.max(m, Math.abs(ref[i]!)); }
+  return d <= tol * Math.max(m, 1e-30) ? '' : `relative difference ${(d / m).toExponential(1)} > ${tol}`;
+};
+const perElement = (rel: number, abs: number) => (ref: Float32Array, got: Float32Array) => {
+  for (let i = 0; i < ref.length; i++) {
+    const r = ref[i]!, g = got[i]!;
+    if (Number.isNaN(r) !== Number.isNaN(g) || Math.abs(g - r) > abs + rel * Math.abs(r)) return `element ${i}: ${g} instead of ${r}`;
+  }
+  return '';
+};
+
+function selfCheckCases(): CheckCase[] {
+  const t = (shape: number[], seed: number, scale = 1) => tf.tensor(values(prod(shape), seed, scale), shape, 'float32');
+  const mm = (name: string, sa: number[], sb: number[], ta = false, tb = false): CheckCase =>
+    ({name: `matMul ${name}`, run: () => tf.tidy(() => tf.matMul(t(sa, 1), t(sb, 2), ta, tb)), tol: byNorm(1e-5)});
+  const grid = () => tf.tensor1d(Float32Array.from({length: 401}, (_, i) => -10 + i * 0.05).map((v, i) => (i === 0 ? NaN : v)));
+  return [
+    mm('[33,17]·[17,29]', [33, 17], [17, 29]),
+    mm('transposeA', [17, 33], [17, 29], true, false),
+    mm('transposeB', [33, 17], [29, 17], false, true),
+    mm('both transposes', [17, 33], [29, 17], true, true),
+    mm('batched [5,9,8]·[5,8,7]', [5, 9, 8], [5, 8, 7]),
+    mm('batched, transposeB', [5, 9, 8], [5, 7, 8], false, true),
+    mm('batched, transposeA', [5, 8, 9], [5, 8, 7], true, false),
+    mm('rank 4', [2, 3, 9, 8], [2, 3, 8, 7]),
+    mm('broadcast rank-2 b', [5, 9, 8], [8, 7]),
+    mm('large [300,200]·[200,260] (threaded)', [300, 200], [200, 260]),
+    {name: 'exp', run: () => tf.tidy(() => tf.exp(grid())), tol: perElement(1e-6, 0)},
+    {name: 'erf', run: () => tf.tidy(() => tf.erf(grid())), tol: perElement(0, 5e-7)},
+  ];
+}
+
+/**
+ * Runs every self-check case on the stock kernels (now) and returns a function that runs them
+ * again (after registering) and names the first mismatch, or returns ''.
+ */
+function selfCheck(): () => string {
+  const cases = selfCheckCases();
+  const ref = cases.map((c) => { const r = c.run(); const d = r.dataSync() as Float32Array; r.dispose(); return d; });
+  return () => {
+    for (let i = 0; i < cases.length; i++) {
+      const r = cases[i]!.run();
+      const got = r.dataSync() as Float32Array;
+      r.dispose();
+      const bad = got.length !== ref[i]!.length ? `${got.length} values instead of ${ref[i]!.length}` : cases[i]!.tol(ref[i]!, got);
+      if (bad) return `self-check against the wasm kernels failed: ${cases[i]!.name}: ${bad}`;
+    }
+    return '';
+  };
+}
+
+export interface NativeOptions {
+  /** OpenBLAS threads for large GEMMs (default: defaultNativeThreads()). */
+  threads?: number;
+  /** For tests: use this addon object instead of loading the built one. */
+  addon?: NativeAddon;
+  /** For tests: pretend tfjs-backend-wasm has this version. */
+  wasmVersion?: string;
+}
+
+/**
+ * Registers the native kernels for the wasm backend after the checks above. Returns
+ * {active: true} or {active: false, reason} with nothing changed (the pure wasm path).
+ */
+export function enableNativeKernels(opts: NativeOptions = {}): {active: boolean; reason: string} {
+  const threads = opts.threads ?? defaultNativeThreads();
+  if (!Number.isInteger(threads) || threads < 1) throw new Error(`enableNativeKernels: threads must be a positive integer (got ${threads})`);
+  if (nativeKernelsActive() && !opts.addon && opts.wasmVersion === undefined) { setThreads(threads); return {active: true, reason: ''}; }
+  disableNativeKernels();
+  const fail = (why: string) => { reason = why; return {active: false, reason: why}; };
+  const compat = nativeCompatibility(opts.wasmVersion);
+  if (compat) return fail(compat);
+  const lib = opts.addon ?? loadAddon();
+  if (typeof lib === 'string') return fail(lib);
+  const check = selfCheck();
+  addon = lib;
+  curThreads = -1;
+  setThreads(threads);
+  register();
+  let bad: string;
+  try {
+    bad = check();
+  } catch (e) {
+    bad = `self-check against the wasm kernels threw: ${e instanceof Error ? e.message : e}`;
+  }
+  if (bad) {
+    unregister();
+    return fail(bad);
+  }
+  reason = '';
+  return {active: true, reason: ''};
+}
+
+/** Puts the stock wasm kernels back (no-op when the native ones are not registered). */
+export function disableNativeKernels(): void {
+  if (Object.keys(stock).length > 0) unregister();
+  reason = 'turned off';
+}
+
+/** OpenBLAS threads for large GEMMs from now on. */
+export function setThreads(n: number): void {
+  if (!Number.isInteger(n) || n < 1) throw new Error(`setThreads: threads must be a positive integer (got ${n})`);
+  wantThreads = n;
+}
+
+/** OpenBLAS threads used for large GEMMs. */
+export function nativeThreads(): number {
+  return wantThreads;
+}
+
+/** True when the built addon loads (whether or not its kernels are registered). */
+export function nativeAddonAvailable(): boolean {
+  return typeof loadAddon() !== 'string';
+}
+
+/** One line: what serves the wasm kernels and why. */
+export function nativeStatus(): string {
+  if (nativeKernelsActive()) return `native OpenBLAS kernels (${wantThreads} thread${wantThreads === 1 ? '' : 's'})`;
+  return `pure wasm (native kernels off: ${reason})`;
+}

@@ -1,0 +1,168 @@
+/**
+ * The native kernels (lib/core/native-kernels.ts: OpenBLAS GEMM, vectorised exp/erf) against the
+ * pure wasm path: every matMul form, exp/erf, and a small ViT's loss and gradients within 1e-5
+ * relative; the start-up checks (version drift, self-check, switch). In CI (CI=true) the addon must
+ * be built (npm run setup builds it), so nothing here is skipped; elsewhere the numeric part is
+ * skipped only when it is not built.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import {afterAll, beforeAll, beforeEach, describe, expect, it} from 'vitest';
+import {describeBackend, initBackend} from '../../lib/backend';
+import {bmmPath} from '../../lib/core/bmm';
+import {nativeKernelsActive} from '../../lib/core/kernel-path';
+import {defaultNativeThreads, disableNativeKernels, enableNativeKernels, NativeAddon, nativeAddonAvailable, nativeRequested, nativeStatus,
+  NATIVE_TFJS_WASM_VERSION} from '../../lib/core/native-kernels';
+import {disposeParams, Params} from '../../lib/core/params';
+import {crossEntropy} from '../../lib/optim/losses';
+import {initViT, vitConfig, vitForward} from '../../lib/vit/model';
+import {refVitForward, relErr} from './reference-vit';
+
+const built = nativeAddonAvailable();
+const enableNativeGemm = () => enableNativeKernels().active;
+const disableNativeGemm = () => disableNativeKernels();
+
+beforeAll(async () => {
+  await initBackend('wasm');
+});
+afterAll(() => { enableNativeKernels(); });
+
+describe('native kernels: availability and start-up checks', () => {
+  it('are built in CI (npm run setup builds them), so no native test is skipped there', () => {
+    if (process.env.CI === 'true') expect(built, nativeStatus()).toBe(true);
+  });
+  it('are on by default after initBackend(\'wasm\') when built, and the backend line says so', async () => {
+    const info = await initBackend('wasm');
+    if (built && process.env.COURSE_NATIVE !== '0') {
+      expect(nativeKernelsActive()).toBe(true);
+      expect(describeBackend(info)).toMatch(/backend wasm \(SIMD, 1 thread\) \+ native OpenBLAS kernels \(\d+ threads?\)/);
+    } else {
+      expect(nativeKernelsActive()).toBe(false);
+      expect(describeBackend(info)).toMatch(/pure wasm \(native kernels off: /);
+    }
+  });
+  it('the switch: COURSE_NATIVE=0 off, 1 / unset on, the deprecated COURSE_NATIVE_GEMM as an alias; bad values are named', () => {
+    expect(nativeRequested({}).on).toBe(true);
+    expect(nativeRequested({COURSE_NATIVE: '0'})).toEqual({on: false, why: 'COURSE_NATIVE=0'});
+    expect(nativeRequested({COURSE_NATIVE: '1'}).on).toBe(true);
+    expect(nativeRequested({COURSE_NATIVE_GEMM: '0'})).toEqual({on: false, why: 'COURSE_NATIVE_GEMM=0'});
+    expect(nativeRequested({COURSE_NATIVE: '1', COURSE_NATIVE_GEMM: '0'}).on).toBe(true);
+    expect(() => nativeRequested({COURSE_NATIVE: 'maybe'})).toThrow(/COURSE_NATIVE must be 0 \(pure wasm\) or 1/);
+  });
+  it('COURSE_THREADS sets the OpenBLAS threads; bad values are named', () => {
+    expect(defaultNativeThreads({COURSE_THREADS: '3'})).toBe(3);
+    expect(defaultNativeThreads({})).toBeGreaterThanOrEqual(1);
+    expect(() => defaultNativeThreads({COURSE_THREADS: 'two'})).toThrow(/COURSE_THREADS must be a positive integer \(got "two"\)/);
+    expect(() => defaultNativeThreads({COURSE_THREADS: '0'})).toThrow(/COURSE_THREADS/);
+  });
+  it('the pinned tfjs-backend-wasm is installed: the addon reads its internals (fails loudly on an upgrade)', () => {
+    const pkg = JSON.parse(fs.readFileSync(path.join(__dirname, '../../node_modules/@tensorflow/tfjs-backend-wasm/package.json'), 'utf8'));
+    const ours = JSON.parse(fs.readFileSync(path.join(__dirname, '../../package.json'), 'utf8'));
+    expect(pkg.version, 'tfjs-backend-wasm changed: re-check lib/core/native-kernels.ts and fastbmm.ts against its internals, then bump NATIVE_TFJS_WASM_VERSION').toBe(NATIVE_TFJS_WASM_VERSION);
+    expect(ours.dependencies['@tensorflow/tfjs-backend-wasm']).toBe(NATIVE_TFJS_WASM_VERSION);
+    expect(tf.version.tfjs).toBe(NATIVE_TFJS_WASM_VERSION);
+  });
+  it('another tfjs-backend-wasm version at run time: the pure wasm path and a message naming both versions', () => {
+    const r = enableNativeKernels({wasmVersion: '4.23.0'});
+    expect(r.active).toBe(false);
+    expect(r.reason).toBe(`@tensorflow/tfjs-backend-wasm is 4.23.0, but the native kernels read the internals of ${NATIVE_TFJS_WASM_VERSION}`);
+    expect(nativeKernelsActive()).toBe(false);
+    expect(nativeStatus()).toMatch(/^pure wasm \(native kernels off: @tensorflow\/tfjs-backend-wasm is 4\.23\.0/);
+    expect(bmmPath()).toBe('fast');
+  });
+  it('an addon that computes wrong numbers fails the self-check: the stock kernels stay, the reason names the case', async () => {
+    const a = tf.tensor2d([[1, 2], [3, 4]]), b = tf.tensor2d([[5, 6], [7, 8]]);
+    const wrong: NativeAddon = {
+      version: 2, setThreads: () => {}, getThreads: () => 1, unary: () => {},
+      sgemmBatch: () => {}, // leaves the output as it was: not the product
+    };
+    const r = enableNativeKernels({addon: wrong});
+    expect(r.active).toBe(false);
+    expect(r.reason).toMatch(/^self-check against the wasm kernels failed: matMul \[33,17\]·\[17,29\]: /);
+    expect(nativeKernelsActive()).toBe(false);
+    expect(Array.from(await tf.matMul(a, b).data())).toEqual([19, 22, 43, 50]); // stock kernel back in place
+    tf.dispose([a, b]);
+  });
+  it('a missing addon file is reported with what to run', () => {
+    // the loader's message for a missing build (what a fresh clone without npm run setup sees)
+    expect(fs.existsSync(path.join(__dirname, '../../lib/core/native/build.sh'))).toBe(true);
+    if (!built) expect(nativeStatus()).toMatch(/not built .* run npm run setup/);
+  });
+});
+
+describe.skipIf(!built && process.env.CI !== 'true')('native kernels (OpenBLAS GEMM, exp, erf) = pure wasm path', () => {
+  beforeEach(() => disableNativeGemm()); // each case computes its reference on the stock kernels first
+  const rn = (shape: number[], seed: number) => tf.randomNormal(shape, 0, 1, 'float32', seed);
+  const cases: [string, number[], number[], boolean, boolean][] = [
+    ['rank 2', [37, 19], [19, 23], false, false],
+    ['rank 2, transposeA', [19, 37], [19, 23], true, false],
+    ['rank 2, transposeB', [37, 19], [23, 19], false, true],
+    ['rank 2, both flags', [19, 37], [23, 19], true, true],
+    ['batched', [6, 9, 8], [6, 8, 5], false, false],
+    ['batched, transposeB', [6, 9, 8], [6, 5, 8], false, true],
+    ['rank 4', [2, 3, 9, 8], [2, 3, 8, 5], false, false],
+    ['broadcast b', [6, 9, 8], [1, 8, 5], false, false],
+    ['broadcast rank-2 b', [6, 9, 8], [8, 5], false, false],
+    ['K = 1', [4, 1], [1, 3], false, false],
+  ];
+  it('every matMul form, forward', async () => {
+    for (const [name, sa, sb, ta, tb] of cases) {
+      const a = rn(sa, 1), b = rn(sb, 2);
+      const ref = tf.matMul(a, b, ta, tb);
+      expect(enableNativeGemm()).toBe(true);
+      const nat = tf.matMul(a, b, ta, tb);
+      disableNativeGemm();
+      expect(nat.shape, name).toEqual(ref.shape);
+      expect(await relErr(nat, ref), name).toBeLessThan(1e-5);
+      tf.dispose([a, b, ref, nat]);
+    }
+  });
+  it('exp and erf (vectorised in the addon): stock wasm values within 1e-6 relative / 5e-7 absolute; NaN, ±inf, overflow', async () => {
+    const xs = Array.from({length: 20001}, (_, i) => -10 + i * 1e-3).concat([-200, -104, -87.5, -87.3, 88.3, 88.8, 200, 0, -0, NaN, Infinity, -Infinity]);
+    const x = tf.tensor1d(xs);
+    const refExp = await tf.exp(x).data(), refErf = await tf.erf(x).data();
+    expect(enableNativeGemm()).toBe(true);
+    const e = tf.exp(x), f = tf.erf(x), e2 = tf.exp(tf.reshape(x, [1, -1]));
+    const natExp = await e.data(), natErf = await f.data();
+    disableNativeGemm();
+    expect(e2.shape).toEqual([1, xs.length]);
+    let relExp = 0, absErf = 0;
+    for (let i = 0; i < xs.length; i++) {
+      const t = xs[i]!;
+      if (Number.isNaN(t)) { expect(natExp[i]).toBeNaN(); expect(natErf[i]).toBeNaN(); continue; }
+      if (t > 88.73) expect(natExp[i]).toBe(Infinity);
+      else if (t < -87.34) expect(natExp[i]).toBeLessThan(1.2e-38);     // flushed below the smallest normal float
+      else relExp = Math.max(relExp, Math.abs(natExp[i]! - refExp[i]!) / refExp[i]!);
+      absErf = Math.max(absErf, Math.abs(natErf[i]! - refErf[i]!));
+    }
+    expect(relExp).toBeLessThan(1e-6);
+    expect(absErf).toBeLessThan(5e-7);
+    expect(natErf[xs.indexOf(Infinity)]).toBe(1);
+    expect(natErf[xs.indexOf(-Infinity)]).toBe(-1);
+    tf.dispose([x, e, f, e2]);
+  });
+  it('bad shapes still give tfjs\'s error', () => {
+    enableNativeGemm();
+    expect(() => tf.matMul(tf.ones([2, 3]), tf.ones([4, 5]))).toThrow(/inner shapes/);
+    disableNativeGemm();
+  });
+  it('a small ViT: loss and every gradient agree with the straightforward model on pure wasm (1e-5 relative)', async () => {
+    const cfg = vitConfig({imageSize: 16, patchSize: 4, dModel: 32, numHeads: 4, numLayers: 2, dFF: 64, numClasses: 10});
+    const params: Params = initViT(cfg, 3);
+    const names = Object.keys(params), vars = names.map((n) => params[n]!);
+    const images = rn([6, 16, 16, 3], 17), labels = tf.tensor1d([0, 1, 2, 3, 4, 9], 'int32');
+    const ref = tf.variableGrads(() => tf.losses.softmaxCrossEntropy(tf.oneHot(labels, 10), refVitForward(params, cfg, images)) as tf.Scalar, vars);
+    expect(enableNativeGemm()).toBe(true);
+    expect(bmmPath()).toBe('native');
+    const before = tf.memory().numTensors;
+    const nat = tf.variableGrads(() => crossEntropy(vitForward(params, cfg, images).logits, labels), vars);
+    expect(tf.memory().numTensors - before).toBe(1 + names.length); // the loss and one gradient per parameter
+    disableNativeGemm();
+    expect(bmmPath()).toBe('fast');
+    expect(await relErr(nat.value, ref.value)).toBeLessThan(1e-5);
+    for (const v of vars) expect(await relErr(nat.grads[v.name]!, ref.grads[v.name]!), v.name).toBeLessThan(1e-5);
+    tf.dispose([nat.value, ref.value, ...Object.values(nat.grads), ...Object.values(ref.grads), images, labels]);
+    disposeParams(params);
+  });
+});
