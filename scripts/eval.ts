@@ -8,7 +8,7 @@
 import * as fs from 'node:fs';
 import {describeBackend, initBackend} from '../lib/backend';
 import {disposeParams} from '../lib/core/params';
-import {headOf, loadCifar10} from '../lib/data/cifar';
+import {displayPath, headOf, loadCifar10} from '../lib/data/cifar';
 import {accuracyFromConfusion, confusionMatrix, perClassAccuracy} from '../lib/eval/metrics';
 import {accuracyOfFirst, evaluate, loadTrainedViT} from '../lib/train/vit-trainer';
 import {parseArgs} from './cli-util';
@@ -42,7 +42,7 @@ async function main() {
   cm.forEach((row, i) => console.log(data.classes[i]!.padEnd(12) + row.map(v => String(v).padStart(w)).join('')));
   if (Math.abs(accuracyFromConfusion(cm) - ev.accuracy) > 1e-12) throw new Error('internal: confusion matrix disagrees with accuracy');
   if (args.json) {
-    fs.writeFileSync(args.json as string, JSON.stringify({checkpoint: file, config: recipe.name, data: data.label, count: test.count,
+    fs.writeFileSync(args.json as string, JSON.stringify({checkpoint: displayPath(file), config: recipe.name, data: data.label, count: test.count,
       accuracy: ev.accuracy, loss: ev.loss, exactSubsetAccuracy: exact, exactSubsetCount: data.exactTestCount, perClass, confusion: cm, classes: data.classes}, null, 1) + '\n');
   }
   disposeParams(params);

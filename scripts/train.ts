@@ -1,10 +1,12 @@
 /**
  * npm run train -- [--config NAME] [--epochs N] [--resume] [--run-dir DIR] [--data-dir DIR]
  *                  [--cache-dir DIR] [--batch-size N] [--limit-train N] [--limit-test N]
- *                  [--seed N] [--export DIR] [--stop-after-batches N]
+ *                  [--seed N] [--export DIR] [--stop-after-batches N] [--clean-train-eval N]
  *
  * Trains a ViT on CIFAR-10 (Chapter 4). Progress bar with loss, accuracy, images/s and ETA;
- * evaluation on the test set after every epoch; metrics as JSON lines in <run-dir>/metrics.jsonl;
+ * evaluation on the test set after every epoch, and on the first N training images the same way
+ * (clean images, plain cross-entropy: --clean-train-eval N, default 2000, 0 = off), so the train and
+ * test curves compare like with like; metrics as JSON lines in <run-dir>/metrics.jsonl;
  * a checkpoint <run-dir>/last.safetensors written atomically after every epoch (and on Ctrl-C);
  * --resume continues exactly where it stopped (weights, AdamW moments, step, epoch, batch;
  * data order and augmentation are derived from (seed, epoch, batch)).
@@ -16,12 +18,13 @@ import {countParams} from '../lib/core/params';
 import {headOf, loadCifar10, ImageSet} from '../lib/data/cifar';
 import {assignParams, loadCheckpoint, saveCheckpoint} from '../lib/io/checkpoint';
 import {getRecipe, TrainRecipe} from '../lib/train/recipes';
-import {accuracyOfFirst, createTrainer, evaluate, learningRate, makeBatch, orderOfEpoch, trainStep, Trainer} from '../lib/train/vit-trainer';
+import {accuracyOfFirst, cleanTrainMetrics, createTrainer, evaluate, learningRate, makeBatch, orderOfEpoch, trainStep, Trainer} from '../lib/train/vit-trainer';
 import {formatDuration, parseArgs, progressLine} from './cli-util';
 
 const USAGE = `usage: npm run train -- [--config cifar-small|cifar-base|blog|tiny] [--epochs N] [--resume]
        [--run-dir DIR] [--data-dir DIR] [--cache-dir DIR] [--batch-size N] [--micro-batch N (gradient accumulation)] [--lr X]
-       [--limit-train N] [--limit-test N] [--seed N] [--export DIR] [--stop-after-batches N]`;
+       [--limit-train N] [--limit-test N] [--seed N] [--export DIR] [--stop-after-batches N]
+       [--clean-train-eval N (training images evaluated clean and unsmoothed each epoch; default 2000, 0 = off)]`;
 
 interface Position { epoch: number; batch: number; step: number; lossSum?: number; correct?: number; seen?: number; epochSeconds?: number }
 
@@ -32,7 +35,7 @@ function log(line: string) {
 async function main() {
   const args = parseArgs(process.argv.slice(2), {
     strings: ['config', 'run-dir', 'data-dir', 'cache-dir', 'export'],
-    numbers: ['epochs', 'batch-size', 'micro-batch', 'limit-train', 'limit-test', 'seed', 'stop-after-batches', 'lr', 'log-every'],
+    numbers: ['epochs', 'batch-size', 'micro-batch', 'limit-train', 'limit-test', 'seed', 'stop-after-batches', 'lr', 'log-every', 'clean-train-eval'],
     booleans: ['resume', 'help', 'no-eval'],
   }, USAGE);
   if (args.help) { console.log(USAGE); return; }
@@ -44,6 +47,8 @@ async function main() {
   if (args.seed !== undefined) over.seed = args.seed as number;
   if (args.lr !== undefined) over.lr = args.lr as number;
   let recipe = getRecipe(configName, over);
+  const cleanCount = (args['clean-train-eval'] as number | undefined) ?? 2000;
+  if (!(Number.isInteger(cleanCount) && cleanCount >= 0)) throw new Error(`--clean-train-eval must be a whole number >= 0 (got ${cleanCount})`);
   const runDir = path.resolve((args['run-dir'] as string | undefined) ?? path.join('runs', configName));
   const ckptPath = path.join(runDir, 'last.safetensors');
   const metricsPath = path.join(runDir, 'metrics.jsonl');
@@ -140,6 +145,7 @@ async function main() {
       rec.testLoss = ev.loss; rec.testAcc = ev.accuracy; rec.evalSeconds = (Date.now() - te) / 1000;
       if (data.exactTestCount && test.count >= data.exactTestCount) rec.testAccExact = accuracyOfFirst(ev.predictions, test.labels, data.exactTestCount);
     }
+    if (!args['no-eval'] && cleanCount > 0) Object.assign(rec, await cleanTrainMetrics(t.params, recipe, train, cleanCount));
     rec.elapsedSeconds = elapsedBefore + (Date.now() - t0) / 1000;
     appendMetrics(rec);
     pos.batch = t.stepsPerEpoch; // position saved as "epoch done"

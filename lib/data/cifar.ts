@@ -15,7 +15,7 @@
 import {closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, renameSync, statSync, writeFileSync} from 'node:fs';
 import {readFile} from 'node:fs/promises';
 import {homedir} from 'node:os';
-import {basename, dirname, join, resolve} from 'node:path';
+import {basename, dirname, isAbsolute, join, relative, resolve, sep} from 'node:path';
 import {ArchiveError, hashBytes, hashFile, readTarGzStream} from './archive';
 import {downloadFile} from './download';
 
@@ -96,6 +96,19 @@ export function repoRoot(): string {
     }
   }
   return process.cwd();
+}
+
+/**
+ * A path as a committed file (results, notebook outputs) may show it — never an absolute path of
+ * the machine: relative to the repository root (`../shared/datasets/…`, `models/…`), or `~/…` for a
+ * path in the home directory outside the repository's folder (the download cache).
+ */
+export function displayPath(p: string, o: {root?: string; home?: string} = {}): string {
+  const abs = resolve(p), root = resolve(o.root ?? repoRoot()), home = resolve(o.home ?? homedir());
+  const rel = relative(root, abs);
+  const inside = (dir: string, q: string) => { const r = relative(dir, q); return r === '' || (!r.startsWith('..') && !isAbsolute(r)); };
+  if (!inside(dirname(root), abs) && inside(home, abs) && home !== sep) return abs === home ? '~' : `~/${relative(home, abs).split(sep).join('/')}`;
+  return rel === '' ? '.' : rel.split(sep).join('/');
 }
 
 /** `../shared/datasets/cifar-10-batches-bin` relative to the repository root. */
@@ -324,7 +337,7 @@ export async function readCifarFolder(dir: string, opts: {cacheDir?: string; log
       sumsChecked.size > 0 ? `${sumsChecked.size} files SHA256SUMS-verified` : ''].filter((x) => x !== '').join('; ');
   }
   opts.log?.(`CIFAR-10: read ${dir} (${label}: ${note})`);
-  return {train, test, classes, label, kind: exactTestCount !== undefined ? 'reconstructed' : 'folder', path: dir, exactTestCount, source: `${label} (${dir}; ${note})`};
+  return {train, test, classes, label, kind: exactTestCount !== undefined ? 'reconstructed' : 'folder', path: dir, exactTestCount, source: `${label} (${displayPath(dir)}; ${note})`};
 }
 
 /**
@@ -361,7 +374,7 @@ export async function readCifarArchive(path: string, opts: {md5?: string | false
   const meta = entries.get(META_FILE);
   const classes = parseMeta(meta ? Buffer.from(meta).toString('utf8') : undefined);
   opts.log?.(`CIFAR-10: read ${path} (${note})`);
-  return {train, test, classes, label, kind: 'archive', path, source: `${label} (${path}; ${note})`};
+  return {train, test, classes, label, kind: 'archive', path, source: `${label} (${displayPath(path)}; ${note})`};
 }
 
 function isGzip(path: string): boolean {

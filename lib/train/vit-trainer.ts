@@ -12,7 +12,7 @@ import {assignParams, CheckpointHeader, checkShapes, loadCheckpoint, LoadedCheck
 import {Rng} from '../core/rng';
 import {cutmix, mixup, oneHot, randomCropFlip} from '../data/augment';
 import {epochOrder, gatherBatch, numBatches} from '../data/batches';
-import {ImageSet} from '../data/cifar';
+import {headOf, ImageSet} from '../data/cifar';
 import {CIFAR10_MEAN, CIFAR10_STD, toNormalizedTensor} from '../data/normalize';
 import {initViT, vitForward, vitParamShapes} from '../vit/model';
 import {AdamW} from '../optim/adamw';
@@ -198,6 +198,20 @@ export async function evaluate(params: Params, recipe: TrainRecipe, set: ImageSe
     }
   }
   return {loss: lossSum / n, accuracy: correct / n, predictions, probs};
+}
+
+/**
+ * Loss and accuracy on the first `count` training images, clean (no augmentation) and against the
+ * plain labels (no smoothing) — the same measurement as the test set's, so the two curves compare
+ * like with like. The per-step training loss of a recipe with label smoothing and augmentation
+ * cannot: it is measured against softened targets (floor > 0) on harder, augmented images.
+ */
+export async function cleanTrainMetrics(params: Params, recipe: TrainRecipe, train: ImageSet, count: number):
+  Promise<{trainCleanLoss: number; trainCleanAcc: number; trainCleanCount: number}> {
+  const n = Math.min(count, train.count);
+  if (!(n >= 1)) throw new Error(`cleanTrainMetrics: count must be at least 1 (got ${count})`);
+  const ev = await evaluate(params, recipe, headOf(train, n));
+  return {trainCleanLoss: ev.loss, trainCleanAcc: ev.accuracy, trainCleanCount: n};
 }
 
 /** Accuracy over the first `k` records (e.g. the 1,017 exact-pixel test records). */

@@ -8,6 +8,8 @@
  * - Mean attention distance (ViT paper, Figure 7 right): for a query patch i, Σ_j a_ij · ‖p_i − p_j‖
  *   in pixels (patch centres), averaged over query patches and images, per head; CLS rows/columns
  *   are dropped and each remaining row re-normalised to sum to 1.
+ * - CLS attention entropy: H = −Σ_j a_j ln a_j (nats) of the CLS row over the N patches
+ *   (re-normalised), per head; uniform attention gives ln N, attention to one patch gives 0.
  */
 import * as tf from '@tensorflow/tfjs';
 
@@ -86,5 +88,21 @@ export function meanAttentionDistance(attn: tf.Tensor, grid: [number, number], p
     const an = tf.div(a, tf.sum(a, -1, true));                                   // rows sum to 1
     const dist = tf.sum(tf.mul(an, patchDistances(gh, gw, patchSize)), -1);      // [B, H, N]
     return tf.mean(dist, [0, 2]) as tf.Tensor1D;                                 // [H]
+  });
+}
+
+/**
+ * Entropy (nats) of the CLS token's attention over the patches, per head: attn [B, H, T, T] with
+ * `prefixTokens` leading non-patch tokens (CLS first) → [H], averaged over images. The CLS row's
+ * patch columns are re-normalised to sum to 1, so uniform attention gives ln N exactly.
+ */
+export function clsAttentionEntropy(attn: tf.Tensor, prefixTokens = 1): tf.Tensor1D {
+  const [B, H, T] = checkStack([attn], 'clsAttentionEntropy');
+  if (prefixTokens < 1 || T <= prefixTokens) throw new Error(`clsAttentionEntropy: needs a CLS token and patches (${T} tokens, ${prefixTokens} prefix)`);
+  return tf.tidy(() => {
+    const row = tf.slice(attn, [0, 0, 0, prefixTokens], [B, H, 1, T - prefixTokens]);   // [B, H, 1, N]
+    const p = tf.div(row, tf.sum(row, -1, true));                                        // sums to 1
+    const plogp = tf.mul(p, tf.log(tf.maximum(p, 1e-30)));                               // 0·ln 0 = 0
+    return tf.mean(tf.neg(tf.sum(plogp, [2, 3])), 0) as tf.Tensor1D;                     // [H]
   });
 }

@@ -1,7 +1,8 @@
 /**
  * Position embeddings for the ViT — Chapter 3 §3.6 and §3.12.
- * - fixed 2-D sin/cos embeddings (MAE, Swin-style): half of the channels encode the row, half the
- *   column, each with the 1-D Transformer encoding  [sin(p·ω_k), cos(p·ω_k)], ω_k = 10000^(−k/(D/4)).
+ * - fixed 2-D sin/cos embeddings (MAE, MoCo v3; Swin instead adds a learned relative position bias
+ *   to the attention scores): half of the channels encode the row, half the column, each with
+ *   the 1-D Transformer encoding  [sin(p·ω_k), cos(p·ω_k)], ω_k = 10000^(−k/(D/4)).
  * - resampling learned embeddings to another grid (another image size): the N = gh·gw patch
  *   vectors are laid out on their 2-D grid and resized per channel, bilinearly or bicubically
  *   (PyTorch's F.interpolate with align_corners=False, no antialias); prefix tokens (CLS) are

@@ -22,19 +22,52 @@ export function barChart(o: {data: Record<string, string | number>[]; x: string;
   };
 }
 
-export interface EpochRecord { epoch: number; trainLoss: number; trainAcc: number; testLoss?: number; testAcc?: number; lr?: number }
+export interface EpochRecord {
+  epoch: number; trainLoss: number; trainAcc: number; testLoss?: number; testAcc?: number; lr?: number;
+  /** plain cross-entropy and accuracy on clean (un-augmented) training images, if the run logged them */
+  trainCleanLoss?: number; trainCleanAcc?: number;
+}
 
-/** Loss and accuracy per epoch, train vs test, side by side. */
-export function epochCurves(records: EpochRecord[], title = 'Training curves'): VegaLiteSpec {
+/** The series of {@link epochCurves}: what each curve measures, in its legend. */
+export const CURVE_SERIES = {
+  train: 'train: augmented, smoothed loss',
+  trainClean: 'train: clean, plain loss',
+  test: 'test: clean, plain loss',
+} as const;
+
+/**
+ * Loss and accuracy per epoch, side by side. The training loss of a run with label smoothing and
+ * augmentation is measured on other targets and other images than the test loss, so the legend
+ * says which is which; `smoothedFloor` (the least smoothed loss, see `smoothedLossFloor`) is drawn
+ * as a dashed rule. Clean training curves appear when the log has them.
+ */
+export function epochCurves(records: EpochRecord[], title = 'Training curves', opts: {smoothedFloor?: number} = {}): VegaLiteSpec {
   if (records.length === 0) throw new Error('epochCurves: no epoch records');
-  const long = (key: 'Loss' | 'Acc') => records.flatMap(r => [
-    {epoch: r.epoch, split: 'train', value: r[`train${key}`]},
-    ...(r[`test${key}`] !== undefined ? [{epoch: r.epoch, split: 'test', value: r[`test${key}`]!}] : []),
-  ]);
+  const long = (key: 'Loss' | 'Acc') => records.flatMap(r => {
+    const pts: {epoch: number; split: string; value: number}[] = [{epoch: r.epoch, split: CURVE_SERIES.train, value: r[`train${key}`]}];
+    const clean = r[`trainClean${key}`], test = r[`test${key}`];
+    if (clean !== undefined) pts.push({epoch: r.epoch, split: CURVE_SERIES.trainClean, value: clean});
+    if (test !== undefined) pts.push({epoch: r.epoch, split: CURVE_SERIES.test, value: test});
+    return pts;
+  });
+  const floor = opts.smoothedFloor;
   return concatCharts([
-    lineChart({data: long('Loss'), x: 'epoch', y: 'value', color: 'split', title: 'cross-entropy loss', yTitle: 'loss', width: 320, height: 220}),
-    lineChart({data: long('Acc'), x: 'epoch', y: 'value', color: 'split', title: 'top-1 accuracy', yTitle: 'accuracy', yFormat: '.0%', width: 320, height: 220}),
+    lineChart({data: long('Loss'), x: 'epoch', y: 'value', color: 'split', title: 'cross-entropy loss', yTitle: 'loss', width: 300, height: 220,
+      ...(floor !== undefined ? {rules: [{y: floor, label: 'least possible smoothed loss'}]} : {})}),
+    lineChart({data: long('Acc'), x: 'epoch', y: 'value', color: 'split', title: 'top-1 accuracy', yTitle: 'accuracy', yFormat: '.0%', width: 300, height: 220}),
   ], {title, columns: 2});
+}
+
+/**
+ * The least cross-entropy a model can reach against label-smoothed targets (1 − ε + ε/K for the
+ * true class, ε/K for the others): the entropy of those targets,
+ * −(1 − ε + ε/K)·ln(1 − ε + ε/K) − (K − 1)·(ε/K)·ln(ε/K). With ε = 0.1, K = 10 it is 0.500 nats.
+ */
+export function smoothedLossFloor(epsilon: number, numClasses: number): number {
+  if (!(epsilon >= 0 && epsilon < 1) || !(numClasses >= 2)) throw new Error(`smoothedLossFloor: need 0 <= epsilon < 1 and numClasses >= 2 (got ${epsilon}, ${numClasses})`);
+  const on = 1 - epsilon + epsilon / numClasses, off = epsilon / numClasses;
+  const xlogx = (x: number) => (x > 0 ? x * Math.log(x) : 0);
+  return 0 - (xlogx(on) + (numClasses - 1) * xlogx(off)); // 0 − x: no −0 for epsilon 0
 }
 
 /** Keeps at most `max` points of a curve (always the first and last). */

@@ -114,19 +114,24 @@ export function viridis(t: number): [number, number, number] {
 }
 
 /**
- * A gh×gw heat map (e.g. CLS attention) over an image: the heat is min-max scaled, coloured with
- * viridis, upsampled to the image (nearest, one cell per patch) and blended: alpha·heat + (1−alpha)·image.
+ * A gh×gw heat map (e.g. CLS attention) over an image: the heat is min-max scaled (or scaled to
+ * `range`, the same for every map of a montage, so maps can be compared), coloured with viridis, upsampled to the image (nearest, one cell per patch) and blended: alpha·heat + (1−alpha)·image.
  * `scale` upsamples the result. alpha = 1 shows the heat map alone.
  */
-export function heatOverlay(img: RgbImage, heat: ArrayLike<number>, grid: [number, number], opts: {alpha?: number; scale?: number} = {}): RgbImage {
+export function heatOverlay(img: RgbImage, heat: ArrayLike<number>, grid: [number, number],
+  opts: {alpha?: number; scale?: number; range?: [number, number]} = {}): RgbImage {
   const [gh, gw] = grid, alpha = opts.alpha ?? 0.6;
   if (heat.length !== gh * gw) throw new Error(`heatOverlay: heat has ${heat.length} values, expected ${gh}x${gw} = ${gh * gw}`);
+  // colour scale: the given [lo, hi] (one scale for a whole montage; values outside are clipped), else this map's own range
   let lo = Infinity, hi = -Infinity;
-  for (let k = 0; k < heat.length; k++) { lo = Math.min(lo, heat[k]!); hi = Math.max(hi, heat[k]!); }
+  if (opts.range) {
+    [lo, hi] = opts.range;
+    if (!(hi > lo)) throw new Error(`heatOverlay: range must be [lo, hi] with hi > lo (got [${opts.range}])`);
+  } else for (let k = 0; k < heat.length; k++) { lo = Math.min(lo, heat[k]!); hi = Math.max(hi, heat[k]!); }
   const out: RgbImage = {width: img.width, height: img.height, data: new Uint8Array(img.data.length)};
   for (let y = 0; y < img.height; y++) for (let x = 0; x < img.width; x++) {
     const k = Math.floor((y * gh) / img.height) * gw + Math.floor((x * gw) / img.width);
-    const col = viridis(hi > lo ? (heat[k]! - lo) / (hi - lo) : 0);
+    const col = viridis(hi > lo ? Math.min(1, Math.max(0, (heat[k]! - lo) / (hi - lo))) : 0);
     const d = (y * img.width + x) * 3;
     for (let c = 0; c < 3; c++) out.data[d + c] = Math.round(alpha * col[c]! + (1 - alpha) * img.data[d + c]!);
   }

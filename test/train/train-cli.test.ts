@@ -54,6 +54,11 @@ describe('npm run train', () => {
     expect(ev.status, ev.out).toBe(0);
     const r = JSON.parse(readFileSync(json, 'utf8'));
     expect(r.accuracy).toBe(logged.testAcc);
+    // the clean training metrics: plain cross-entropy on the first training images, un-augmented
+    expect(logged.trainCleanCount).toBe(60);
+    expect(logged.trainCleanLoss).toBeGreaterThan(0);
+    expect(logged.trainCleanAcc).toBeGreaterThanOrEqual(0);
+    expect(logged.trainCleanAcc).toBeLessThanOrEqual(1);
     expect(r.confusion.flat().reduce((x: number, y: number) => x + y, 0)).toBe(12);
     expect(ev.out).toMatch(/confusion matrix/);
   }, 120_000);
@@ -68,6 +73,7 @@ describe('npm run train', () => {
     expect(run('train', ['--epochs', 'many']).out).toMatch(/--epochs needs a number \(got "many"\)/);
     expect(run('train', ['--epochz', '3']).out).toMatch(/unknown option --epochz/);
     expect(run('train', ['--config', 'tiny', '--epochs', '0', '--data-dir', data]).out).toMatch(/epochs must be a positive integer \(got 0\)/);
+    expect(run('train', ['--config', 'tiny', '--clean-train-eval', '-5', '--data-dir', data]).out).toMatch(/--clean-train-eval must be a whole number >= 0 \(got -5\)/);
   });
 
   it('refuses to resume a checkpoint of another architecture', () => {

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import {beforeAll, describe, expect, it} from 'vitest';
-import {attentionRollout, clsAttention, clsRollout, meanAttentionDistance, patchDistances} from '../../lib/vit/attention-maps';
+import {attentionRollout, clsAttention, clsAttentionEntropy, clsRollout, meanAttentionDistance, patchDistances} from '../../lib/vit/attention-maps';
 import {expectAllClose, expectNoLeak, setupBackend} from '../helpers';
 
 beforeAll(setupBackend);
@@ -71,5 +71,27 @@ describe('CLS attention and mean attention distance', () => {
     const d = meanAttentionDistance(attn, [1, 2], 4);
     await expectAllClose(d, [1, 4], 1e-6);
     tf.dispose([attn, d]);
+  });
+});
+
+describe('CLS attention entropy', () => {
+  it('is ln N for uniform attention, 0 for one patch, and the hand value in between', async () => {
+    // B = 2 images, H = 2 heads, T = 5 (CLS + 4 patches); only row 0 matters
+    const rows = [
+      [[0.2, 0.2, 0.2, 0.2, 0.2], [0.6, 0.4, 0, 0, 0]],        // image 1: head 1 uniform, head 2 one patch
+      [[0, 0.5, 0.5, 0, 0], [0.5, 0.125, 0.125, 0.125, 0.125]], // image 2: two patches; uniform after re-normalising
+    ];
+    const a = tf.tensor4d(rows.map(img => img.map(r => [r, ...Array.from({length: 4}, () => [1, 0, 0, 0, 0])])));
+    const h = clsAttentionEntropy(a);
+    // head 1: (ln 4 + ln 2) / 2, head 2: (0 + ln 4) / 2
+    await expectAllClose(h, [(Math.log(4) + Math.log(2)) / 2, Math.log(4) / 2], 1e-6);
+    tf.dispose([a, h]);
+  });
+
+  it('rejects a stack without patches and does not leak', () => {
+    const a = tf.fill([1, 1, 3, 3], 1 / 3);
+    expect(() => clsAttentionEntropy(a, 3)).toThrow(/needs a CLS token and patches \(3 tokens, 3 prefix\)/);
+    expectNoLeak(() => [clsAttentionEntropy(a)]);
+    a.dispose();
   });
 });

@@ -47,6 +47,14 @@ describe('patch pictures', () => {
     expect(() => heatOverlay(img, [1, 2, 3], [2, 2])).toThrow(/3 values, expected 2x2 = 4/);
   });
 
+  it('overlay with a shared range scales against it (and clips), not against the map', () => {
+    const h = heatOverlay(img, [0.25, 0.5, 2, 0], [2, 2], {alpha: 1, range: [0, 1]});
+    expect(Array.from(h.data.slice(0, 3))).toEqual(viridis(0.25));          // patch (0, 0)
+    expect(Array.from(h.data.slice(2 * 3, 2 * 3 + 3))).toEqual(viridis(0.5)); // patch (0, 1)
+    expect(Array.from(h.data.slice(2 * 4 * 3, 2 * 4 * 3 + 3))).toEqual(viridis(1)); // patch (1, 0): 2 clips to 1
+    expect(() => heatOverlay(img, [0, 0, 0, 0], [2, 2], {range: [1, 1]})).toThrow(/hi > lo/);
+  });
+
   it('montage is an SVG with one embedded PNG per cell and the labels', () => {
     const svg = montageSvg([[{img, label: 'cat'}, null], [{img, label: 'a<b'}]], {rowTitles: ['x', 'y']});
     expect(svg.match(/<image /g)!.length).toBe(3 - 1);
