@@ -1,5 +1,5 @@
 /**
- * Reading a ViT's attention — Chapter 3 §3.9–3.11.
+ * Reading a ViT's attention — Chapter 3 §3.8–3.10.
  * - CLS attention: row 0 of each layer's weights [B, H, T, T], columns 1..N laid on the patch grid.
  * - Attention rollout (Abnar & Zuidema, 2020): the residual stream carries a token's own value
  *   forward, so each layer's mixing is  Ā_l = norm_rows(r·I + (1 − r)·A_l)  (r = 0.5, A_l averaged

@@ -1,5 +1,5 @@
 /**
- * Position embeddings for the ViT — Chapter 3 §3.6 and §3.12.
+ * Position embeddings for the ViT — Chapter 3 §3.6 and §3.11.
  * - fixed 2-D sin/cos embeddings (MAE, MoCo v3; Swin instead adds a learned relative position bias
  *   to the attention scores): half of the channels encode the row, half the column, each with
  *   the 1-D Transformer encoding  [sin(p·ω_k), cos(p·ω_k)], ω_k = 10000^(−k/(D/4)).

@@ -1,5 +1,5 @@
 /**
- * Loading timm / Hugging Face ViT weights — Chapter 3 §3.7.
+ * Loading timm / Hugging Face ViT weights — Chapter 3 §3.A (appendix).
  * timm (`vit_*_patch*_224`) stores a ViT under the same names as our model, in PyTorch layouts:
  *
  *   timm name                      timm shape        ours            conversion

@@ -1,5 +1,5 @@
 /**
- * ViT variants as code — Chapter 3 §3.13.
+ * ViT variants as code — Chapter 3 §3.12.
  * - DeiT (Touvron et al., 2021): a second learned token, the distillation token, goes next to CLS;
  *   its output feeds a second head trained to match a CNN teacher; at test time the two heads' logits
  *   are averaged.
