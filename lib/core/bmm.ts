@@ -18,7 +18,7 @@ import {nativeKernelsActive} from './kernel-path';
 
 export type BmmImpl = 'auto' | 'stock';
 
-let impl: BmmImpl = process.env.COURSE_BMM === 'stock' ? 'stock' : 'auto';
+let impl: BmmImpl = globalThis.process?.env.COURSE_BMM === 'stock' ? 'stock' : 'auto'; // no process in a browser
 
 /** 'auto' (default: FastBMM when available) or 'stock' (tf.matMul; for comparisons and benchmarks). */
 export function setBmmImpl(which: BmmImpl): void {
