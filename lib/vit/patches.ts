@@ -14,12 +14,16 @@ export function checkPatchGrid(imgH: number, imgW: number, patchSize: number): {
   return {gh: imgH / patchSize, gw: imgW / patchSize};
 }
 
-export function patchify(images: tf.Tensor, patchSize: number): tf.Tensor3D {
-  if (images.rank !== 4) throw new Error(`patchify: images must be [B, H, W, C], got [${images.shape}]`);
-  // BEGIN SOLUTION patchify
+/** Sizes of [B, H, W, C] images cut into P×P patches (a gh×gw grid), or an error naming `fn` and what is wrong. */
+export function patchGeometry(fn: string, images: tf.Tensor, patchSize: number): {B: number; H: number; W: number; C: number; P: number; gh: number; gw: number} {
+  if (images.rank !== 4) throw new Error(`${fn}: images must be [B, H, W, C], got [${images.shape}]`);
   const [B, H, W, C] = images.shape as [number, number, number, number];
-  const P = patchSize;
-  const {gh, gw} = checkPatchGrid(H, W, P);
+  return {B, H, W, C, P: patchSize, ...checkPatchGrid(H, W, patchSize)};
+}
+
+export function patchify(images: tf.Tensor, patchSize: number): tf.Tensor3D {
+  const {B, C, P, gh, gw} = patchGeometry('patchify', images, patchSize);
+  // BEGIN SOLUTION patchify
   return tf.tidy(() => {
     const rows = tf.reshape(images, [B * gh, P, gw, P * C]);       // [B·gh, P, gw, P·C]
     const grid = tf.transpose(rows, [0, 2, 1, 3]);                 // [B·gh, gw, P, P·C]
@@ -35,10 +39,7 @@ export function patchify(images: tf.Tensor, patchSize: number): tf.Tensor3D {
  * images [B, imgH, imgW, C] → [B, gh, gw, P·P·C]. Slow (one slice per patch): for teaching and tests.
  */
 export function extractPatches(images: tf.Tensor, patchSize: number): tf.Tensor4D {
-  if (images.rank !== 4) throw new Error(`extractPatches: images must be [B, H, W, C], got [${images.shape}]`);
-  const [B, H, W, C] = images.shape as [number, number, number, number];
-  const P = patchSize;
-  const {gh, gw} = checkPatchGrid(H, W, P);
+  const {B, C, P, gh, gw} = patchGeometry('extractPatches', images, patchSize);
   return tf.tidy(() => {
     const rows: tf.Tensor[] = [];
     for (let i = 0; i < gh; i++) {
@@ -62,10 +63,7 @@ export function extractPatches(images: tf.Tensor, patchSize: number): tf.Tensor4
  * `patchify` + dense.
  */
 export function patchEmbedConv(images: tf.Tensor, weight: tf.Tensor, bias: tf.Tensor, patchSize: number): tf.Tensor3D {
-  if (images.rank !== 4) throw new Error(`patchEmbedConv: images must be [B, H, W, C], got [${images.shape}]`);
-  const [B, H, W, C] = images.shape as [number, number, number, number];
-  const P = patchSize;
-  const {gh, gw} = checkPatchGrid(H, W, P);
+  const {B, C, P, gh, gw} = patchGeometry('patchEmbedConv', images, patchSize);
   if (weight.rank !== 2 || weight.shape[0] !== P * P * C) {
     throw new Error(`patchEmbedConv: weight must be [P·P·C, D] = [${P * P * C}, D], got [${weight.shape}]`);
   }

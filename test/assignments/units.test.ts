@@ -158,12 +158,18 @@ describe('submission intake', () => {
   });
 });
 
+/** A course folder in tmp with package.json and lib/a.ts (one exercise region `a`), and a writer for more files. */
+function tinyCourse(): {root: string; w: (p: string, t: string) => void} {
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'course-'));
+  const w = (p: string, t: string) => { fs.mkdirSync(path.dirname(path.join(root, p)), {recursive: true}); fs.writeFileSync(path.join(root, p), t); };
+  w('package.json', '{"dependencies": {}}');
+  w('lib/a.ts', 'export function a(x: number): number {\n  // BEGIN SOLUTION a\n  return 2 * x;\n  // END SOLUTION\n}\n');
+  return {root, w};
+}
+
 describe('unavailable exercises', () => {
   it('an exercise whose lib file or region does not exist yet is left out of the release and reported', () => {
-    const root = fs.mkdtempSync(path.join(os.tmpdir(), 'course-'));
-    const w = (p: string, t: string) => { fs.mkdirSync(path.dirname(path.join(root, p)), {recursive: true}); fs.writeFileSync(path.join(root, p), t); };
-    w('package.json', '{"dependencies": {}}');
-    w('lib/a.ts', 'export function a(x: number): number {\n  // BEGIN SOLUTION a\n  return 2 * x;\n  // END SOLUTION\n}\n');
+    const {root, w} = tinyCourse();
     w('lib/c.ts', 'export function c(): number {\n  return 1;\n}\n');
     const spec: AssignmentSpec = {id: 'chx', chapter: 9, title: 'X', exercises: [
       {name: 'a', title: 'A', file: 'lib/a.ts', tests: [{file: 'visible/a.test.ts', name: 'a > doubles', points: 1}]},
@@ -185,10 +191,7 @@ describe('unavailable exercises', () => {
 
 describe('notebook exercise cells', () => {
   it('a notebook named by the spec is released with its SOLUTION cells stubbed, outputs cleared and its lib imports included', () => {
-    const root = fs.mkdtempSync(path.join(os.tmpdir(), 'course-'));
-    const w = (p: string, t: string) => { fs.mkdirSync(path.dirname(path.join(root, p)), {recursive: true}); fs.writeFileSync(path.join(root, p), t); };
-    w('package.json', '{"dependencies": {}}');
-    w('lib/a.ts', 'export function a(x: number): number {\n  // BEGIN SOLUTION a\n  return 2 * x;\n  // END SOLUTION\n}\n');
+    const {root, w} = tinyCourse();
     w('lib/show.ts', 'export const show = (x: unknown) => String(x);\n');
     const cell = (src: string, outputs: unknown[] = []) => ({cell_type: 'code', metadata: {}, source: src.split(/(?<=\n)/), outputs, execution_count: outputs.length ? 3 : null});
     w('chapters/01-x.ipynb', JSON.stringify({nbformat: 4, nbformat_minor: 5, metadata: {}, cells: [

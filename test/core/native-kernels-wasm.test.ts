@@ -13,7 +13,7 @@ import {describeBackend, initBackend} from '../../lib/backend';
 import {bmmPath} from '../../lib/core/bmm';
 import {nativeKernelsActive} from '../../lib/core/kernel-path';
 import {defaultNativeThreads, disableNativeKernels, enableNativeKernels, NativeAddon, nativeAddonAvailable, nativeRequested, nativeStatus,
-  NATIVE_TFJS_WASM_VERSION} from '../../lib/core/native-kernels';
+  NATIVE_ADDON_PATH, NATIVE_TFJS_WASM_VERSION} from '../../lib/core/native-kernels';
 import {disposeParams, Params} from '../../lib/core/params';
 import {crossEntropy} from '../../lib/optim/losses';
 import {initViT, vitConfig, vitForward} from '../../lib/vit/model';
@@ -141,6 +141,14 @@ describe.skipIf(!built && process.env.CI !== 'true')('native kernels (OpenBLAS G
     expect(natErf[xs.indexOf(Infinity)]).toBe(1);
     expect(natErf[xs.indexOf(-Infinity)]).toBe(-1);
     tf.dispose([x, e, f, e2]);
+  });
+  it('the addon names a wrong argument count, a heap that is not an ArrayBuffer and a non-number', () => {
+    const addon = require(NATIVE_ADDON_PATH);
+    const heap = new ArrayBuffer(64);
+    expect(() => addon.sgemmBatch(heap, 1, 1)).toThrow('course_gemm.sgemmBatch: expected 12 arguments');
+    expect(() => addon.unary(new Uint8Array(4), 0, 0, 0, 1)).toThrow('course_gemm.unary: heap must be an ArrayBuffer');
+    expect(() => addon.unary(heap, 0, 'x', 0, 1)).toThrow('course_gemm.unary: argument 3 must be a number');
+    expect(() => addon.sgemmBatch(heap, 1, 2, 2, 2, 0, 16, 32, 0, 0, false, false)).not.toThrow();
   });
   it('bad shapes still give tfjs\'s error', () => {
     enableNativeGemm();

@@ -1,3 +1,4 @@
+// Intentional student copy of the first cases of test/attention/softmax.test.ts: the visible tests a student's starter ships with.
 import * as tf from '@tensorflow/tfjs';
 import {beforeAll, describe, it} from 'vitest';
 import {maskedSoftmax} from '../../../lib/attention/softmax';

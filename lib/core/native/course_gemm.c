@@ -22,48 +22,67 @@
 
 #define CHECK(call) do { if ((call) != napi_ok) { napi_throw_error(env, NULL, "course_gemm: N-API call failed: " #call); return NULL; } } while (0)
 
-/* argv value → the wasm heap (an ArrayBuffer): its bytes and size; false after throwing a TypeError. */
-static bool heapArg(napi_env env, napi_value v, const char* fn, void** heap, size_t* bytes) {
+/* The arguments of sgemmBatch and unary: argv[0] is the wasm heap, then numbers. */
+typedef struct {
+  napi_value argv[12];
+  void* heap;       /* the heap's bytes */
+  size_t bytes;     /* its size */
+  double v[9];      /* argv[1..nNumbers] */
+} HeapCall;
+
+/* Exactly nArgs (<= 12) arguments, argv[0] an ArrayBuffer, argv[1..nNumbers] (<= 9) numbers; false after throwing. */
+static bool heapArgs(napi_env env, napi_callback_info info, const char* fn, size_t nArgs, size_t nNumbers, HeapCall* c) {
+  napi_value* argv = c->argv;
+  char msg[96];
+  size_t argc = nArgs;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok) {
+    napi_throw_error(env, NULL, "course_gemm: N-API call failed: napi_get_cb_info");
+    return false;
+  }
+  if (argc != nArgs) {
+    snprintf(msg, sizeof msg, "course_gemm.%s: expected %zu arguments", fn, nArgs);
+    napi_throw_type_error(env, NULL, msg);
+    return false;
+  }
   bool isAb = false;
-  if (napi_is_arraybuffer(env, v, &isAb) != napi_ok || !isAb) {
-    char msg[96];
+  if (napi_is_arraybuffer(env, argv[0], &isAb) != napi_ok || !isAb) {
     snprintf(msg, sizeof msg, "course_gemm.%s: heap must be an ArrayBuffer", fn);
     napi_throw_type_error(env, NULL, msg);
     return false;
   }
-  if (napi_get_arraybuffer_info(env, v, heap, bytes) != napi_ok) {
+  if (napi_get_arraybuffer_info(env, argv[0], &c->heap, &c->bytes) != napi_ok) {
     napi_throw_error(env, NULL, "course_gemm: N-API call failed: napi_get_arraybuffer_info");
     return false;
+  }
+  for (size_t i = 0; i < nNumbers; i++) {
+    if (napi_get_value_double(env, argv[1 + i], &c->v[i]) != napi_ok) {
+      snprintf(msg, sizeof msg, "course_gemm.%s: argument %zu must be a number", fn, i + 2);
+      napi_throw_type_error(env, NULL, msg);
+      return false;
+    }
   }
   return true;
 }
 
 static napi_value SgemmBatch(napi_env env, napi_callback_info info) {
-  size_t argc = 12;
-  napi_value argv[12];
-  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  if (argc != 12) { napi_throw_type_error(env, NULL, "course_gemm.sgemmBatch: expected 12 arguments"); return NULL; }
-  void* heap = NULL;
-  size_t heapBytes = 0;
-  if (!heapArg(env, argv[0], "sgemmBatch", &heap, &heapBytes)) return NULL;
-  double v[9];
-  for (int i = 0; i < 9; i++) CHECK(napi_get_value_double(env, argv[1 + i], &v[i]));
+  HeapCall c;
+  if (!heapArgs(env, info, "sgemmBatch", 12, 9, &c)) return NULL;
   bool ta = false, tb = false;
-  CHECK(napi_get_value_bool(env, argv[10], &ta));
-  CHECK(napi_get_value_bool(env, argv[11], &tb));
-  const int64_t batch = (int64_t)v[0], M = (int64_t)v[1], N = (int64_t)v[2], K = (int64_t)v[3];
-  const int64_t aOff = (int64_t)v[4], bOff = (int64_t)v[5], cOff = (int64_t)v[6], aStride = (int64_t)v[7], bStride = (int64_t)v[8];
+  CHECK(napi_get_value_bool(env, c.argv[10], &ta));
+  CHECK(napi_get_value_bool(env, c.argv[11], &tb));
+  const int64_t batch = (int64_t)c.v[0], M = (int64_t)c.v[1], N = (int64_t)c.v[2], K = (int64_t)c.v[3];
+  const int64_t aOff = (int64_t)c.v[4], bOff = (int64_t)c.v[5], cOff = (int64_t)c.v[6], aStride = (int64_t)c.v[7], bStride = (int64_t)c.v[8];
   if (batch < 0 || M < 0 || N < 0 || K < 0 || aOff < 0 || bOff < 0 || cOff < 0 || aStride < 0 || bStride < 0) {
     napi_throw_range_error(env, NULL, "course_gemm.sgemmBatch: negative size or offset"); return NULL;
   }
   const int64_t last = batch > 0 ? batch - 1 : 0;
-  if (aOff + 4 * (last * aStride + M * K) > (int64_t)heapBytes || bOff + 4 * (last * bStride + K * N) > (int64_t)heapBytes ||
-      cOff + 4 * batch * M * N > (int64_t)heapBytes) {
+  if (aOff + 4 * (last * aStride + M * K) > (int64_t)c.bytes || bOff + 4 * (last * bStride + K * N) > (int64_t)c.bytes ||
+      cOff + 4 * batch * M * N > (int64_t)c.bytes) {
     napi_throw_range_error(env, NULL, "course_gemm.sgemmBatch: operands outside the heap"); return NULL;
   }
-  const float* A = (const float*)((uint8_t*)heap + aOff);
-  const float* B = (const float*)((uint8_t*)heap + bOff);
-  float* C = (float*)((uint8_t*)heap + cOff);
+  const float* A = (const float*)((uint8_t*)c.heap + aOff);
+  const float* B = (const float*)((uint8_t*)c.heap + bOff);
+  float* C = (float*)((uint8_t*)c.heap + cOff);
   const int lda = ta ? (int)M : (int)K, ldb = tb ? (int)K : (int)N;
   for (int64_t i = 0; i < batch; i++) {
     if (K == 0) { for (int64_t j = 0; j < M * N; j++) C[i * M * N + j] = 0.0f; continue; }
@@ -110,22 +129,15 @@ static inline float erf_f(float a) {
 }
 
 static napi_value Unary(napi_env env, napi_callback_info info) {
-  size_t argc = 5;
-  napi_value argv[5];
-  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  if (argc != 5) { napi_throw_type_error(env, NULL, "course_gemm.unary: expected 5 arguments"); return NULL; }
-  void* heap = NULL;
-  size_t heapBytes = 0;
-  if (!heapArg(env, argv[0], "unary", &heap, &heapBytes)) return NULL;
-  double v[4];
-  for (int i = 0; i < 4; i++) CHECK(napi_get_value_double(env, argv[1 + i], &v[i]));
-  const int64_t op = (int64_t)v[0], inOff = (int64_t)v[1], outOff = (int64_t)v[2], n = (int64_t)v[3];
+  HeapCall c;
+  if (!heapArgs(env, info, "unary", 5, 4, &c)) return NULL;
+  const int64_t op = (int64_t)c.v[0], inOff = (int64_t)c.v[1], outOff = (int64_t)c.v[2], n = (int64_t)c.v[3];
   if (op < 0 || op > 1) { napi_throw_range_error(env, NULL, "course_gemm.unary: op must be 0 (exp) or 1 (erf)"); return NULL; }
-  if (inOff < 0 || outOff < 0 || n < 0 || inOff + 4 * n > (int64_t)heapBytes || outOff + 4 * n > (int64_t)heapBytes) {
+  if (inOff < 0 || outOff < 0 || n < 0 || inOff + 4 * n > (int64_t)c.bytes || outOff + 4 * n > (int64_t)c.bytes) {
     napi_throw_range_error(env, NULL, "course_gemm.unary: operands outside the heap"); return NULL;
   }
-  const float* in = (const float*)((uint8_t*)heap + inOff);
-  float* out = (float*)((uint8_t*)heap + outOff);
+  const float* in = (const float*)((uint8_t*)c.heap + inOff);
+  float* out = (float*)((uint8_t*)c.heap + outOff);
   if (op == 0) { for (int64_t i = 0; i < n; i++) out[i] = exp_f(in[i]); }
   else { for (int64_t i = 0; i < n; i++) out[i] = erf_f(in[i]); }
   return NULL;

@@ -1,3 +1,4 @@
+// Intentional copy of lib/attention/softmax.ts's masked-softmax region plus an endless loop: a sample submission for the grader's timeout path.
 if (mask !== undefined && scores.shape.join() === "1,3,4") {
   let i = 0;
   while (i >= 0) i = (i + 1) % 1000; // never ends

@@ -1,3 +1,4 @@
+// Intentional copy of lib/vit/configs.ts's param-count region with the CLS token forgotten: a sample submission for partial credit.
 const {patchSize: P, channels: C, dModel: D, dFF: F, numLayers: L, numClasses: K} = cfg;
 const T = numTokens(cfg);
 const patchEmbed = P * P * C * D + D;
