@@ -11,6 +11,7 @@
  * Fully masked rows (a query with nothing to attend to): weights are all 0 and the context is the
  * zero vector — finite, never NaN. (maskedSoftmax alone gives uniform weights there; attention
  * multiplies by the mask afterwards, which changes nothing in rows that keep at least one key.)
+ * Written by hand on purpose: attention is what the course teaches (tfjs has no attention layer to call).
  */
 import * as tf from '@tensorflow/tfjs';
 import {maskedSoftmax} from './softmax';

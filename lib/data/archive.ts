@@ -2,6 +2,7 @@
  * Reading `.tar.gz` archives with node:zlib and a small ustar parser (no dependency).
  * Chapter 4 §4.1: the official CIFAR-10 archive `cifar-10-binary.tar.gz` is a gzip'd tar of
  * `cifar-10-batches-bin/{data_batch_1..5,test_batch}.bin` and `batches.meta.txt`.
+ * Written by hand on purpose, as teaching code: a tar is 512-byte ustar headers and padded bodies, short enough to read whole.
  */
 import {createHash} from 'node:crypto';
 import {createReadStream, readFileSync} from 'node:fs';

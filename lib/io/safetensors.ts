@@ -5,6 +5,7 @@
  *           "__metadata__": {"<key>": "<string value>"} }   (offsets relative to the data start)
  * Values are little-endian, row-major. Files written here are readable by Python's `safetensors`
  * (`safetensors.torch.load_file`) and vice versa. Pure byte handling: no file I/O, no tfjs.
+ * Written by hand on purpose, as teaching code: the format is 8 bytes, a JSON header and raw little-endian arrays.
  */
 
 export interface SafetensorsTensor {

@@ -10,6 +10,7 @@
  * tfjs has no AdamW (tf.train.adam applies no decay). Params are a plain object of named
  * tf.Variables; grads use the same names (e.g. from `tf.variableGrads` with variables created
  * under their param names, or re-keyed by the caller). Uses only elementwise kernels that wasm has.
+ * Written by hand on purpose: tfjs has no AdamW, and its update rule is what Chapters 2 and 4 teach.
  */
 import * as tf from '@tensorflow/tfjs';
 

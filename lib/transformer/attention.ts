@@ -9,6 +9,7 @@
  * MASK_FILL through chapter 1's maskedSoftmax (lib/attention/softmax.ts).
  * For incremental decoding the keys/values of a sequence can be projected once (projectKeyValues),
  * grown one step at a time (appendKeyValues) and attended to (attendKeyValues).
+ * Written by hand on purpose: Chapter 2 builds multi-head attention from matMuls instead of calling a layer.
  */
 import * as tf from '@tensorflow/tfjs';
 import {MASK_FILL, maskedSoftmax} from '../attention/softmax';

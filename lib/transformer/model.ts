@@ -10,6 +10,7 @@
  * generator.weight [D, Vt] + generator.bias [Vt] (untied).
  * Embedding lookup is a one-hot [N, V] × table [V, D] matMul: its gradient is a plain matMul
  * (tf.gather's gradient needs UnsortedSegmentSum, which the wasm backend lacks).
+ * Written by hand on purpose: Chapter 2 builds the Transformer from its parts, not from a library model.
  */
 import * as tf from '@tensorflow/tfjs';
 import {Activation} from '../core/activations';

@@ -3,6 +3,7 @@
  *   z0 = [x_cls; x_p¹E; …; x_pᴺE] + E_pos,  z_l = encoder layers,  y = head(LN(pool(z_L)))
  * Parameters use timm's names (our layout: dense kernels [in, out]): patch_embed.proj.*,
  * cls_token [1, 1, D], pos_embed [1, N(+1), D], blocks.N.*, norm.*, head.*.
+ * Written by hand on purpose: Chapter 3 builds the ViT from the Transformer's parts, not from a library model.
  */
 import * as tf from '@tensorflow/tfjs';
 import {Activation} from '../core/activations';
