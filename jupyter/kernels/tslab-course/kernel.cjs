@@ -4,13 +4,23 @@
 //   import {softmax} from "../lib/attention/scores";
 // Stock tslab sets rootDir to the notebook's folder (process.cwd()) and rejects
 // ../lib ("is not under 'rootDir'"). tslab has no option or tsconfig for this, so
-// five expressions of its converter.js are rewritten in memory; node_modules is
-// not modified. The kernel's cwd stays the notebook's folder.
+// expressions of its converter.js and executor.js are rewritten in memory;
+// node_modules is not modified. The kernel's cwd stays the notebook's folder.
+// Besides the rootDir, the launcher makes the edit loop and errors what a learner expects:
+//  - an edited lib/ file takes effect on the next run of a cell that imports it, also through
+//    other lib files (tslab dropped only the changed module; importers kept the old copy);
+//  - runtime errors name .ts files and lines (lib modules are compiled with inline source maps,
+//    Node maps the stack) and the kernel's own frames are left out;
+//  - a cell's execute_reply leaves before the next queued cell starts (a long synchronous cell
+//    kept the previous one at In [*]);
+//  - a notebook outside the course folder gets a kernel that answers every cell with the reason
+//    (message-kernel.py) instead of a kernel that dies at start.
 // .cjs so that it stays CommonJS whatever package.json says.
 "use strict";
 const fs = require("fs");
 const path = require("path");
 const Module = require("module");
+const childProcess = require("child_process");
 
 // Jupyter starts kernels in the notebook's folder: the repo root is the nearest
 // ancestor with node_modules/tslab (fallback: where this kernelspec lives).
@@ -20,15 +30,108 @@ function findRoot(start) {
     if (path.dirname(dir) === dir) return null;
   }
 }
-const root = findRoot(process.cwd()) || findRoot(__dirname);
-if (!root) {
-  console.error(`tslab-course kernel: no node_modules/tslab above ${process.cwd()}; run \`npm run setup\` in the course folder`);
+const cwd = process.cwd();
+const root = findRoot(cwd) || findRoot(__dirname);
+const inside = root && !path.relative(root, cwd).startsWith("..");
+if (!root || !inside) {
+  const why = !root
+    ? `no node_modules/tslab above ${cwd}; run \`npm run setup\` in the course folder`
+    : `this notebook's folder ${cwd} is outside the course folder ${root}; the course kernel runs notebooks inside it (no node_modules/tslab above ${cwd}; run \`npm run setup\` in the course folder you want to use)`;
+  messageKernel(`tslab-course kernel: ${why}`);
+}
+
+/** A kernel that starts and answers every cell with `msg` (Python: pyzmq + jupyter_client come with Jupyter). */
+function messageKernel(msg) {
+  console.error(msg);
+  const script = path.join(__dirname, "message-kernel.py");
+  for (const py of ["/usr/bin/python3", "python3"]) {
+    const r = childProcess.spawnSync(py, [script, process.argv[2], msg], {stdio: "inherit"});
+    if (!r.error) process.exit(r.status ?? 1);
+  }
   process.exit(1);
 }
-const dist = path.join(root, "node_modules", "tslab", "dist");
-const convPath = path.join(dist, "converter.js");
-let src = fs.readFileSync(convPath, "utf8");
-const edits = [
+
+// main.js requires ./converter etc. by their real paths: patch the modules under the same names
+const dist = fs.realpathSync(path.join(root, "node_modules", "tslab", "dist"));
+const repoRoot = root.split(path.sep).join("/");
+
+function patchModule(file, edits, prefix) {
+  const full = path.join(dist, file);
+  let src = fs.readFileSync(full, "utf8");
+  for (const [from, to, count = 1] of edits) {
+    const n = src.split(from).length - 1;
+    if (n !== count) {
+      console.error(`tslab-course kernel: ${full} has ${n} matches of ${JSON.stringify(from)} (expected ${count}). ` +
+        `This launcher is written for tslab 1.0.22; check the tslab version in package.json.`);
+      process.exit(1);
+    }
+    src = src.split(from).join(to);
+  }
+  const mod = new Module(full, module);
+  mod.filename = full;
+  mod.paths = Module._nodeModulePaths(dist);
+  mod._compile(prefix + src, full);
+  mod.loaded = true;
+  require.cache[full] = mod; // main.js's require("./<file>") now gets the patched module
+}
+
+// --- what the patched tslab code calls (globalThis: it reaches the patched modules and lib/progress)
+const importers = new Map(); // compiled lib module -> the lib modules that imported it
+const course = {
+  root: repoRoot,
+  /** importer (a lib module's .js path) required file (another lib module) */
+  addImport(importer, file) {
+    if (!importers.has(file)) importers.set(file, new Set());
+    importers.get(file).add(importer);
+  },
+  /** file was recompiled: drop it and, transitively, every module that imported it */
+  invalidate(file, sideModules, seen = new Set()) {
+    if (seen.has(file)) return;
+    seen.add(file);
+    sideModules.delete(file);
+    for (const parent of importers.get(file) || []) course.invalidate(parent, sideModules, seen);
+  },
+  /** lib/*.ts → CommonJS in one step with an inline source map (tslab emits ESM, then transpiles it
+   * again to CommonJS, which would break the map); JavaScript inputs keep tslab's path. */
+  libModule(ts, sourceFile, esm, target, fallback) {
+    if (!sourceFile || !/\.tsx?$/.test(sourceFile.fileName) || /\.d\.tsx?$/.test(sourceFile.fileName)) return fallback(esm, target);
+    return ts.transpileModule(sourceFile.text, {
+      fileName: sourceFile.fileName,
+      compilerOptions: {
+        module: ts.ModuleKind.CommonJS, esModuleInterop: true, target, newLine: ts.NewLineKind.LineFeed,
+        noImplicitUseStrict: true, experimentalDecorators: true, jsx: ts.JsxEmit.React, resolveJsonModule: true,
+        inlineSourceMap: true, inlineSources: true,
+      },
+    }).outputText;
+  },
+  /** a cell's runtime error: the stack with .ts positions, paths relative to the course, no kernel frames */
+  formatError(e) {
+    if (!(e instanceof Error) || typeof e.stack !== "string") return e;
+    const out = [];
+    for (const line of e.stack.split("\n")) {
+      let l = line.split(repoRoot + "/").join("");
+      if (/^\s+at /.test(l)) {
+        if (/node_modules[\\/]tslab[\\/]|\(node:|^\s+at node:|^\s+at new Promise \(<anonymous>\)$/.test(l)) continue;
+        l = l.replace(/\(?evalmachine\.<anonymous>:\d+:\d+\)?/, "(the cell)");
+        if (l === out[out.length - 1]) continue;
+      } else if (l.trim() === "" && (out.length === 0 || out[out.length - 1].trim() === "")) continue;
+      out.push(l);
+    }
+    return out.join("\n");
+  },
+  /** display_data / update_display_data on the running cell (lib/progress.ts) */
+  display(bundle, update) {
+    const write = require(path.join(dist, "jupyter.js")).lastWriteDisplayData;
+    if (!write) return false;
+    write(bundle, update);
+    return true;
+  },
+};
+globalThis.__courseKernel = course;
+process.setSourceMapsEnabled(true);
+const prefix = "const __course = globalThis.__courseKernel, __repoRoot = __course.root;\n";
+
+patchModule("converter.js", [
   // TypeScript rootDir: the repo root instead of the notebook folder
   ["rootDir: cwd,", "rootDir: __repoRoot,"],
   // the cell's output file then lies under outDir/<notebook folder relative to root>/
@@ -38,28 +141,38 @@ const edits = [
    '(0, tspath_1.normalizeJoin)(outDir, path_1.default.relative(__repoRoot, cwd), "__tslab__.d.ts")'],
   // compiled lib/*.ts modules are registered under their real paths
   ["path: (0, tspath_1.normalizeJoin)(cwd, rel),", "path: (0, tspath_1.normalizeJoin)(__repoRoot, rel),"],
+  // ... compiled straight to CommonJS with an inline source map
+  ["data: esModuleToCommonJSModule(data, transpileTarget),",
+   "data: __course.libModule(ts, builder.getSourceFile(dep), data, transpileTarget, esModuleToCommonJSModule),"],
   // show type errors of every file under the repo root (tslab drops the rest)
   ["const rel = path_1.default.relative(cwd, d.file.fileName);",
    "const rel = path_1.default.relative(__repoRoot, d.file.fileName);"],
-];
-for (const [from, to] of edits) {
-  const n = src.split(from).length - 1;
-  if (n !== 1) {
-    console.error(`tslab-course kernel: ${convPath} has ${n} matches of ${JSON.stringify(from)} (expected 1). ` +
-      `This launcher is written for tslab 1.0.22; check the tslab version in package.json.`);
-    process.exit(1);
-  }
-  src = src.replace(from, to);
-}
-src = `const __repoRoot = ${JSON.stringify(root.split(path.sep).join("/"))};\n` + src;
-const conv = new Module(convPath, module);
-conv.filename = convPath;
-conv.paths = Module._nodeModulePaths(dist);
-conv._compile(src, convPath);
-conv.loaded = true;
-require.cache[convPath] = conv; // main.js's require("./converter") now gets the patched module
-process.env.COURSE_ROOT = root;
+], prefix);
 
+patchModule("executor.js", [
+  // remember which lib module imported which
+  ["function wrapRequire(req, dirname, sideOutputs, sideModules) {",
+   "function wrapRequire(req, dirname, sideOutputs, sideModules, importer) {"],
+  ["        const cached = sideModules.get(filename);",
+   "        if (importer && sideOutputs.has(filename)) __course.addImport(importer, filename);\n        const cached = sideModules.get(filename);"],
+  ["mod.require = wrapRequire(mod.require, path_1.default.dirname(filename), sideOutputs, sideModules);",
+   "mod.require = wrapRequire(mod.require, path_1.default.dirname(filename), sideOutputs, sideModules, filename);"],
+  // a recompiled module invalidates its importers too
+  ["            if (sideModules.has(out.path)) {\n                sideModules.delete(out.path);\n            }",
+   "            __course.invalidate(out.path, sideModules);"],
+  // runtime errors: mapped, trimmed stack
+  ["console.error(e);", "console.error(__course.formatError(e));", 2],
+], prefix);
+
+// a queued cell starts one macrotask later, after the previous cell's execute_reply and idle status
+// were sent (they are microtasks behind it; a long synchronous cell used to hold them back)
+const {TaskQueue} = require(path.join(dist, "util.js"));
+const add = TaskQueue.prototype.add;
+TaskQueue.prototype.add = function (fn) {
+  return add.call(this, () => new Promise((resolve) => setImmediate(resolve)).then(fn));
+};
+
+process.env.COURSE_ROOT = root;
 require(path.join(dist, "main.js")).startKernel({
   configPath: process.argv[2], // the Jupyter connection file
   enableFindLocal: false,

@@ -1,0 +1,112 @@
+/**
+ * The course kernel (jupyter/kernels/tslab-course/kernel.cjs) in real kernel sessions, driven through
+ * jupyter_client like a notebook front end (kernel_session.py). Lib edits happen in a temporary
+ * copy of the course, never in the real lib/.
+ */
+import {spawnSync} from 'node:child_process';
+import {cpSync, mkdirSync, mkdtempSync, readFileSync, symlinkSync} from 'node:fs';
+import {tmpdir} from 'node:os';
+import {join, resolve} from 'node:path';
+import {describe, expect, it} from 'vitest';
+
+const ROOT = resolve(__dirname, '../..');
+const hasJupyter = spawnSync('/usr/bin/python3', ['-I', '-c', 'import jupyter_client, zmq'], {cwd: '/', stdio: 'ignore'}).status === 0;
+
+type Step = {code: string} | {write: string; text: string} | {sleep: number};
+interface CellResult {
+  code: string; status: string; stdout: string; stderr: string;
+  error: {ename: string; evalue: string; traceback: string[]} | null;
+  display: {type: string; t: number; data: Record<string, unknown>; display_id: string | null}[];
+  t_sent: number; t_first_output: number | null; t_reply: number; t_idle: number;
+}
+
+function session(cwd: string, steps: Step[], opts: {pipelined?: boolean; jupyterPath?: string} = {}): CellResult[] {
+  const r = spawnSync('/usr/bin/python3', [join(__dirname, 'kernel_session.py'), '--cwd', cwd, ...(opts.pipelined ? ['--pipelined'] : [])], {
+    input: JSON.stringify(steps), encoding: 'utf8', maxBuffer: 64 << 20,
+    env: {...process.env, JUPYTER_PATH: opts.jupyterPath ?? join(ROOT, 'jupyter'), COURSE_BACKEND: 'cpu'},
+  });
+  if (r.status !== 0) throw new Error(`kernel_session.py failed (${r.status}): ${r.stderr}`);
+  return JSON.parse(r.stdout);
+}
+
+/** A throw-away copy of the course: lib/ and display/ copied, node_modules linked, chapters/ empty. */
+function courseCopy(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'course-copy-'));
+  cpSync(join(ROOT, 'lib'), join(dir, 'lib'), {recursive: true});
+  cpSync(join(ROOT, 'display'), join(dir, 'display'), {recursive: true});
+  symlinkSync(join(ROOT, 'node_modules'), join(dir, 'node_modules'));
+  mkdirSync(join(dir, 'chapters'));
+  return dir;
+}
+
+const weightsCell = `import {attention} from '../lib/attention/attention';
+import * as tf from '@tensorflow/tfjs';
+const r1 = attention(tf.tensor3d([[[1, 0]]]), tf.tensor3d([[[1, 0], [0, 1]]]), tf.tensor3d([[[1, 0], [0, 1]]]), {mask: tf.tensor2d([[1, 1]])});
+console.log('weights', Array.from(r1.weights.dataSync()).map(v => v.toFixed(3)).join(' '));`;
+
+describe.skipIf(!hasJupyter)('the course kernel in a live session', () => {
+  it('an edit of a lib file that the cell imports only through another lib file takes effect when the cell is re-run; runtime errors name .ts lines', () => {
+    const dir = courseCopy();
+    // chapter 1's path: the cell imports attention.ts, which imports softmax.ts
+    const softmax = join(dir, 'lib/attention/softmax.ts');
+    const src = readFileSync(softmax, 'utf8');
+    expect(src.split('return tf.softmax(filled);').length - 1, 'the line this test edits').toBe(1);
+    expect(readFileSync(join(dir, 'lib/attention/attention.ts'), 'utf8')).toMatch(/from '\.\/softmax'/);
+    const attentionTs = readFileSync(join(dir, 'lib/attention/attention.ts'), 'utf8').split('\n');
+    const scoresTs = readFileSync(join(dir, 'lib/attention/scores.ts'), 'utf8').split('\n');
+    const callLine = attentionTs.findIndex(l => /checkQueryKey\(/.test(l) && !/function/.test(l)) + 1;
+    const throwLine = scoresTs.findIndex(l => /queries and keys need the same last dimension/.test(l)) + 1;
+    expect(callLine).toBeGreaterThan(0);
+    expect(throwLine).toBeGreaterThan(0);
+
+    const res = session(join(dir, 'chapters'), [
+      {code: weightsCell},
+      {write: softmax, text: src.replace('return tf.softmax(filled);', 'return tf.softmax(filled).mul(2);')},
+      {code: weightsCell},
+      {code: `attention(tf.zeros([2, 1, 8]), tf.zeros([2, 5, 6]), tf.zeros([2, 5, 6]), {score: 'dot'});`},
+    ]);
+    expect(res[0].status, res[0].stderr).toBe('ok');
+    expect(res[0].stdout).toContain('weights 0.670 0.330');
+    expect(res[1].status, res[1].stderr).toBe('ok');
+    expect(res[1].stdout, 'the edited softmax.ts doubles the weights').toContain('weights 1.340 0.660');
+
+    // runtime error: .ts files and lines (source-mapped), relative to the course, no kernel frames
+    const trace = res[2].stderr;
+    expect(res[2].status).toBe('error');
+    expect(trace).toContain('Error: attention: queries and keys need the same last dimension: queries [2, 1, 8] vs keys [2, 5, 6]');
+    expect(trace).toMatch(new RegExp(`at checkQueryKey \\(lib/attention/scores\\.ts:${throwLine}:\\d+\\)`));
+    expect(trace).toMatch(new RegExp(`at \\S*attention \\(lib/attention/attention\\.ts:${callLine}:\\d+\\)`));
+    expect(trace).toContain('(the cell)');
+    expect(trace).not.toMatch(/\.js:\d+|node_modules\/tslab|node:internal|evalmachine/);
+    expect(trace).not.toContain(dir);
+  }, 240_000);
+
+  it("sends a cell's execute_reply before the next queued cell runs (no In [*] on a finished cell)", () => {
+    const dir = courseCopy();
+    // "Run All": cell 1 awaits (as cells with showChart do), cell 2 computes synchronously for 3 s
+    const [a, b] = session(join(dir, 'chapters'), [
+      {code: `await new Promise(r => setTimeout(r, 1000));\nconsole.log('a');`},
+      {code: `const t0 = Date.now(); while (Date.now() - t0 < 3000) {}\nconsole.log('b');`},
+    ], {pipelined: true});
+    expect([a.status, b.status]).toEqual(['ok', 'ok']);
+    const replyA = a.t_sent + a.t_reply, replyB = b.t_sent + b.t_reply;
+    expect(replyB - replyA, 'cell 1 is marked done about 3 s before cell 2').toBeGreaterThan(2);
+  }, 120_000);
+
+  it('a notebook outside the course folder gets a kernel that answers every cell with the reason', () => {
+    const outside = mkdtempSync(join(tmpdir(), 'not-the-course-'));
+    // the kernelspec copied elsewhere, as `jupyter kernelspec install --user` does: no course above either
+    const specs = mkdtempSync(join(tmpdir(), 'kernels-'));
+    cpSync(join(ROOT, 'jupyter/kernels/tslab-course'), join(specs, 'kernels/tslab-course'), {recursive: true});
+    const t0 = Date.now();
+    const res = session(outside, [{code: '1 + 1'}, {code: 'console.log(2)'}], {jupyterPath: specs});
+    expect(Date.now() - t0, 'starts at once instead of timing out').toBeLessThan(30_000);
+    for (const r of res) {
+      expect(r.status).toBe('error');
+      expect(r.error?.evalue).toBe(`tslab-course kernel: no node_modules/tslab above ${outside}; run \`npm run setup\` in the course folder`);
+    }
+    // the repository's own kernelspec (npm run notebook) knows where the course is and says so
+    const [r2] = session(outside, [{code: '1 + 1'}]);
+    expect(r2.error?.evalue).toContain(`this notebook's folder ${outside} is outside the course folder ${ROOT}`);
+  }, 120_000);
+});
