@@ -1,11 +1,12 @@
 /**
  * Training and evaluation of the seq2seq models — Chapter 1 §1.6 and §1.8.
- * tf.variableGrads + Adam, global-norm clipping, length-bucketed batches (less padding means fewer
+ * tf.variableGrads + the course's AdamW (lib/optim/adamw.ts), global-norm clipping, length-bucketed batches (less padding means fewer
  * encoder steps), exact-match accuracy and accuracy by input length.
  */
 import * as tf from '@tensorflow/tfjs';
 import {Rng} from '../core/rng';
 import {batchTensors, BatchTensors, Decoded, disposeBatchTensors, greedyDecode, Seq2SeqModel, seq2seqLoss} from './model';
+import {AdamW} from '../optim/adamw';
 import {clipByGlobalNorm} from '../optim/clip';
 import {CharVocab, encodeBatch, EncodedBatch} from './vocab';
 
@@ -31,17 +32,24 @@ export function batchLoss(model: Seq2SeqModel, bt: BatchTensors): number {
   return tf.tidy(() => seq2seqLoss(model, bt).dataSync()[0]!);
 }
 
+/** An AdamW optimiser for a seq2seq model (weight decay 0 by default: then it is exactly Adam). */
+export function seq2seqOptimizer(model: Seq2SeqModel, o: {learningRate?: number; weightDecay?: number} = {}): AdamW {
+  return new AdamW(model.params, {lr: o.learningRate ?? 3e-3, weightDecay: o.weightDecay ?? 0});
+}
+
 /**
- * One training step: loss, gradients of every parameter, clipping, optimizer update.
- * Leaves no tensors behind (the optimizer's own slots are created on its first step).
+ * One training step: loss, gradients of every parameter, clipping, AdamW update.
+ * Leaves no tensors behind (the optimizer's moments are created with it).
  */
-export function trainStep(model: Seq2SeqModel, optimizer: tf.Optimizer, bt: BatchTensors, clipNorm = 5): {loss: number; gradNorm: number} {
-  const vars = Object.values(model.params);
+export function trainStep(model: Seq2SeqModel, optimizer: AdamW, bt: BatchTensors, clipNorm = 5): {loss: number; gradNorm: number} {
+  const names = Object.keys(model.params);
+  const vars = names.map(n => model.params[n]!);
   const {value, grads} = tf.variableGrads(() => seq2seqLoss(model, bt), vars);
-  const clipped = clipByGlobalNorm(grads, clipNorm);
-  optimizer.applyGradients(clipped.grads as tf.NamedTensorMap);
+  const byName = Object.fromEntries(names.map((n, i) => [n, grads[vars[i]!.name]!]));
+  const clipped = clipByGlobalNorm(byName, clipNorm);
+  optimizer.step(clipped.grads);
   const loss = value.dataSync()[0]!;
-  tf.dispose([value, ...Object.values(grads), ...Object.values(clipped.grads)]);
+  tf.dispose([value, grads, clipped.grads]);
   return {loss, gradNorm: clipped.norm};
 }
 
@@ -49,6 +57,8 @@ export interface FitOptions {
   steps: number;
   batchSize: number;
   learningRate?: number;
+  /** AdamW's decoupled weight decay (default 0: plain Adam) */
+  weightDecay?: number;
   seed?: number;
   clipNorm?: number;
   /** called every `logEvery` steps with the mean loss since the last call */
@@ -58,10 +68,10 @@ export interface FitOptions {
 
 export interface FitHistory { step: number; loss: number; seconds: number }
 
-/** Trains for `steps` updates with Adam, cycling through bucketed epochs of `train`. */
+/** Trains for `steps` updates with AdamW, cycling through bucketed epochs of `train`. */
 export function fitSeq2Seq(model: Seq2SeqModel, train: Pair[], src: CharVocab, tgt: CharVocab, o: FitOptions): FitHistory[] {
   const rng = new Rng(o.seed ?? 0);
-  const optimizer = tf.train.adam(o.learningRate ?? 3e-3);
+  const optimizer = seq2seqOptimizer(model, o);
   const logEvery = o.logEvery ?? 50, history: FitHistory[] = [];
   const t0 = Date.now();
   let queue: Pair[][] = [], acc = 0, n = 0;

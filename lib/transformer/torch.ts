@@ -1,5 +1,5 @@
 /**
- * Parameters ↔ PyTorch state_dict names — Chapter 2 §2.11, to compare with PyTorch number for number.
+ * Parameters ↔ PyTorch state_dict names — Chapter 2 §2.A, to compare with PyTorch number for number.
  *   attention module P (P.qkv.* fused, or P.q/k/v.* separate; P.proj.*):
  *     P.qkv.weight [D, 3D]  ↔ T.in_proj_weight [3D, D]  (transposed; separate q/k/v are its row blocks)
  *     P.qkv.bias   [3D]     ↔ T.in_proj_bias

@@ -27,6 +27,8 @@ export interface LineChartOptions<T extends object> {
   yDomain?: [number, number];
   /** draw a dot at every data point (default: when there are ≤ 60 points per line) */
   points?: boolean;
+  /** a shaded band per line between two fields, e.g. mean ± sd over seeds */
+  band?: {lower: NumKey<T>; upper: NumKey<T>};
   /** horizontal reference lines, e.g. [{y: 0.99, label: 'target 99 %'}] */
   rules?: {y: number; label?: string}[];
   /** format of y in tooltips and axis, d3-format (e.g. '.0%', '.3f') */
@@ -45,7 +47,7 @@ function checkData(fn: string, data: object[], fields: (string | undefined)[]): 
 }
 
 export function lineChart<T extends object>(o: LineChartOptions<T>): VegaLiteSpec {
-  checkData('lineChart', o.data, [o.x, o.y, o.color]);
+  checkData('lineChart', o.data, [o.x, o.y, o.color, o.band?.lower, o.band?.upper]);
   const lines = o.color ? new Set(o.data.map(r => (r as Record<string, unknown>)[o.color!])).size : 1;
   const points = o.points ?? o.data.length / lines <= 60;
   const x = {field: o.x, type: 'quantitative', title: o.xTitle ?? o.x, scale: o.logX ? {type: 'log'} : {zero: false}};
@@ -59,6 +61,11 @@ export function lineChart<T extends object>(o: LineChartOptions<T>): VegaLiteSpe
     encoding: {x, y, tooltip, ...(o.color ? {color: {field: o.color, type: 'nominal', title: o.color}} : {})},
   };
   const layers: Record<string, unknown>[] = [line];
+  if (o.band) {
+    layers.unshift({mark: {type: 'area', opacity: 0.2}, encoding: {x,
+      y: {field: o.band.lower, type: 'quantitative', scale: y.scale}, y2: {field: o.band.upper},
+      ...(o.color ? {color: {field: o.color, type: 'nominal', title: o.color}} : {})}});
+  }
   if (o.rules?.length) {
     layers.push({data: {values: o.rules}, mark: {type: 'rule', strokeDash: [4, 4], color: 'gray'}, encoding: {y: {field: 'y', type: 'quantitative'}}});
     layers.push({data: {values: o.rules.filter(r => r.label)}, mark: {type: 'text', align: 'left', dx: 4, dy: -6, color: 'gray'},

@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import {beforeAll, describe, expect, it} from 'vitest';
 import {makeDateDataset} from '../../lib/data/dates';
 import {batchTensors, disposeBatchTensors, disposeSeq2Seq, greedyDecode, initSeq2Seq, seq2seqConfig, seq2seqLoss} from '../../lib/seq2seq/model';
-import {alignments, fitSeq2Seq, predict, sourceGradientNorms, trainStep} from '../../lib/seq2seq/train';
+import {alignments, fitSeq2Seq, predict, seq2seqOptimizer, sourceGradientNorms, trainStep} from '../../lib/seq2seq/train';
 import {CharVocab, encodeBatch} from '../../lib/seq2seq/vocab';
 import {expectNoLeak, setupBackend} from '../helpers';
 
@@ -110,7 +110,7 @@ describe('no tensor leaks', () => {
   });
   it('a training step leaves nothing behind (after the optimizer created its slots)', () => {
     const m = initSeq2Seq(tiny('additive'), {seed: 0});
-    const opt = tf.train.adam(1e-3);
+    const opt = seq2seqOptimizer(m, {learningRate: 1e-3});
     const bt = batchTensors(m.cfg, batchOf(4));
     trainStep(m, opt, bt);
     const before = tf.memory().numTensors;

@@ -10,7 +10,7 @@ import {setupBackend} from '../helpers';
 beforeAll(setupBackend);
 
 describe('training on the date task', () => {
-  it('60 seeded Adam steps cut the held-out loss by at least 45 % (attention model)', () => {
+  it('60 seeded AdamW steps cut the held-out loss by at least 45 % (attention model)', () => {
     const ds = makeDateDataset({seed: 2, numTrain: 4000, numTest: 128});
     const src = CharVocab.fromTexts(ds.train.map(e => e.input));
     const tgt = CharVocab.fromTexts(['0123456789-']);

@@ -24,6 +24,18 @@ describe('lineChart', () => {
     expect(s.layer).toHaveLength(3);
     expect(s.layer[1].data.values).toEqual([{y: 1, label: 'target'}]);
   });
+  it('draws a mean ± sd band under each line, in the line\'s colour', async () => {
+    const banded = rows.map(r => ({...r, lo: r.loss - 0.2, hi: r.loss + 0.2}));
+    const s = lineChart({data: banded, x: 'step', y: 'loss', color: 'model', title: 'b', band: {lower: 'lo', upper: 'hi'}}) as any;
+    expect(s.layer.map((l: any) => l.mark.type)).toEqual(['area', 'line']);
+    expect(s.layer[0].encoding.y.field).toBe('lo');
+    expect(s.layer[0].encoding.y2.field).toBe('hi');
+    expect(s.layer[0].encoding.color.field).toBe('model');
+    const svg = await vegaLiteToSvg(s);
+    expect(svg.match(/class="mark-area/g)).toHaveLength(2); // one band per model
+    expect(() => lineChart({data: banded, x: 'step', y: 'loss', title: 'b', band: {lower: 'lo', upper: 'nope' as never}}))
+      .toThrow(/field "nope"/);
+  });
   it('names a missing field', () => {
     expect(() => lineChart({data: [{a: 1}] as any[], x: 'a', y: 'b' as never, title: 't'})).toThrow(/field "b" is not in the rows \(fields: a\)/);
     expect(() => lineChart({data: [] as {a: number}[], x: 'a', y: 'a', title: 't'})).toThrow(/non-empty/);
