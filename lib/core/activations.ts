@@ -11,6 +11,8 @@
  *   never the default.
  */
 import * as tf from '@tensorflow/tfjs';
+import {fusedGelu} from './fused';
+import {nativeKernelsActive} from './kernel-path';
 
 const SQRT1_2 = Math.SQRT1_2;
 const INV_SQRT_2PI = 1 / Math.sqrt(2 * Math.PI);
@@ -48,6 +50,8 @@ const geluTanhGrad = tf.customGrad(((x: tf.Tensor, save: tf.GradSaveFunc) => {
 
 /** Exact GELU x·Φ(x). */
 export function gelu(x: tf.Tensor): tf.Tensor {
+  // the same maths as one native kernel per direction when the native kernels serve wasm (fused.ts)
+  if (nativeKernelsActive() && x.dtype === 'float32') return fusedGelu(x);
   return geluExact(x);
 }
 

@@ -8,6 +8,8 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import {sumRows} from './colsum';
+import {fusedLayerNorm} from './fused';
+import {nativeKernelsActive} from './kernel-path';
 
 export const LN_EPS = 1e-5; // PyTorch's nn.LayerNorm default (timm ViTs use 1e-6)
 
@@ -46,6 +48,8 @@ export function layerNorm(x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor, eps =
   const fn = f;
   return tf.tidy(() => {
     const x2 = tf.reshape(x, [-1, d]) as tf.Tensor2D;  // [N, D]
+    // the same maths as one native kernel per direction when the native kernels serve wasm (fused.ts)
+    if (nativeKernelsActive()) return tf.reshape(fusedLayerNorm(x2, gamma as tf.Tensor1D, beta as tf.Tensor1D, eps), x.shape);
     return tf.reshape(fn(x2, gamma as tf.Tensor1D, beta as tf.Tensor1D), x.shape);
   });
 }

@@ -18,12 +18,14 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
+import {gelu} from './activations';
 import {setNativeKernelsFlag, nativeKernelsActive} from './kernel-path';
+import {layerNorm} from './layernorm';
 
 /** The tfjs-backend-wasm version whose internals (heap, dataIdMap, makeOutput) this module reads. */
 export const NATIVE_TFJS_WASM_VERSION = '4.22.0';
 /** Bumped with every change of the addon's exports; an older build is rebuilt by `npm run setup`. */
-export const NATIVE_ADDON_VERSION = 2;
+export const NATIVE_ADDON_VERSION = 3;
 export const NATIVE_ADDON_PATH = path.resolve(__dirname, '..', '..', 'build', 'native', 'course_gemm.node');
 
 export interface NativeAddon {
@@ -33,10 +35,13 @@ export interface NativeAddon {
   setThreads(n: number): void;
   getThreads(): number;
   unary(heap: ArrayBuffer, op: number, inOff: number, outOff: number, n: number): void;
+  /** Fused kernels by op number (course_gemm.c): byte offsets, sizes, float scalars. */
+  fused(heap: ArrayBuffer, op: number, offsets: number[], sizes: number[], scalars: number[]): void;
 }
 
 interface WasmInternals {
   wasm: {HEAPU8: Uint8Array};
+  incRef(dataId: object): void;
   dataIdMap: {get(dataId: object): {memoryOffset: number} | undefined};
   makeOutput(shape: number[], dtype: 'float32'): tf.TensorInfo;
 }
@@ -157,12 +162,87 @@ function nativeUnary(kernelName: string) {
   };
 }
 
-/** The kernels this module registers for wasm, by name. */
+// op numbers of the addon's fused() (course_gemm.c)
+const FUSED = {lnFwd: 0, lnBwd: 1, geluFwd: 2, geluBwd: 3, softmaxFwd: 4, softmaxBwd: 5, adamw: 6} as const;
+
+function fused(be: WasmInternals, op: number, ins: tf.TensorInfo[], outs: tf.TensorInfo[], sizes: number[], scalars: number[] = []): void {
+  for (const t of ins) if (t.dtype !== 'float32') throw new Error(`native kernels: float32 tensors only (got ${t.dtype})`);
+  addon!.fused(be.wasm.HEAPU8.buffer as ArrayBuffer, op, [...ins, ...outs].map((t) => offsetOf(be, t)), sizes, scalars);
+}
+
+const lastDim = (t: tf.TensorInfo) => t.shape[t.shape.length - 1]!;
+
+/**
+ * Kernels the course's fused ops (lib/core/fused.ts) run by name; registered for wasm only while
+ * the native kernels are on. All work in new output buffers: inputs are never written.
+ */
+const COURSE_KERNELS: Record<string, (args: KernelArgs) => tf.TensorInfo | tf.TensorInfo[]> = {
+  // x [N, D], gamma [D], beta [D] → y [N, D], xhat [N, D], rstd [N]
+  CourseLayerNorm: ({inputs, backend, attrs}) => {
+    const be = backend as WasmInternals, {x, gamma, beta} = inputs as Record<string, tf.TensorInfo>;
+    const D = lastDim(x!), N = prod(x!.shape) / D;
+    const y = be.makeOutput(x!.shape, 'float32'), xhat = be.makeOutput(x!.shape, 'float32'), rstd = be.makeOutput([N], 'float32');
+    fused(be, FUSED.lnFwd, [x!, gamma!, beta!], [y, xhat, rstd], [N, D], [(attrs as {eps: number}).eps]);
+    return [y, xhat, rstd];
+  },
+  // dy, xhat [N, D], rstd [N], gamma [D] → dx [N, D], dgamma [D], dbeta [D]
+  CourseLayerNormGrad: ({inputs, backend}) => {
+    const be = backend as WasmInternals, {dy, xhat, rstd, gamma} = inputs as Record<string, tf.TensorInfo>;
+    const D = lastDim(dy!), N = prod(dy!.shape) / D;
+    const dx = be.makeOutput(dy!.shape, 'float32'), dg = be.makeOutput([D], 'float32'), db = be.makeOutput([D], 'float32');
+    fused(be, FUSED.lnBwd, [dy!, xhat!, rstd!, gamma!], [dx, dg, db], [N, D]);
+    return [dx, dg, db];
+  },
+  CourseGelu: ({inputs, backend}) => {
+    const be = backend as WasmInternals, x = inputs.x as tf.TensorInfo;
+    const y = be.makeOutput(x.shape, 'float32');
+    fused(be, FUSED.geluFwd, [x], [y], [prod(x.shape)]);
+    return y;
+  },
+  CourseGeluGrad: ({inputs, backend}) => {
+    const be = backend as WasmInternals, {dy, x} = inputs as Record<string, tf.TensorInfo>;
+    const dx = be.makeOutput(x!.shape, 'float32');
+    fused(be, FUSED.geluBwd, [dy!, x!], [dx], [prod(x!.shape)]);
+    return dx;
+  },
+  // softmax's gradient over the last axis: dx = y·(dy − Σ dy·y)
+  CourseSoftmaxGrad: ({inputs, backend}) => {
+    const be = backend as WasmInternals, {dy, y} = inputs as Record<string, tf.TensorInfo>;
+    const T = lastDim(y!), dx = be.makeOutput(y!.shape, 'float32');
+    fused(be, FUSED.softmaxBwd, [dy!, y!], [dx], [prod(y!.shape) / T, T]);
+    return dx;
+  },
+};
+
+function nativeSoftmax(args: KernelArgs): tf.TensorInfo | tf.TensorInfo[] {
+  const be = args.backend as WasmInternals, x = args.inputs.logits as tf.TensorInfo;
+  const dim = (args.attrs as {dim: number}).dim;
+  if (x.dtype !== 'float32' || (dim !== -1 && dim !== x.shape.length - 1) || prod(x.shape) === 0) return stock.Softmax!.kernelFunc(args as unknown as Parameters<tf.KernelFunc>[0]);
+  const T = lastDim(x), y = be.makeOutput(x.shape, 'float32');
+  fused(be, FUSED.softmaxFwd, [x], [y], [prod(x.shape) / T, T]);
+  return y;
+}
+
+/**
+ * Identity shares the buffer (reference count) instead of copying it, as tfjs's cpu backend does:
+ * tfjs clones every tensor saved for the backward pass through Identity (hundreds per training
+ * step), and the wasm kernel copies each one. Safe because no kernel writes into its inputs.
+ */
+function sharedIdentity(args: KernelArgs): tf.TensorInfo | tf.TensorInfo[] {
+  const x = args.inputs.x as tf.TensorInfo;
+  if (x.dtype === 'string') return stock.Identity!.kernelFunc(args as unknown as Parameters<tf.KernelFunc>[0]);
+  (args.backend as WasmInternals).incRef(x.dataId);
+  return {dataId: x.dataId, shape: x.shape, dtype: x.dtype};
+}
+
+/** The stock wasm kernels this module replaces, by name. */
 function nativeKernelFuncs(): Record<string, (args: KernelArgs) => tf.TensorInfo | tf.TensorInfo[]> {
-  const k: Record<string, (args: KernelArgs) => tf.TensorInfo | tf.TensorInfo[]> = {BatchMatMul: nativeBatchMatMul};
+  const k: Record<string, (args: KernelArgs) => tf.TensorInfo | tf.TensorInfo[]> = {BatchMatMul: nativeBatchMatMul, Softmax: nativeSoftmax, Identity: sharedIdentity};
   for (const name of Object.keys(UNARY_OPS)) k[name] = nativeUnary(name);
   return k;
 }
+
+let stockSoftmaxGrad: tf.GradConfig | undefined;
 
 function register(): void {
   for (const [name, fn] of Object.entries(nativeKernelFuncs())) {
@@ -172,6 +252,22 @@ function register(): void {
     tf.unregisterKernel(name, 'wasm');
     tf.registerKernel({kernelName: name, backendName: 'wasm', kernelFunc: fn as unknown as tf.KernelFunc});
   }
+  for (const [name, fn] of Object.entries(COURSE_KERNELS)) {
+    if (!tf.getKernel(name, 'wasm')) tf.registerKernel({kernelName: name, backendName: 'wasm', kernelFunc: fn as unknown as tf.KernelFunc});
+  }
+  // softmax's gradient as one kernel on wasm with the native kernels on; tfjs's composed formula
+  // (the registered gradient, for every backend) otherwise
+  stockSoftmaxGrad ??= tf.getGradient('Softmax');
+  const stockGrad = stockSoftmaxGrad!;
+  tf.registerGradient({
+    kernelName: 'Softmax', outputsToSave: [true],
+    gradFunc: (dy, saved, attrs) => {
+      const [y] = saved as tf.Tensor[];
+      const dim = (attrs as {dim: number}).dim;
+      if (!nativeKernelsActive() || (dim !== -1 && dim !== y!.rank - 1)) return stockGrad.gradFunc(dy, saved, attrs);
+      return {logits: () => tf.engine().runKernel('CourseSoftmaxGrad', {dy: dy as tf.Tensor, y: y!}) as tf.Tensor};
+    },
+  });
   setNativeKernelsFlag(true);
 }
 
@@ -181,6 +277,8 @@ function unregister(): void {
     tf.registerKernel(k);
     delete stock[name];
   }
+  for (const name of Object.keys(COURSE_KERNELS)) if (tf.getKernel(name, 'wasm')) tf.unregisterKernel(name, 'wasm');
+  if (stockSoftmaxGrad) tf.registerGradient(stockSoftmaxGrad);
   setNativeKernelsFlag(false);
 }
 
@@ -195,7 +293,7 @@ function values(n: number, seed: number, scale = 1): Float32Array {
   return out;
 }
 
-interface CheckCase { name: string; run: () => tf.Tensor; tol: (ref: Float32Array, got: Float32Array) => string }
+interface CheckCase { name: string; run: () => tf.Tensor | tf.Tensor[]; tol: (ref: Float32Array, got: Float32Array) => string }
 
 /** max |got − ref| / max |ref| ≤ tol: GEMMs sum in another order than XNNPACK, so equal to float32 rounding. */
 const byNorm = (tol: number) => (ref: Float32Array, got: Float32Array) => {
@@ -229,6 +327,19 @@ function selfCheckCases(): CheckCase[] {
     mm('large [300,200]·[200,260] (threaded)', [300, 200], [200, 260]),
     {name: 'exp', run: () => tf.tidy(() => tf.exp(grid())), tol: perElement(1e-6, 0)},
     {name: 'erf', run: () => tf.tidy(() => tf.erf(grid())), tol: perElement(0, 5e-7)},
+    // value and gradients through lib's ops, which switch to the fused kernels once registered
+    {name: 'softmax and its gradient', tol: byNorm(1e-5), run: () => tf.tidy(() => {
+      const x = t([4, 7, 33], 3, 5), w = t([4, 7, 33], 4);
+      return [tf.softmax(x), tf.grad((a: tf.Tensor) => tf.sum(tf.mul(tf.softmax(a), w)))(x)];
+    })},
+    {name: 'layerNorm and its gradients', tol: byNorm(1e-5), run: () => tf.tidy(() => {
+      const x = t([13, 24], 5, 3), g = t([24], 6), b = t([24], 7), w = t([13, 24], 8);
+      return [layerNorm(x, g, b), ...tf.grads((a: tf.Tensor, c: tf.Tensor, d: tf.Tensor) => tf.sum(tf.mul(layerNorm(a, c, d), w)))([x, g, b])];
+    })},
+    {name: 'gelu and its gradient', tol: byNorm(1e-5), run: () => tf.tidy(() => {
+      const x = t([301], 9, 6), w = t([301], 10);
+      return [gelu(x), tf.grad((a: tf.Tensor) => tf.sum(tf.mul(gelu(a), w)))(x)];
+    })},
   ];
 }
 
@@ -238,14 +349,23 @@ function selfCheckCases(): CheckCase[] {
  */
 function selfCheck(): () => string {
   const cases = selfCheckCases();
-  const ref = cases.map((c) => { const r = c.run(); const d = r.dataSync() as Float32Array; r.dispose(); return d; });
+  const values = (c: CheckCase) => {
+    const r = c.run();
+    const list = Array.isArray(r) ? r : [r];
+    const d = list.map((x) => x.dataSync() as Float32Array);
+    tf.dispose(list);
+    return d;
+  };
+  const ref = cases.map(values);
   return () => {
     for (let i = 0; i < cases.length; i++) {
-      const r = cases[i]!.run();
-      const got = r.dataSync() as Float32Array;
-      r.dispose();
-      const bad = got.length !== ref[i]!.length ? `${got.length} values instead of ${ref[i]!.length}` : cases[i]!.tol(ref[i]!, got);
-      if (bad) return `self-check against the wasm kernels failed: ${cases[i]!.name}: ${bad}`;
+      const got = values(cases[i]!);
+      for (let k = 0; k < got.length; k++) {
+        const want = ref[i]![k]!, g = got[k]!;
+        const bad = got.length !== ref[i]!.length ? `${got.length} outputs instead of ${ref[i]!.length}`
+          : g.length !== want.length ? `${g.length} values instead of ${want.length}` : cases[i]!.tol(want, g);
+        if (bad) return `self-check against the wasm kernels failed: ${cases[i]!.name}${got.length > 1 ? ` (output ${k + 1})` : ''}: ${bad}`;
+      }
     }
     return '';
   };

@@ -10,7 +10,9 @@ import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import {afterAll, beforeAll, beforeEach, describe, expect, it} from 'vitest';
 import {describeBackend, initBackend} from '../../lib/backend';
+import {gelu} from '../../lib/core/activations';
 import {bmmPath} from '../../lib/core/bmm';
+import {layerNorm} from '../../lib/core/layernorm';
 import {nativeKernelsActive} from '../../lib/core/kernel-path';
 import {defaultNativeThreads, disableNativeKernels, enableNativeKernels, NativeAddon, nativeAddonAvailable, nativeRequested, nativeStatus,
   NATIVE_ADDON_PATH, NATIVE_TFJS_WASM_VERSION} from '../../lib/core/native-kernels';
@@ -74,7 +76,7 @@ describe('native kernels: availability and start-up checks', () => {
   it('an addon that computes wrong numbers fails the self-check: the stock kernels stay, the reason names the case', async () => {
     const a = tf.tensor2d([[1, 2], [3, 4]]), b = tf.tensor2d([[5, 6], [7, 8]]);
     const wrong: NativeAddon = {
-      version: 2, setThreads: () => {}, getThreads: () => 1, unary: () => {},
+      version: 3, setThreads: () => {}, getThreads: () => 1, unary: () => {}, fused: () => {},
       sgemmBatch: () => {}, // leaves the output as it was: not the product
     };
     const r = enableNativeKernels({addon: wrong});
@@ -149,6 +151,47 @@ describe.skipIf(!built && process.env.CI !== 'true')('native kernels (OpenBLAS G
     expect(() => addon.unary(new Uint8Array(4), 0, 0, 0, 1)).toThrow('course_gemm.unary: heap must be an ArrayBuffer');
     expect(() => addon.unary(heap, 0, 'x', 0, 1)).toThrow('course_gemm.unary: argument 3 must be a number');
     expect(() => addon.sgemmBatch(heap, 1, 2, 2, 2, 0, 16, 32, 0, 0, false, false)).not.toThrow();
+  });
+  // value and gradients of f on the stock kernels (composed ops) and on the native kernels
+  const both = async (f: (...xs: tf.Tensor[]) => tf.Tensor, xs: tf.Tensor[], dy: tf.Tensor) => {
+    const g = tf.grads((...a: tf.Tensor[]) => tf.mul(f(...a), dy));
+    const ref = [f(...xs), ...g(xs)];
+    expect(enableNativeGemm()).toBe(true);
+    const nat = [f(...xs), ...g(xs)];
+    disableNativeGemm();
+    const errs = [];
+    for (let i = 0; i < ref.length; i++) { expect(nat[i]!.shape).toEqual(ref[i]!.shape); errs.push(await relErr(nat[i]!, ref[i]!)); }
+    tf.dispose([...ref, ...nat]);
+    return errs;
+  };
+  it('fused LayerNorm (one kernel forward, one backward) = the composed layerNorm: value, dx, dgamma, dbeta', async () => {
+    const x = rn([37, 48], 3), g = rn([48], 4), b = rn([48], 5), dy = rn([37, 48], 6);
+    for (const e of await both((x, g, b) => layerNorm(x!, g!, b!), [tf.add(tf.mul(x, 3), 2), g, b], dy)) expect(e).toBeLessThan(1e-5);
+    for (const e of await both((x, g, b) => layerNorm(x!, g!, b!, 1e-6), [rn([2, 5, 48], 7), g, b], rn([2, 5, 48], 8))) expect(e).toBeLessThan(1e-5);
+    tf.dispose([x, g, b, dy]);
+  });
+  it('fused GELU = the composed exact GELU: value and gradient (incl. large |x|)', async () => {
+    const x = tf.concat([tf.mul(rn([1000], 9), 3), tf.tensor1d([-12, -6, 0, 6, 12])]), dy = rn([1005], 10);
+    for (const e of await both((x) => gelu(x!), [x], dy)) expect(e).toBeLessThan(1e-5);
+    tf.dispose([x, dy]);
+  });
+  it('native softmax and its one-kernel gradient = tfjs\'s softmax and its composed gradient', async () => {
+    const x = tf.mul(rn([6, 9, 65], 11), 4), dy = rn([6, 9, 65], 12);
+    for (const e of await both((x) => tf.softmax(x!), [x], dy)) expect(e).toBeLessThan(1e-5);
+    const masked = tf.concat([tf.fill([1, 65], -1e9), rn([1, 65], 13)]); // a fully masked row stays uniform
+    for (const e of await both((x) => tf.softmax(x!), [masked], tf.ones([2, 65]))) expect(e).toBeLessThan(1e-5);
+    tf.dispose([x, dy, masked]);
+  });
+  it('Identity shares the buffer instead of copying; disposing either tensor leaves the other intact', async () => {
+    expect(enableNativeGemm()).toBe(true);
+    const x = tf.tensor1d([1, 2, 3]);
+    const y = x.clone(), z = tf.clone(x);
+    x.dispose();
+    expect(Array.from(await y.data())).toEqual([1, 2, 3]);
+    y.dispose();
+    expect(Array.from(await z.data())).toEqual([1, 2, 3]);
+    z.dispose();
+    disableNativeGemm();
   });
   it('bad shapes still give tfjs\'s error', () => {
     enableNativeGemm();

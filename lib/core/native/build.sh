@@ -29,7 +29,7 @@ fi
 mkdir -p build/native
 # -march=native: built on the machine that runs it (npm run setup); -fno-trapping-math lets gcc
 # vectorise the float→int step of exp (it changes no result).
-if "$cc" -O3 -march=native -fno-trapping-math -shared -fPIC -DNODE_GYP_MODULE_NAME=course_gemm -I"$nodeinc" -I"$blasinc" "$src" -lopenblas -lm -o "$out.tmp"; then
+if "$cc" -O3 -march=native -fno-trapping-math -fopenmp-simd -shared -fPIC -DNODE_GYP_MODULE_NAME=course_gemm -I"$nodeinc" -I"$blasinc" "$src" -lopenblas -lm -o "$out.tmp"; then
   mv "$out.tmp" "$out"
   echo "native kernels built: $out (OpenBLAS; used by default, COURSE_NATIVE=0 turns them off)"
 else

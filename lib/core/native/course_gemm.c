@@ -143,6 +143,171 @@ static napi_value Unary(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+/* ---- fused elementwise kernels (single thread, vectorised by gcc: -O3 -fopenmp-simd) -------------
+ * Each replaces a chain of tfjs kernels that would each read and write whole tensors on one wasm
+ * thread; all are checked against the composed tfjs ops in test/core/native-kernels-wasm.test.ts. */
+
+/* LayerNorm over the last axis: x[N,D] → y = xhat·g + b, xhat = (x − mean)·rstd, rstd[N] = 1/√(var + eps). */
+static void ln_fwd(const float* x, const float* g, const float* b, float* y, float* xh, float* rs, int64_t N, int64_t D, float eps) {
+  for (int64_t i = 0; i < N; i++) {
+    const float* xr = x + i * D;
+    float* yr = y + i * D;
+    float* hr = xh + i * D;
+    float s = 0.0f;
+#pragma omp simd reduction(+:s)
+    for (int64_t j = 0; j < D; j++) s += xr[j];
+    const float mean = s / (float)D;
+    float v = 0.0f;
+#pragma omp simd reduction(+:v)
+    for (int64_t j = 0; j < D; j++) { float c = xr[j] - mean; v += c * c; }
+    const float r = 1.0f / sqrtf(v / (float)D + eps);
+    rs[i] = r;
+#pragma omp simd
+    for (int64_t j = 0; j < D; j++) { float h = (xr[j] - mean) * r; hr[j] = h; yr[j] = h * g[j] + b[j]; }
+  }
+}
+
+/* LayerNorm backward: dxhat = dy·g; dx = rstd·(dxhat − mean(dxhat) − xhat·mean(dxhat·xhat));
+ * dg = Σ_rows dy·xhat, db = Σ_rows dy (accumulated into dg, db, which start at 0). */
+static void ln_bwd(const float* dy, const float* xh, const float* rs, const float* g, float* dx, float* dg, float* db, int64_t N, int64_t D) {
+  for (int64_t j = 0; j < D; j++) { dg[j] = 0.0f; db[j] = 0.0f; }
+  for (int64_t i = 0; i < N; i++) {
+    const float* d = dy + i * D;
+    const float* h = xh + i * D;
+    float* o = dx + i * D;
+    float m1 = 0.0f, m2 = 0.0f;
+#pragma omp simd reduction(+:m1, m2)
+    for (int64_t j = 0; j < D; j++) { float t = d[j] * g[j]; m1 += t; m2 += t * h[j]; }
+    m1 /= (float)D;
+    m2 /= (float)D;
+    const float r = rs[i];
+#pragma omp simd
+    for (int64_t j = 0; j < D; j++) {
+      o[j] = r * (d[j] * g[j] - m1 - h[j] * m2);
+      dg[j] += d[j] * h[j];
+      db[j] += d[j];
+    }
+  }
+}
+
+/* exact GELU x·Φ(x), Φ(x) = (1 + erf(x/√2))/2, and its gradient dy·(Φ(x) + x·φ(x)). */
+static void gelu_fwd(const float* x, float* y, int64_t n) {
+#pragma omp simd
+  for (int64_t i = 0; i < n; i++) y[i] = x[i] * (0.5f + 0.5f * erf_f(x[i] * 0.70710678118654752f));
+}
+static void gelu_bwd(const float* dy, const float* x, float* dx, int64_t n) {
+#pragma omp simd
+  for (int64_t i = 0; i < n; i++) {
+    const float xi = x[i];
+    const float cdf = 0.5f + 0.5f * erf_f(xi * 0.70710678118654752f);
+    const float pdf = exp_f(-0.5f * xi * xi) * 0.39894228040143268f;
+    dx[i] = dy[i] * (cdf + xi * pdf);
+  }
+}
+
+/* softmax over the last axis of x[N,T], and its gradient dx = y·(dy − Σ_t dy·y). */
+static void softmax_fwd(const float* x, float* y, int64_t N, int64_t T) {
+  for (int64_t i = 0; i < N; i++) {
+    const float* xr = x + i * T;
+    float* yr = y + i * T;
+    float m = -__builtin_inff();
+#pragma omp simd reduction(max:m)
+    for (int64_t j = 0; j < T; j++) m = xr[j] > m ? xr[j] : m;
+    float s = 0.0f;
+#pragma omp simd reduction(+:s)
+    for (int64_t j = 0; j < T; j++) { float e = exp_f(xr[j] - m); yr[j] = e; s += e; }
+    const float inv = 1.0f / s;
+#pragma omp simd
+    for (int64_t j = 0; j < T; j++) yr[j] *= inv;
+  }
+}
+static void softmax_bwd(const float* dy, const float* y, float* dx, int64_t N, int64_t T) {
+  for (int64_t i = 0; i < N; i++) {
+    const float* d = dy + i * T;
+    const float* yr = y + i * T;
+    float* o = dx + i * T;
+    float s = 0.0f;
+#pragma omp simd reduction(+:s)
+    for (int64_t j = 0; j < T; j++) s += d[j] * yr[j];
+#pragma omp simd
+    for (int64_t j = 0; j < T; j++) o[j] = yr[j] * (d[j] - s);
+  }
+}
+
+/* One AdamW update (torch.optim.AdamW): p' = p·keep − step·m'/(√v'/bc2 + eps),
+ * m' = b1·m + (1−b1)·g, v' = b2·v + (1−b2)·g², written to new buffers (tfjs tensors are immutable). */
+static void adamw(const float* p, const float* m, const float* v, const float* g, float* po, float* mo, float* vo, int64_t n,
+                  float b1, float b2, float keep, float step, float bc2, float eps) {
+  const float c1 = 1.0f - b1, c2 = 1.0f - b2;
+#pragma omp simd
+  for (int64_t i = 0; i < n; i++) {
+    const float gi = g[i];
+    const float mi = m[i] * b1 + gi * c1;
+    const float vi = v[i] * b2 + (gi * gi) * c2;
+    const float denom = sqrtf(vi) / bc2 + eps;
+    mo[i] = mi;
+    vo[i] = vi;
+    po[i] = p[i] * keep - (mi / denom) * step;
+  }
+}
+
+/* fused(heap, op, offsets[8], sizes[4], scalars[6]): the kernels above, by op number:
+ *   0 ln_fwd(x, g, b | y, xhat, rstd; N, D; eps)     1 ln_bwd(dy, xhat, rstd, g | dx, dg, db; N, D)
+ *   2 gelu_fwd(x | y; n)    3 gelu_bwd(dy, x | dx; n)    4 softmax_fwd(x | y; N, T)    5 softmax_bwd(dy, y | dx; N, T)
+ *   6 adamw(p, m, v, g | p', m', v'; n; b1, b2, keep, step, bc2, eps)
+ * Offsets are byte offsets into the heap; the caller (lib/core/native-kernels.ts) passes the sizes. */
+static napi_value Fused(napi_env env, napi_callback_info info) {
+  HeapCall c;
+  if (!heapArgs(env, info, "fused", 5, 1, &c)) return NULL;
+  void* heap = c.heap;
+  const size_t heapBytes = c.bytes;
+  const int32_t op = (int32_t)c.v[0];
+  double off[8] = {0}, sz[4] = {0}, sc[6] = {0};
+  napi_value arrs[3] = {c.argv[2], c.argv[3], c.argv[4]};
+  double* dst[3] = {off, sz, sc};
+  const uint32_t cap[3] = {8, 4, 6};
+  for (int a = 0; a < 3; a++) {
+    uint32_t len = 0;
+    CHECK(napi_get_array_length(env, arrs[a], &len));
+    if (len > cap[a]) { napi_throw_range_error(env, NULL, "course_gemm.fused: too many values"); return NULL; }
+    for (uint32_t i = 0; i < len; i++) {
+      napi_value e;
+      CHECK(napi_get_element(env, arrs[a], i, &e));
+      CHECK(napi_get_value_double(env, e, &dst[a][i]));
+    }
+  }
+  const int64_t s0 = (int64_t)sz[0], s1 = (int64_t)sz[1];
+  /* bytes each operand spans, to check every offset stays inside the heap */
+  int64_t span[8] = {0};
+  int nOps = 0;
+  switch (op) {
+    case 0: nOps = 6; span[0] = s0 * s1; span[1] = s1; span[2] = s1; span[3] = s0 * s1; span[4] = s0 * s1; span[5] = s0; break;
+    case 1: nOps = 7; span[0] = s0 * s1; span[1] = s0 * s1; span[2] = s0; span[3] = s1; span[4] = s0 * s1; span[5] = s1; span[6] = s1; break;
+    case 2: nOps = 2; span[0] = s0; span[1] = s0; break;
+    case 3: nOps = 3; span[0] = s0; span[1] = s0; span[2] = s0; break;
+    case 4: nOps = 2; span[0] = s0 * s1; span[1] = s0 * s1; break;
+    case 5: nOps = 3; span[0] = s0 * s1; span[1] = s0 * s1; span[2] = s0 * s1; break;
+    case 6: nOps = 7; for (int i = 0; i < 7; i++) span[i] = s0; break;
+    default: napi_throw_range_error(env, NULL, "course_gemm.fused: unknown op"); return NULL;
+  }
+  if (s0 < 0 || s1 < 0) { napi_throw_range_error(env, NULL, "course_gemm.fused: negative size"); return NULL; }
+  float* P[8];
+  for (int i = 0; i < nOps; i++) {
+    if (off[i] < 0 || (int64_t)off[i] + 4 * span[i] > (int64_t)heapBytes) { napi_throw_range_error(env, NULL, "course_gemm.fused: operands outside the heap"); return NULL; }
+    P[i] = (float*)((uint8_t*)heap + (int64_t)off[i]);
+  }
+  switch (op) {
+    case 0: ln_fwd(P[0], P[1], P[2], P[3], P[4], P[5], s0, s1, (float)sc[0]); break;
+    case 1: ln_bwd(P[0], P[1], P[2], P[3], P[4], P[5], P[6], s0, s1); break;
+    case 2: gelu_fwd(P[0], P[1], s0); break;
+    case 3: gelu_bwd(P[0], P[1], P[2], s0); break;
+    case 4: softmax_fwd(P[0], P[1], s0, s1); break;
+    case 5: softmax_bwd(P[0], P[1], P[2], s0, s1); break;
+    case 6: adamw(P[0], P[1], P[2], P[3], P[4], P[5], P[6], s0, (float)sc[0], (float)sc[1], (float)sc[2], (float)sc[3], (float)sc[4], (float)sc[5]); break;
+  }
+  return NULL;
+}
+
 static napi_value SetThreads(napi_env env, napi_callback_info info) {
   size_t argc = 1;
   napi_value argv[1];
@@ -162,7 +327,7 @@ static napi_value GetThreads(napi_env env, napi_callback_info info) {
 }
 
 /* Bumped with every change of the exports; lib/core/native-kernels.ts refuses another version. */
-#define COURSE_NATIVE_VERSION 2
+#define COURSE_NATIVE_VERSION 3
 
 static napi_value Init(napi_env env, napi_value exports) {
   napi_value version;
@@ -173,6 +338,7 @@ static napi_value Init(napi_env env, napi_value exports) {
     {"setThreads", NULL, SetThreads, NULL, NULL, NULL, napi_default, NULL},
     {"getThreads", NULL, GetThreads, NULL, NULL, NULL, napi_default, NULL},
     {"unary", NULL, Unary, NULL, NULL, NULL, napi_default, NULL},
+    {"fused", NULL, Fused, NULL, NULL, NULL, napi_default, NULL},
   };
   CHECK(napi_define_properties(env, exports, sizeof props / sizeof props[0], props));
   return exports;
