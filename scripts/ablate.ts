@@ -15,9 +15,20 @@ import {balancedSubset} from '../lib/data/batches';
 import {headOf, loadCifar10} from '../lib/data/cifar';
 import {getRecipe, TrainRecipe} from '../lib/train/recipes';
 import {createTrainer, disposeTrainer, evaluate, makeBatch, orderOfEpoch, trainStep} from '../lib/train/vit-trainer';
-import {parseArgs} from './cli-util';
+import {CliSpec, parseCli, runCli, UsageError} from './cli-args';
 
-const USAGE = 'usage: npm run ablate -- [--train-images N] [--epochs E] [--test-images N] [--out FILE] [--only a,b]';
+export const ABLATE_CLI = {
+  command: 'npm run ablate --',
+  summary: "Short, same-budget training runs comparing recipes (Chapter 4's ablation table); writes models/ablations.json.",
+  options: {
+    'train-images': {kind: 'positive', help: 'class-balanced training subset size (default 10000)'},
+    'epochs': {kind: 'positive', help: 'epochs per run (default 3)'},
+    'test-images': {kind: 'positive', help: 'evaluate on the first N test images (default 2000)'},
+    'out': {kind: 'string', arg: 'FILE', help: 'results file (default models/ablations.json)'},
+    'only': {kind: 'string', arg: 'A,B', help: 'run only these ablations (names as in the results file)'},
+    'data-dir': {kind: 'string', arg: 'DIR', help: 'CIFAR-10 folder or archive (never downloads)'},
+  },
+} as const satisfies CliSpec;
 
 export const ABLATIONS: Array<{name: string; what: string; recipe: (epochs: number) => TrainRecipe}> = [
   {name: 'blog', what: "source blog: patch 8, dModel 512, 1 layer, flatten head, no augmentation, wd 1e-4, batch 64",
@@ -33,16 +44,20 @@ export const ABLATIONS: Array<{name: string; what: string; recipe: (epochs: numb
 ];
 
 async function main() {
-  const args = parseArgs(process.argv.slice(2), {numbers: ['train-images', 'epochs', 'test-images'], strings: ['out', 'only', 'data-dir'], booleans: ['help']}, USAGE);
-  if (args.help) { console.log(USAGE); return; }
-  const perClass = Math.round(((args['train-images'] as number | undefined) ?? 10000) / 10);
-  const epochs = (args.epochs as number | undefined) ?? 3;
-  const out = path.resolve((args.out as string | undefined) ?? 'models/ablations.json');
-  const only = args.only ? new Set((args.only as string).split(',')) : undefined;
+  const parsed = parseCli(ABLATE_CLI);
+  if (!parsed) return;
+  const args = parsed.values;
+  const perClass = Math.round((args['train-images'] ?? 10000) / 10);
+  if (perClass < 1) throw new UsageError('--train-images must be at least 5 (one image per class after rounding)');
+  const epochs = args.epochs ?? 3;
+  const out = path.resolve(args.out ?? 'models/ablations.json');
+  const only = args.only ? new Set(args.only.split(',')) : undefined;
+  const unknown = only ? [...only].filter((n) => !ABLATIONS.some((a) => a.name === n)) : [];
+  if (unknown.length > 0) throw new UsageError(`--only: unknown ablation ${unknown.map((n) => `"${n}"`).join(', ')} (known: ${ABLATIONS.map((a) => `"${a.name}"`).join(', ')})`);
   const info = await initBackend();
-  const data = await loadCifar10({dir: args['data-dir'] as string | undefined, download: false});
+  const data = await loadCifar10({dir: args['data-dir'], download: false});
   const train = balancedSubset(data.train, perClass);
-  const test = headOf(data.test, (args['test-images'] as number | undefined) ?? 2000);
+  const test = headOf(data.test, args['test-images'] ?? 2000);
   console.error(`[ablate] ${describeBackend(info)}; ${train.count} training images x ${epochs} epochs each; ${test.count} test images (${data.label})`);
   const prev = fs.existsSync(out) ? JSON.parse(fs.readFileSync(out, 'utf8')) : {runs: []};
   const runs: Record<string, unknown>[] = prev.runs.filter((r: {name: string}) => !only || !only.has(r.name));
@@ -74,7 +89,4 @@ async function main() {
   console.log(`wrote ${out}`);
 }
 
-main().catch((e) => {
-  console.error(`[ablate] error: ${(e as Error).message}`);
-  process.exit(1);
-});
+runCli('ablate', main);

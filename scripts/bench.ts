@@ -19,15 +19,26 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import {countParams, disposeParams} from '../lib/core/params';
 import {initViT} from '../lib/vit/model';
-import {parseArgs} from './cli-util';
 import * as tf from '@tensorflow/tfjs';
 import {defaultNativeThreads} from '../lib/core/native-kernels';
+import {CliSpec, parseCli} from './cli-args';
 import {BENCH_CONFIGS} from './bench/common';
 
 const ROOT = path.resolve(__dirname, '..');
 const NODE_TS = ['--import', 'tsx']; // run .ts children in node itself, so a timeout kills the right process
 const PY = '/usr/bin/python3';
-const USAGE = 'npm run bench -- [--long] [--no-torch] [--no-micro] [--configs recipe,small,base] [--threads N (wasm threads; default 1, 2 with --long)] [--timeout SECONDS per run, default 900]';
+export const BENCH_CLI = {
+  command: 'npm run bench --',
+  summary: 'Training and inference throughput of the course ViT on tfjs (and PyTorch when /usr/bin/python3 has torch); writes build/bench/.',
+  options: {
+    'long': {kind: 'boolean', help: 'more repetitions and variants (stock bmm, threads everywhere)'},
+    'no-torch': {kind: 'boolean', help: 'skip the PyTorch reference'},
+    'no-micro': {kind: 'boolean', help: 'skip the micro-benchmarks'},
+    'configs': {kind: 'string', arg: 'A,B', help: 'model configs to run (default recipe,small,base)'},
+    'threads': {kind: 'positive', help: 'wasm threads (default 1, 2 with --long)'},
+    'timeout': {kind: 'positive', arg: 'SECONDS', help: 'time limit per measured run (default 900)'},
+  },
+} as const satisfies CliSpec;
 
 interface Run { kind: 'tfjs' | 'torch'; config: string; label: string; result?: Record<string, any>; error?: string; seconds: number; load_before: number[]; is_default?: boolean }
 
@@ -68,14 +79,15 @@ function wasmVersion(): string {
 const f1 = (x: number | undefined, d = 1) => (x === undefined || !Number.isFinite(x) ? '–' : x.toFixed(d));
 
 async function main() {
-  const args = parseArgs(process.argv.slice(2), {strings: ['configs'], numbers: ['threads', 'timeout'], booleans: ['long', 'no-torch', 'no-micro', 'help']}, USAGE);
-  if (args.help) { console.log(USAGE); return; }
+  const parsed = parseCli(BENCH_CLI);
+  if (!parsed) return;
+  const args = parsed.values;
   const long = Boolean(args.long);
-  const configs = ((args.configs as string) ?? 'recipe,small,base').split(',');
+  const configs = (args.configs ?? 'recipe,small,base').split(',');
   for (const c of configs) if (!BENCH_CONFIGS[c]) throw new Error(`unknown config "${c}" (known: ${Object.keys(BENCH_CONFIGS).join(', ')})`);
   // wasm threads: opt-in (--threads 2; default 2 with --long): on a loaded machine the threaded build ran slower than 1 thread
-  const threads = (args.threads as number | undefined) ?? (long ? 2 : 1);
-  childTimeoutS = (args.timeout as number | undefined) ?? childTimeoutS;
+  const threads = args.threads ?? (long ? 2 : 1);
+  childTimeoutS = args.timeout ?? childTimeoutS;
   const reps = long ? 10 : 3, warmup = long ? 3 : 2, torchReps = long ? 10 : 5;
   const started = new Date();
   const loadStart = os.loadavg();

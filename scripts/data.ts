@@ -11,9 +11,20 @@ import {existsSync} from 'node:fs';
 import {join, resolve} from 'node:path';
 import {CIFAR10_ARCHIVE, CIFAR10_MD5, CIFAR10_URL, classCounts, defaultCacheDir, loadCifar10, readCifarArchive, type Cifar10} from '../lib/data/cifar';
 import {downloadFile, progressBar} from '../lib/data/download';
-import {formatDuration, parseArgs} from './cli-util';
+import {CliSpec, parseCli, runCli} from './cli-args';
+import {formatDuration} from './cli-util';
 
-const USAGE = 'usage: npm run data -- [--cache-dir D] [--dir D] [--fetch] [--no-download] [--url U]';
+export const DATA_CLI = {
+  command: 'npm run data --',
+  summary: 'Finds (or downloads) CIFAR-10 the way training does, verifies it and prints a summary with the label to report numbers under.',
+  options: {
+    'cache-dir': {kind: 'string', arg: 'DIR', help: 'cache folder (default: env COURSE_CACHE_DIR, else ~/.cache/attention-course)'},
+    'dir': {kind: 'string', arg: 'DIR', help: 'read this folder or archive instead (like env CIFAR10_DIR)'},
+    'fetch': {kind: 'boolean', help: 'download the official archive into the cache dir even if another copy exists'},
+    'no-download': {kind: 'boolean', help: 'never download; fail with instructions instead'},
+    'url': {kind: 'string', arg: 'URL', help: 'download from this URL (must serve the official archive: its MD5 is checked)'},
+  },
+} as const satisfies CliSpec;
 
 function progressPrinter(): (received: number, total: number) => void {
   const t0 = Date.now(), tty = process.stderr.isTTY;
@@ -46,22 +57,20 @@ function summary(d: Cifar10, ms: number): void {
 }
 
 async function main(): Promise<void> {
-  const args = parseArgs(process.argv.slice(2), {strings: ['cache-dir', 'dir', 'url'], booleans: ['fetch', 'no-download', 'help']}, USAGE);
-  if (args.help) { console.log(USAGE); return; }
-  const cacheDir = resolve((args['cache-dir'] as string | undefined) ?? defaultCacheDir());
+  const parsed = parseCli(DATA_CLI);
+  if (!parsed) return;
+  const args = parsed.values;
+  const cacheDir = resolve(args['cache-dir'] ?? defaultCacheDir());
   const log = (m: string) => console.error(m);
   const t0 = Date.now();
   if (args.fetch) {
     const target = join(cacheDir, CIFAR10_ARCHIVE);
-    if (!existsSync(target)) await downloadFile((args.url as string | undefined) ?? CIFAR10_URL, target, {md5: CIFAR10_MD5, onProgress: progressPrinter(), log});
+    if (!existsSync(target)) await downloadFile(args.url ?? CIFAR10_URL, target, {md5: CIFAR10_MD5, onProgress: progressPrinter(), log});
     summary(await readCifarArchive(target, {cacheDir, log}), Date.now() - t0);
     return;
   }
-  const d = await loadCifar10({dir: args.dir as string | undefined, cacheDir, download: !args['no-download'], url: args.url as string | undefined, onProgress: progressPrinter(), log});
+  const d = await loadCifar10({dir: args.dir, cacheDir, download: !args['no-download'], url: args.url, onProgress: progressPrinter(), log});
   summary(d, Date.now() - t0);
 }
 
-main().catch((e) => {
-  console.error(`error: ${(e as Error).message}`);
-  process.exit(1);
-});
+runCli('data', main);

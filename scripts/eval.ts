@@ -11,20 +11,34 @@ import {disposeParams} from '../lib/core/params';
 import {displayPath, headOf, loadCifar10} from '../lib/data/cifar';
 import {accuracyFromConfusion, confusionMatrix, perClassAccuracy} from '../lib/eval/metrics';
 import {accuracyOfFirst, evaluate, loadTrainedViT} from '../lib/train/vit-trainer';
-import {parseArgs} from './cli-util';
+import {CliSpec, parseCli, runCli, UsageError} from './cli-args';
 
-const USAGE = 'usage: npm run eval -- <checkpoint.safetensors> [--data-dir DIR] [--limit-test N] [--json FILE]';
+export const EVAL_CLI = {
+  command: 'npm run eval --',
+  summary: 'Test accuracy, per-class accuracy and the confusion matrix of a checkpoint written by npm run train or npm run export-model.',
+  positionals: [{name: 'CHECKPOINT', help: 'the .safetensors file (a training checkpoint or an exported model)'}],
+  options: {
+    'data-dir': {kind: 'string', arg: 'DIR', help: 'CIFAR-10 folder or archive (default: CIFAR10_DIR, the cache, the shared copy; never downloads)'},
+    'cache-dir': {kind: 'string', arg: 'DIR', help: 'checksum cache (default COURSE_CACHE_DIR or ~/.cache/attention-course)'},
+    'limit-test': {kind: 'positive', help: 'evaluate the first N test images only'},
+    'batch-size': {kind: 'positive', help: 'images per forward pass (default 250)'},
+    'json': {kind: 'string', arg: 'FILE', help: 'also write the results as JSON to FILE'},
+  },
+} as const satisfies CliSpec;
 
 async function main() {
-  const args = parseArgs(process.argv.slice(2), {strings: ['data-dir', 'json', 'cache-dir'], numbers: ['limit-test', 'batch-size'], booleans: ['help']}, USAGE);
-  if (args.help || args._.length !== 1) { console.log(USAGE); if (!args.help) process.exitCode = 2; return; }
-  const file = args._[0]!;
+  const parsed = parseCli(EVAL_CLI);
+  if (!parsed) return;
+  const args = parsed.values;
+  if (parsed.positionals.length !== 1) throw new UsageError('name the checkpoint to evaluate, e.g. npm run eval -- models/cifar-vit/model.safetensors');
+  const file = parsed.positionals[0]!;
   console.error(`[eval] ${describeBackend(await initBackend())}`);
   const {params, recipe, checkpoint: ck} = await loadTrainedViT(file);
-  const data = await loadCifar10({dir: args['data-dir'] as string | undefined, cacheDir: args['cache-dir'] as string | undefined, download: false});
-  const test = args['limit-test'] !== undefined ? headOf(data.test, args['limit-test'] as number) : data.test;
+  const data = await loadCifar10({dir: args['data-dir'], cacheDir: args['cache-dir'], download: false});
+  const test = args['limit-test'] !== undefined ? headOf(data.test, args['limit-test']) : data.test;
   const t0 = Date.now();
-  const ev = await evaluate(params, recipe, test, (args['batch-size'] as number | undefined) ?? 250);
+  const ev = await evaluate(params, recipe, test, args['batch-size'] ?? 250);
+  if (!Number.isFinite(ev.loss)) throw new Error(`${file}: the test loss is ${ev.loss} on ${test.count} images: the model's outputs overflow (a diverged run); use an earlier checkpoint`);
   const secs = (Date.now() - t0) / 1000;
   const cm = confusionMatrix(ev.predictions, test.labels, data.classes.length);
   const perClass = perClassAccuracy(cm);
@@ -42,13 +56,10 @@ async function main() {
   cm.forEach((row, i) => console.log(data.classes[i]!.padEnd(12) + row.map(v => String(v).padStart(w)).join('')));
   if (Math.abs(accuracyFromConfusion(cm) - ev.accuracy) > 1e-12) throw new Error('internal: confusion matrix disagrees with accuracy');
   if (args.json) {
-    fs.writeFileSync(args.json as string, JSON.stringify({checkpoint: displayPath(file), config: recipe.name, data: data.label, count: test.count,
+    fs.writeFileSync(args.json, JSON.stringify({checkpoint: displayPath(file), config: recipe.name, data: data.label, count: test.count,
       accuracy: ev.accuracy, loss: ev.loss, exactSubsetAccuracy: exact, exactSubsetCount: data.exactTestCount, perClass, confusion: cm, classes: data.classes}, null, 1) + '\n');
   }
   disposeParams(params);
 }
 
-main().catch((e) => {
-  console.error(`[eval] error: ${(e as Error).message}`);
-  process.exit(1);
-});
+runCli('eval', main);

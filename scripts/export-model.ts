@@ -12,15 +12,25 @@ import {disposeParams} from '../lib/core/params';
 import {headOf, loadCifar10} from '../lib/data/cifar';
 import {saveCheckpoint} from '../lib/io/checkpoint';
 import {accuracyOfFirst, evaluate, loadTrainedViT} from '../lib/train/vit-trainer';
-import {parseArgs} from './cli-util';
+import {CliSpec, parseCli, runCli, UsageError} from './cli-args';
 
-const USAGE = 'usage: npm run export-model -- <checkpoint> [--out DIR] [--data-dir DIR]';
+export const EXPORT_CLI = {
+  command: 'npm run export-model --',
+  summary: 'Writes the shipped model from a training checkpoint: model.safetensors, config.json, metrics.jsonl, results.json.',
+  positionals: [{name: 'CHECKPOINT', help: 'a training checkpoint written at the end of an epoch (runs/<config>/last.safetensors)'}],
+  options: {
+    'out': {kind: 'string', arg: 'DIR', help: 'output folder (default models/cifar-vit)'},
+    'data-dir': {kind: 'string', arg: 'DIR', help: 'CIFAR-10 folder or archive for the evaluation (never downloads)'},
+  },
+} as const satisfies CliSpec;
 
 async function main() {
-  const args = parseArgs(process.argv.slice(2), {strings: ['out', 'data-dir'], booleans: ['help']}, USAGE);
-  if (args.help || args._.length !== 1) { console.log(USAGE); return; }
-  const src = path.resolve(args._[0]!);
-  const out = path.resolve((args.out as string | undefined) ?? 'models/cifar-vit');
+  const parsed = parseCli(EXPORT_CLI);
+  if (!parsed) return;
+  const args = parsed.values;
+  if (parsed.positionals.length !== 1) throw new UsageError('name the training checkpoint to export, e.g. npm run export-model -- runs/cifar-small/last.safetensors');
+  const src = path.resolve(parsed.positionals[0]!);
+  const out = path.resolve(args.out ?? 'models/cifar-vit');
   const info = await initBackend();
   const {params, recipe, checkpoint: ck} = await loadTrainedViT(src);
   const position = ck.meta.position as {epoch: number; batch: number; step: number} | undefined;
@@ -28,7 +38,7 @@ async function main() {
     throw new Error(`${src} was saved in the middle of epoch ${position.epoch + 1} (batch ${position.batch}); export a checkpoint written at the end of an epoch`);
   }
   const epochsDone = position ? position.epoch : recipe.epochs;
-  const data = await loadCifar10({dir: args['data-dir'] as string | undefined, download: false});
+  const data = await loadCifar10({dir: args['data-dir'], download: false});
   const t0 = Date.now();
   const full = await evaluate(params, recipe, data.test);
   const evalSeconds = (Date.now() - t0) / 1000;
@@ -49,7 +59,4 @@ async function main() {
   disposeParams(params);
 }
 
-main().catch((e) => {
-  console.error(`[export-model] error: ${(e as Error).message}`);
-  process.exit(1);
-});
+runCli('export-model', main);

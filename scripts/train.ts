@@ -16,15 +16,38 @@ import * as path from 'node:path';
 import {describeBackend, initBackend} from '../lib/backend';
 import {countParams} from '../lib/core/params';
 import {headOf, loadCifar10, ImageSet} from '../lib/data/cifar';
-import {assignParams, loadCheckpoint, saveCheckpoint} from '../lib/io/checkpoint';
-import {getRecipe, TrainRecipe} from '../lib/train/recipes';
-import {accuracyOfFirst, cleanTrainMetrics, createTrainer, evaluate, learningRate, makeBatch, orderOfEpoch, trainStep, Trainer} from '../lib/train/vit-trainer';
-import {formatDuration, parseArgs, progressLine} from './cli-util';
+import {assignParams, cleanStaleTemps, loadCheckpoint, saveCheckpoint} from '../lib/io/checkpoint';
+import {getRecipe, RECIPES, TrainRecipe} from '../lib/train/recipes';
+import {accuracyOfFirst, appendLine, cleanTrainMetrics, createTrainer, evaluate, learningRate, makeBatch, orderOfEpoch, recipeOfCheckpoint, trainStep, Trainer, trimMetricsLog} from '../lib/train/vit-trainer';
+import {CliSpec, parseCli, runCli, UsageError} from './cli-args';
+import {formatDuration, progressLine} from './cli-util';
 
-const USAGE = `usage: npm run train -- [--config cifar-small|cifar-base|blog|tiny] [--epochs N] [--resume]
-       [--run-dir DIR] [--data-dir DIR] [--cache-dir DIR] [--batch-size N] [--micro-batch N (gradient accumulation)] [--lr X]
-       [--limit-train N] [--limit-test N] [--seed N] [--export DIR] [--stop-after-batches N]
-       [--clean-train-eval N (training images evaluated clean and unsmoothed each epoch; default 2000, 0 = off)]`;
+export const TRAIN_CLI = {
+  command: 'npm run train --',
+  summary: 'Trains a ViT on CIFAR-10 (Chapter 4): progress, evaluation after every epoch, metrics in <run-dir>/metrics.jsonl,\n' +
+    'an atomic checkpoint <run-dir>/last.safetensors after every epoch and on Ctrl-C; --resume continues exactly where it stopped.',
+  options: {
+    'config': {kind: 'string', arg: 'NAME', help: `recipe: ${Object.keys(RECIPES).join(', ')} (default cifar-small)`},
+    'epochs': {kind: 'positive', help: "number of epochs (default: the recipe's; may be raised on --resume)"},
+    'resume': {kind: 'boolean', help: 'continue the run in --run-dir from its checkpoint'},
+    'run-dir': {kind: 'string', arg: 'DIR', help: 'where the checkpoint and metrics go (default runs/<config>)'},
+    'data-dir': {kind: 'string', arg: 'DIR', help: 'CIFAR-10 folder or archive (default: CIFAR10_DIR, the cache, the shared copy, else download)'},
+    'cache-dir': {kind: 'string', arg: 'DIR', help: 'download and checksum cache (default COURSE_CACHE_DIR or ~/.cache/attention-course)'},
+    'batch-size': {kind: 'positive', help: "images per optimiser step (default: the recipe's; fixed for a run)"},
+    'micro-batch': {kind: 'positive', help: 'gradient accumulation: process a batch in slices of N (same update, less memory; may change on --resume)'},
+    'lr': {kind: 'real', help: "peak learning rate (default: the recipe's; fixed for a run)"},
+    'seed': {kind: 'count', help: "seed of initialisation, data order and augmentation (default: the recipe's; fixed for a run)"},
+    'limit-train': {kind: 'positive', help: 'train on the first N training images only (stored in the checkpoint; fixed for a run)'},
+    'limit-test': {kind: 'positive', help: 'evaluate on the first N test images only'},
+    'no-eval': {kind: 'boolean', help: 'skip the evaluation after each epoch'},
+    'export': {kind: 'string', arg: 'DIR', help: 'after the last epoch, write the model, config and metrics to DIR'},
+    'stop-after-batches': {kind: 'positive', help: 'stop (with a checkpoint) after N batches of this run'},
+    'log-every': {kind: 'positive', help: 'log a step record every N batches (default 50)'},
+    'clean-train-eval': {kind: 'count', help: 'training images evaluated clean and unsmoothed each epoch (default 2000, 0 = off)'},
+  },
+  epilog: 'Changing --lr, --batch-size, --seed or --limit-train on --resume is refused: the run would no longer be the one\n' +
+    'its checkpoint continues exactly. Start a new run (another --run-dir) instead.',
+} as const satisfies CliSpec;
 
 interface Position { epoch: number; batch: number; step: number; lossSum?: number; correct?: number; seen?: number; epochSeconds?: number }
 
@@ -33,60 +56,82 @@ function log(line: string) {
 }
 
 async function main() {
-  const args = parseArgs(process.argv.slice(2), {
-    strings: ['config', 'run-dir', 'data-dir', 'cache-dir', 'export'],
-    numbers: ['epochs', 'batch-size', 'micro-batch', 'limit-train', 'limit-test', 'seed', 'stop-after-batches', 'lr', 'log-every', 'clean-train-eval'],
-    booleans: ['resume', 'help', 'no-eval'],
-  }, USAGE);
-  if (args.help) { console.log(USAGE); return; }
-  const configName = (args.config as string | undefined) ?? 'cifar-small';
+  const parsed = parseCli(TRAIN_CLI);
+  if (!parsed) return;
+  const args = parsed.values;
+  const configName = args.config ?? 'cifar-small';
   const over: Partial<TrainRecipe> = {};
-  if (args.epochs !== undefined) over.epochs = args.epochs as number;
-  if (args['batch-size'] !== undefined) over.batchSize = args['batch-size'] as number;
-  if (args['micro-batch'] !== undefined) over.microBatch = args['micro-batch'] as number;
-  if (args.seed !== undefined) over.seed = args.seed as number;
-  if (args.lr !== undefined) over.lr = args.lr as number;
+  if (args.epochs !== undefined) over.epochs = args.epochs;
+  if (args['batch-size'] !== undefined) over.batchSize = args['batch-size'];
+  if (args['micro-batch'] !== undefined) over.microBatch = args['micro-batch'];
+  if (args.seed !== undefined) over.seed = args.seed;
+  if (args.lr !== undefined) over.lr = args.lr;
   let recipe = getRecipe(configName, over);
-  const cleanCount = (args['clean-train-eval'] as number | undefined) ?? 2000;
-  if (!(Number.isInteger(cleanCount) && cleanCount >= 0)) throw new Error(`--clean-train-eval must be a whole number >= 0 (got ${cleanCount})`);
-  const runDir = path.resolve((args['run-dir'] as string | undefined) ?? path.join('runs', configName));
+  const cleanCount = args['clean-train-eval'] ?? 2000;
+  const runDir = path.resolve(args['run-dir'] ?? path.join('runs', configName));
   const ckptPath = path.join(runDir, 'last.safetensors');
   const metricsPath = path.join(runDir, 'metrics.jsonl');
 
+  // a kill during a checkpoint write leaves last.safetensors.tmp-<pid>: remove those of processes that are gone
+  for (const f of cleanStaleTemps(ckptPath)) log(`[train] removed ${f}, left by an interrupted checkpoint write`);
+
+  // --resume: read and check the checkpoint (header first: recipe, shapes, optimizer state) before loading data
+  const resuming = Boolean(args.resume) && fs.existsSync(ckptPath);
+  let ck: Awaited<ReturnType<typeof loadCheckpoint>> | undefined;
+  let limitTrain = args['limit-train'];
+  let saved: TrainRecipe | undefined;
+  if (resuming) {
+    ck = await loadCheckpoint(ckptPath, {check: (h) => { saved = recipeOfCheckpoint(h, {optimizer: true}); }});
+    if (JSON.stringify(saved!.model) !== JSON.stringify(recipe.model)) {
+      throw new Error(`--resume: ${ckptPath} was trained with another architecture (${JSON.stringify(saved!.model)}) than config "${configName}" (${JSON.stringify(recipe.model)})`);
+    }
+    const savedLimit = (ck.meta.limitTrain as number | null | undefined) ?? undefined;
+    const fixed: [string, unknown, unknown][] = [['--lr', args.lr, saved!.lr], ['--batch-size', args['batch-size'], saved!.batchSize],
+      ['--seed', args.seed, saved!.seed], ['--limit-train', args['limit-train'], 'limitTrain' in ck.meta ? savedLimit ?? 'all images' : undefined]];
+    const changed = fixed.filter(([, given, was]) => given !== undefined && was !== undefined && given !== was);
+    if (changed.length > 0) {
+      throw new UsageError(`--resume continues ${ckptPath} exactly as it was started; ${changed.map(([o, g, w]) => `${o} ${g} differs from its ${w}`).join(', ')}. ` +
+        'Leave these options out to resume, or start a new run with another --run-dir.');
+    }
+    if ('limitTrain' in ck.meta) limitTrain = savedLimit;
+  }
+
   const info = await initBackend();
   log(`[train] ${describeBackend(info)}`);
-  const data = await loadCifar10({dir: args['data-dir'] as string | undefined, cacheDir: args['cache-dir'] as string | undefined,
+  const data = await loadCifar10({dir: args['data-dir'], cacheDir: args['cache-dir'],
     onProgress: (got, total) => process.stderr.write(`\r[data] downloading ${progressLine(got, total)}`)});
   let train: ImageSet = data.train, test: ImageSet = data.test;
-  if (args['limit-train'] !== undefined) train = headOf(train, args['limit-train'] as number);
-  if (args['limit-test'] !== undefined) test = headOf(test, args['limit-test'] as number);
-  log(`[train] data: ${data.source}; train ${train.count}, test ${test.count}`);
+  if (limitTrain !== undefined) train = headOf(train, limitTrain);
+  if (args['limit-test'] !== undefined) test = headOf(test, args['limit-test']);
+  log(`[train] data: ${data.source}; train ${train.count}${limitTrain !== undefined ? ` (--limit-train ${limitTrain})` : ''}, test ${test.count}`);
 
   fs.mkdirSync(runDir, {recursive: true});
   let pos: Position = {epoch: 0, batch: 0, step: 0};
   let t: Trainer;
   let elapsedBefore = 0;
-  if (args.resume && fs.existsSync(ckptPath)) {
-    const ck = await loadCheckpoint(ckptPath);
-    const saved = ck.meta.recipe as TrainRecipe | undefined;
-    if (!saved) throw new Error(`${ckptPath} has no training recipe in its metadata: not a checkpoint written by npm run train`);
-    if (JSON.stringify(saved.model) !== JSON.stringify(recipe.model)) {
-      throw new Error(`--resume: ${ckptPath} was trained with another architecture (${JSON.stringify(saved.model)}) than config "${configName}" (${JSON.stringify(recipe.model)})`);
+  if (resuming && ck && saved) {
+    if (typeof ck.meta.trainCount === 'number' && ck.meta.trainCount !== train.count) {
+      throw new Error(`--resume: ${ckptPath} was trained on ${ck.meta.trainCount} images, but the data now gives ${train.count}` +
+        `${limitTrain !== undefined ? ` (--limit-train ${limitTrain})` : ''}: not the same training set (another --data-dir?)`);
     }
     // the number of epochs may be extended; the micro-batch size may change (same maths, other memory)
     recipe = {...saved, epochs: over.epochs ?? saved.epochs, microBatch: over.microBatch ?? saved.microBatch};
     t = createTrainer(recipe, train.count);
     assignParams(t.params, ck.params);
-    if (!ck.optimizer) throw new Error(`--resume: ${ckptPath} holds no optimizer state (it is an exported model, not a training checkpoint)`);
-    t.optimizer.setState(ck.optimizer);
+    t.optimizer.setState(ck.optimizer!);
     pos = ck.meta.position as Position;
     elapsedBefore = (ck.meta.elapsedSeconds as number) ?? 0;
+    // records written after this checkpoint (a kill between the log append and the checkpoint) are dropped: they will be written again
+    const dropped = trimMetricsLog(metricsPath, pos, t.stepsPerEpoch);
+    if (dropped > 0) log(`[train] dropped ${dropped} record${dropped === 1 ? '' : 's'} of ${metricsPath} written after the checkpoint`);
     log(`[train] resumed from ${ckptPath} at epoch ${pos.epoch + 1}, batch ${pos.batch}, step ${pos.step}`);
   } else {
     if (args.resume) log(`[train] --resume: no checkpoint at ${ckptPath}; starting from scratch`);
     else if (fs.existsSync(ckptPath)) throw new Error(`${ckptPath} exists: pass --resume to continue it, or choose another --run-dir`);
     t = createTrainer(recipe, train.count);
-    fs.writeFileSync(path.join(runDir, 'config.json'), JSON.stringify(recipe, null, 1) + '\n');
+    writeOrExplain(path.join(runDir, 'config.json'), JSON.stringify(recipe, null, 1) + '\n');
+    // a log without a checkpoint belongs to a run that never saved one: start it afresh
+    if (fs.existsSync(metricsPath)) trimMetricsLog(metricsPath, {epoch: 0, batch: 0, step: 0}, t.stepsPerEpoch);
   }
   log(`[train] config ${recipe.name}: ${countParams(t.params).toLocaleString('en-US')} parameters, ${recipe.epochs} epochs x ${t.stepsPerEpoch} steps of ${recipe.batchSize}${recipe.microBatch && recipe.microBatch < recipe.batchSize ? ` (gradient accumulation over micro-batches of ${recipe.microBatch})` : ''}`);
 
@@ -101,12 +146,16 @@ async function main() {
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+  let saves = 0;
   const save = async () => {
-    await saveCheckpoint(ckptPath, t.params, {optimizer: t.optimizer, meta: {recipe, position: pos, elapsedSeconds: elapsedBefore + (Date.now() - t0) / 1000, dataSource: data.label}});
+    await saveCheckpoint(ckptPath, t.params, {optimizer: t.optimizer, meta: {recipe, position: pos, elapsedSeconds: elapsedBefore + (Date.now() - t0) / 1000,
+      dataSource: data.label, limitTrain: limitTrain ?? null, trainCount: train.count}});
+    saves++;
   };
-  const appendMetrics = (rec: Record<string, unknown>) => fs.appendFileSync(metricsPath, JSON.stringify(rec) + '\n');
-  const stopAfter = args['stop-after-batches'] as number | undefined;
-  const logEvery = (args['log-every'] as number | undefined) ?? 50;
+  const appendMetrics = (rec: Record<string, unknown>) => appendLine(metricsPath, JSON.stringify(rec));
+  const lastGood = () => resuming || saves > 0 ? `the last good checkpoint is ${ckptPath}` : 'no checkpoint was saved yet (the first one is written at the end of epoch 1)';
+  const stopAfter = args['stop-after-batches'];
+  const logEvery = args['log-every'] ?? 50;
   let batchesThisRun = 0;
   const t0 = Date.now();
 
@@ -126,7 +175,7 @@ async function main() {
       const left = (t.stepsPerEpoch - pos.batch - 1) * recipe.batchSize / ips;
       if (process.stderr.isTTY || pos.batch % logEvery === logEvery - 1 || pos.batch === t.stepsPerEpoch - 1) process.stderr.write(`${process.stderr.isTTY ? '\r' : ''}[epoch ${pos.epoch + 1}/${recipe.epochs}] ${progressLine(pos.batch + 1, t.stepsPerEpoch)} loss ${(lossSum / seen).toFixed(4)} acc ${(100 * correct / seen).toFixed(1)}% ${ips.toFixed(1)} img/s ETA ${formatDuration(left)}${process.stderr.isTTY ? '   ' : '\n'}`);
       if (pos.batch % logEvery === logEvery - 1) appendMetrics({type: 'step', epoch: pos.epoch + 1, step: pos.step, lr: r.lr, loss: r.loss, gradNorm: r.gradNorm, imgPerSec: ips});
-      if (!Number.isFinite(r.loss)) throw new Error(`training diverged at step ${pos.step} (loss ${r.loss}); the last good checkpoint is ${ckptPath}`);
+      if (!Number.isFinite(r.loss)) throw new Error(`training diverged at step ${pos.step} (loss ${r.loss}); ${lastGood()}. Try a lower --lr in a new --run-dir`);
       if (interrupted || (stopAfter !== undefined && batchesThisRun >= stopAfter)) {
         pos.batch++;
         Object.assign(pos, {lossSum, correct, seen, epochSeconds: (Date.now() - tEpoch) / 1000});
@@ -142,6 +191,10 @@ async function main() {
     if (!args['no-eval']) {
       const te = Date.now();
       const ev = await evaluate(t.params, recipe, test);
+      if (!Number.isFinite(ev.loss)) {
+        throw new Error(`training diverged: the test loss after epoch ${pos.epoch + 1} is ${ev.loss} (train loss ${(lossSum / seen).toFixed(4)}); ` +
+          `this epoch is not saved; ${lastGood()}. Try a lower --lr in a new --run-dir`);
+      }
       rec.testLoss = ev.loss; rec.testAcc = ev.accuracy; rec.evalSeconds = (Date.now() - te) / 1000;
       if (data.exactTestCount && test.count >= data.exactTestCount) rec.testAccExact = accuracyOfFirst(ev.predictions, test.labels, data.exactTestCount);
     }
@@ -159,16 +212,22 @@ async function main() {
   }
   log(`[train] done: ${recipe.epochs} epochs, ${formatDuration(elapsedBefore + (Date.now() - t0) / 1000)} in total`);
   if (args.export) {
-    const dir = path.resolve(args.export as string);
+    const dir = path.resolve(args.export);
     fs.mkdirSync(dir, {recursive: true});
     await saveCheckpoint(path.join(dir, 'model.safetensors'), t.params, {meta: {recipe, dataSource: data.label}});
-    fs.writeFileSync(path.join(dir, 'config.json'), JSON.stringify(recipe, null, 1) + '\n');
+    writeOrExplain(path.join(dir, 'config.json'), JSON.stringify(recipe, null, 1) + '\n');
     fs.copyFileSync(metricsPath, path.join(dir, 'metrics.jsonl'));
     log(`[train] exported the model to ${dir}`);
   }
 }
 
-main().catch((e) => {
-  process.stderr.write(`\n[train] error: ${(e as Error).message}\n`);
-  process.exit(1);
-});
+/** writeFileSync whose error names the file (ENOSPC alone does not). */
+function writeOrExplain(file: string, text: string): void {
+  try {
+    fs.writeFileSync(file, text);
+  } catch (e) {
+    throw new Error(`cannot write ${file}: ${(e as Error).message}`);
+  }
+}
+
+runCli('train', main);

@@ -40,12 +40,18 @@ export async function writeFileAtomic(path: string, bytes: Uint8Array, hooks: {b
   const tmp = `${path}.tmp-${process.pid}`;
   let renamed = false;
   try {
-    const fh = await fs.promises.open(tmp, 'w');
     try {
-      await fh.writeFile(bytes);
-      await fh.sync();
-    } finally {
-      await fh.close();
+      const fh = await fs.promises.open(tmp, 'w');
+      try {
+        await fh.writeFile(bytes);
+        await fh.sync();
+      } finally {
+        await fh.close();
+      }
+    } catch (e) { // ENOSPC and EACCES messages do not say which file
+      const code = (e as NodeJS.ErrnoException).code;
+      const why = code === 'ENOSPC' ? 'the disk is full' : code === 'EDQUOT' ? 'the disk quota is exceeded' : code === 'EACCES' || code === 'EPERM' ? 'no permission to write there' : (e as Error).message;
+      throw Object.assign(new Error(`cannot write ${path} (${bytes.length.toLocaleString('en-US')} bytes): ${why}${code ? ` (${code})` : ''}; the previous version of the file, if any, is unchanged`), {code});
     }
     if (hooks.beforeRename) await hooks.beforeRename(tmp);
     await fs.promises.rename(tmp, path);
@@ -56,6 +62,46 @@ export async function writeFileAtomic(path: string, bytes: Uint8Array, hooks: {b
     } catch { /* ignore */ }
   } finally {
     if (!renamed) await fs.promises.rm(tmp, {force: true});
+  }
+}
+
+/**
+ * Removes `<path>.tmp-<pid>` files left by writeFileAtomic in a process that was killed mid-write
+ * (0 bytes or complete, never renamed). A temp file of a process that is still running is kept.
+ * Returns the removed paths.
+ */
+export function cleanStaleTemps(path: string): string[] {
+  const dir = nodePath.dirname(nodePath.resolve(path)), base = nodePath.basename(path) + '.tmp-';
+  let names: string[];
+  try {
+    names = fs.readdirSync(dir);
+  } catch {
+    return [];
+  }
+  const removed: string[] = [];
+  for (const n of names) {
+    if (!n.startsWith(base) || !/^\d+$/.test(n.slice(base.length))) continue;
+    const pid = Number(n.slice(base.length));
+    if (pid !== process.pid && isRunning(pid)) continue;
+    try {
+      fs.rmSync(nodePath.join(dir, n), {force: true});
+      removed.push(nodePath.join(dir, n));
+    } catch { /* not ours to remove */ }
+  }
+  return removed;
+}
+
+function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM'; // exists, owned by someone else
+  }
+  // a reused pid after a reboot: on Linux, only a node process can be writing our checkpoint
+  try {
+    return /node|tsx/.test(fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8'));
+  } catch {
+    return true;
   }
 }
 

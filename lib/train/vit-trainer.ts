@@ -6,6 +6,7 @@
  * seeded by (seed, e) and (seed, e, b) alone, and the learning rate is a pure function of the
  * step, so a run restored from (params, AdamW moments, step, epoch, batch) continues exactly.
  */
+import * as fs from 'node:fs';
 import * as tf from '@tensorflow/tfjs';
 import {Params, disposeParams} from '../core/params';
 import {assignParams, CheckpointHeader, checkShapes, loadCheckpoint, LoadedCheckpoint} from '../io/checkpoint';
@@ -273,4 +274,53 @@ export async function loadTrainedViT(file: string): Promise<{params: Params; rec
     throw new Error(`${file}: ${(e as Error).message}`);
   }
   return {params, recipe: {...recipe!}, checkpoint};
+}
+
+/** Appends one line to a log file; the error names the file (a full disk's ENOSPC alone does not). */
+export function appendLine(file: string, line: string): void {
+  try {
+    fs.appendFileSync(file, line + '\n');
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new Error(`cannot append to ${file}: ${code === 'ENOSPC' ? 'the disk is full (ENOSPC)' : (e as Error).message}`);
+  }
+}
+
+/**
+ * Makes a run's metrics.jsonl agree with its checkpoint at `pos`: drops step records past the
+ * checkpoint's step, epoch records of epochs the checkpoint has not completed, and a torn last line
+ * (a kill mid-append). Records are appended before the checkpoint that covers them is written, so a
+ * kill or a full disk in between left them twice after the resumed run wrote them again. Rewritten
+ * atomically (temp file + rename); returns the number of records dropped.
+ */
+export function trimMetricsLog(file: string, pos: {epoch: number; batch: number; step: number}, stepsPerEpoch: number): number {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch {
+    return 0;
+  }
+  const epochsDone = pos.batch >= stepsPerEpoch ? pos.epoch + 1 : pos.epoch;
+  const lines = text.split('\n').filter((l) => l.trim() !== '');
+  const keep = lines.filter((l) => {
+    let r: {type?: string; epoch?: number; step?: number};
+    try {
+      r = JSON.parse(l);
+    } catch {
+      return false;
+    }
+    if (typeof r.step === 'number' && r.step > pos.step) return false;
+    if (r.type === 'epoch' && typeof r.epoch === 'number' && r.epoch > epochsDone) return false;
+    return true;
+  });
+  if (keep.length === lines.length && (text === '' || text.endsWith('\n'))) return 0;
+  const tmp = `${file}.tmp-${process.pid}`;
+  try {
+    fs.writeFileSync(tmp, keep.map((l) => l + '\n').join(''));
+    fs.renameSync(tmp, file);
+  } catch (e) {
+    fs.rmSync(tmp, {force: true});
+    throw new Error(`cannot rewrite ${file}: ${(e as Error).message}`);
+  }
+  return lines.length - keep.length;
 }

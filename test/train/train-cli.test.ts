@@ -70,10 +70,10 @@ describe('npm run train', () => {
   });
 
   it('rejects a bad number and an unknown option', () => {
-    expect(run('train', ['--epochs', 'many']).out).toMatch(/--epochs needs a number \(got "many"\)/);
-    expect(run('train', ['--epochz', '3']).out).toMatch(/unknown option --epochz/);
-    expect(run('train', ['--config', 'tiny', '--epochs', '0', '--data-dir', data]).out).toMatch(/epochs must be a positive integer \(got 0\)/);
-    expect(run('train', ['--config', 'tiny', '--clean-train-eval', '-5', '--data-dir', data]).out).toMatch(/--clean-train-eval must be a whole number >= 0 \(got -5\)/);
+    expect(run('train', ['--epochs', 'many']).out).toMatch(/--epochs needs a whole number >= 1 \(got "many"\)/);
+    expect(run('train', ['--epochz', '3']).out).toMatch(/unknown option --epochz \(did you mean --epochs\?\)/);
+    expect(run('train', ['--config', 'tiny', '--epochs', '0', '--data-dir', data]).out).toMatch(/--epochs needs a whole number >= 1 \(got "0"\)/);
+    expect(run('train', ['--config', 'tiny', '--clean-train-eval=-5', '--data-dir', data]).out).toMatch(/--clean-train-eval needs a whole number >= 0 \(got "-5"\)/);
   });
 
   it('refuses to resume a checkpoint of another architecture', () => {
