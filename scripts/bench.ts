@@ -159,6 +159,10 @@ async function main() {
       tensors_before_after: res.tensors_before_after, tensors_steady: res.tensors_steady, bmm: res.bmm, threads: res.threads,
       openblas_threads: res.openblas_threads, kernels: res.kernels, is_default: r.is_default ?? false, load_before: r.load_before,
       train_ratio_vs_torch_best: ratio('train_img_s'), infer_ratio_vs_torch_best: ratio('infer_img_s'),
+      train_cpu_ms: res.train_cpu_ms_median, infer_cpu_ms: res.infer_cpu_ms_median,
+      // CPU-time ratio: PyTorch's least CPU ms per step ÷ ours (> 1: we use less CPU); robust to a busy machine
+      train_cpu_ratio_vs_torch_best: torch.length && r.kind === 'tfjs' && res.train_cpu_ms_median ? Math.round((Math.min(...torch.map((t) => t.result!.train_cpu_ms_median as number)) / res.train_cpu_ms_median) * 1000) / 1000 : undefined,
+      infer_cpu_ratio_vs_torch_best: torch.length && r.kind === 'tfjs' && res.infer_cpu_ms_median ? Math.round((Math.min(...torch.map((t) => t.result!.infer_cpu_ms_median as number)) / res.infer_cpu_ms_median) * 1000) / 1000 : undefined,
       rss_ratio_vs_torch: torch.length && r.kind === 'tfjs' && res.peak_rss_mb ? Math.round((res.peak_rss_mb / Math.min(...torch.map((t) => t.result!.peak_rss_mb as number))) * 100) / 100 : undefined,
       seconds: r.seconds,
     };
@@ -174,10 +178,10 @@ async function main() {
   // table
   const lines: string[] = [];
   lines.push(`# npm run bench${long ? ' --long' : ''} — ${started.toISOString()}`, '', `${out.cpus} CPUs (${out.cpu_model}), Node ${process.version}, tfjs ${tf.version.tfjs}; PyTorch: ${torchNote}. ${nativeNote}. Load average ${loadStr(loadStart)} at the start, ${loadStr(os.loadavg())} at the end.`, '');
-  lines.push('| config | run | load at start | batch | params | train img/s | infer img/s | train ÷ best PyTorch | infer ÷ best PyTorch | peak RSS MB | wasm heap MB | tensors before→after step |', '|---|---|---|---|---|---|---|---|---|---|---|---|');
+  lines.push('| config | run | load at start | batch | params | train img/s | infer img/s | train ÷ best PyTorch | infer ÷ best PyTorch | train CPU ms/step (ratio) | peak RSS MB | wasm heap MB | tensors before→after step |', '|---|---|---|---|---|---|---|---|---|---|---|---|---|');
   for (const r of rows) {
     const ta = r.tensors_before_after as [number, number][] | undefined;
-    lines.push(`| ${r.config} | ${r.run} | ${r.load_before[0]!.toFixed(1)} | ${r.batch ?? '–'} | ${r.params ?? '–'}${r.params_match === false ? ' (MISMATCH)' : ''} | ${r.error ? 'failed' : f1(r.train_img_s)} | ${f1(r.infer_img_s)} | ${f1(r.train_ratio_vs_torch_best, 3)} | ${f1(r.infer_ratio_vs_torch_best, 3)} | ${r.peak_rss_mb ?? '–'} | ${r.wasm_heap_mb ?? '–'} | ${ta ? `${ta[ta.length - 1]![0]}→${ta[ta.length - 1]![1]}${r.tensors_steady ? '' : ' (GROWS)'}` : '–'} |`);
+    lines.push(`| ${r.config} | ${r.run} | ${r.load_before[0]!.toFixed(1)} | ${r.batch ?? '–'} | ${r.params ?? '–'}${r.params_match === false ? ' (MISMATCH)' : ''} | ${r.error ? 'failed' : f1(r.train_img_s)} | ${f1(r.infer_img_s)} | ${f1(r.train_ratio_vs_torch_best, 3)} | ${f1(r.infer_ratio_vs_torch_best, 3)} | ${f1(r.train_cpu_ms, 0)}${r.train_cpu_ratio_vs_torch_best ? ` (${f1(r.train_cpu_ratio_vs_torch_best, 2)}×)` : ''} | ${r.peak_rss_mb ?? '–'} | ${r.wasm_heap_mb ?? '–'} | ${ta ? `${ta[ta.length - 1]![0]}→${ta[ta.length - 1]![1]}${r.tensors_steady ? '' : ' (GROWS)'}` : '–'} |`);
   }
   lines.push('', '**The default path ÷ PyTorch\'s fastest thread setting** (same model and batch, same invocation, fresh processes):', '');
   const summary: Record<string, unknown>[] = [];
@@ -190,8 +194,9 @@ async function main() {
     const minRss = torch.length ? Math.min(...torch.map((t) => t.peak_rss_mb as number)) : undefined;
     summary.push({config: c, run: d.run, batch: d.batch, load_before: d.load_before, train_img_s: d.train_img_s, infer_img_s: d.infer_img_s, peak_rss_mb: d.peak_rss_mb,
       torch_train_img_s: bt?.train_img_s, torch_train_run: bt?.run, torch_infer_img_s: bi?.infer_img_s, torch_infer_run: bi?.run, torch_peak_rss_mb: minRss,
-      train_ratio: d.train_ratio_vs_torch_best, infer_ratio: d.infer_ratio_vs_torch_best, rss_ratio: d.rss_ratio_vs_torch});
-    lines.push(`- ${c} (batch ${d.batch}): training ${f1(d.train_img_s)} img/s = **${f1(d.train_ratio_vs_torch_best, 2)}×** PyTorch (${f1(bt?.train_img_s)}), inference ${f1(d.infer_img_s)} img/s = **${f1(d.infer_ratio_vs_torch_best, 2)}×** (${f1(bi?.infer_img_s)}), peak RSS ${d.peak_rss_mb} MB = ${f1(d.rss_ratio_vs_torch, 2)}× PyTorch's (${minRss ?? '–'} MB); ${d.run}, load ${d.load_before[0]!.toFixed(1)}`);
+      train_ratio: d.train_ratio_vs_torch_best, infer_ratio: d.infer_ratio_vs_torch_best, rss_ratio: d.rss_ratio_vs_torch,
+      train_cpu_ratio: d.train_cpu_ratio_vs_torch_best, infer_cpu_ratio: d.infer_cpu_ratio_vs_torch_best});
+    lines.push(`- ${c} (batch ${d.batch}): training ${f1(d.train_img_s)} img/s = **${f1(d.train_ratio_vs_torch_best, 2)}×** PyTorch (${f1(bt?.train_img_s)}), inference ${f1(d.infer_img_s)} img/s = **${f1(d.infer_ratio_vs_torch_best, 2)}×** (${f1(bi?.infer_img_s)}), peak RSS ${d.peak_rss_mb} MB = ${f1(d.rss_ratio_vs_torch, 2)}× PyTorch's (${minRss ?? '–'} MB); CPU time per step: training ${f1(d.train_cpu_ratio_vs_torch_best, 2)}×, inference ${f1(d.infer_cpu_ratio_vs_torch_best, 2)}× PyTorch's least; ${d.run}, load ${d.load_before[0]!.toFixed(1)}`);
   }
   (out as Record<string, unknown>).summary = summary;
   if (micro?.rows) {

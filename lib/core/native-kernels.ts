@@ -25,7 +25,7 @@ import {layerNorm} from './layernorm';
 /** The tfjs-backend-wasm version whose internals (heap, dataIdMap, makeOutput) this module reads. */
 export const NATIVE_TFJS_WASM_VERSION = '4.22.0';
 /** Bumped with every change of the addon's exports; an older build is rebuilt by `npm run setup`. */
-export const NATIVE_ADDON_VERSION = 3;
+export const NATIVE_ADDON_VERSION = 4;
 export const NATIVE_ADDON_PATH = path.resolve(__dirname, '..', '..', 'build', 'native', 'course_gemm.node');
 
 export interface NativeAddon {
@@ -37,6 +37,7 @@ export interface NativeAddon {
   unary(heap: ArrayBuffer, op: number, inOff: number, outOff: number, n: number): void;
   /** Fused kernels by op number (course_gemm.c): byte offsets, sizes, float scalars. */
   fused(heap: ArrayBuffer, op: number, offsets: number[], sizes: number[], scalars: number[]): void;
+  transpose(heap: ArrayBuffer, inOff: number, outOff: number, shape: number[], perm: number[]): void;
 }
 
 interface WasmInternals {
@@ -235,9 +236,19 @@ function sharedIdentity(args: KernelArgs): tf.TensorInfo | tf.TensorInfo[] {
   return {dataId: x.dataId, shape: x.shape, dtype: x.dtype};
 }
 
+/** Transpose of a float32 tensor (rank ≤ 6) in one native pass; the wasm kernel is a scalar loop. */
+function nativeTranspose(args: KernelArgs): tf.TensorInfo | tf.TensorInfo[] {
+  const be = args.backend as WasmInternals, x = args.inputs.x as tf.TensorInfo;
+  const perm = (args.attrs as {perm: number[]}).perm;
+  if (x.dtype !== 'float32' || x.shape.length > 6 || x.shape.length === 0) return stock.Transpose!.kernelFunc(args as unknown as Parameters<tf.KernelFunc>[0]);
+  const out = be.makeOutput(perm.map((p) => x.shape[p]!), 'float32');
+  if (prod(x.shape) > 0) addon!.transpose(be.wasm.HEAPU8.buffer as ArrayBuffer, offsetOf(be, x), offsetOf(be, out), x.shape, perm);
+  return out;
+}
+
 /** The stock wasm kernels this module replaces, by name. */
 function nativeKernelFuncs(): Record<string, (args: KernelArgs) => tf.TensorInfo | tf.TensorInfo[]> {
-  const k: Record<string, (args: KernelArgs) => tf.TensorInfo | tf.TensorInfo[]> = {BatchMatMul: nativeBatchMatMul, Softmax: nativeSoftmax, Identity: sharedIdentity};
+  const k: Record<string, (args: KernelArgs) => tf.TensorInfo | tf.TensorInfo[]> = {BatchMatMul: nativeBatchMatMul, Softmax: nativeSoftmax, Identity: sharedIdentity, Transpose: nativeTranspose};
   for (const name of Object.keys(UNARY_OPS)) k[name] = nativeUnary(name);
   return k;
 }
@@ -327,6 +338,10 @@ function selfCheckCases(): CheckCase[] {
     mm('large [300,200]·[200,260] (threaded)', [300, 200], [200, 260]),
     {name: 'exp', run: () => tf.tidy(() => tf.exp(grid())), tol: perElement(1e-6, 0)},
     {name: 'erf', run: () => tf.tidy(() => tf.erf(grid())), tol: perElement(0, 5e-7)},
+    {name: 'transposes', tol: perElement(0, 0), run: () => tf.tidy(() => {
+      const x = t([3, 5, 4, 6], 11);
+      return [tf.transpose(x, [0, 2, 1, 3]), tf.transpose(x, [3, 1, 0, 2]), tf.transpose(t([7, 9, 5], 12), [0, 2, 1]), tf.transpose(t([8, 11], 13))];
+    })},
     // value and gradients through lib's ops, which switch to the fused kernels once registered
     {name: 'softmax and its gradient', tol: byNorm(1e-5), run: () => tf.tidy(() => {
       const x = t([4, 7, 33], 3, 5), w = t([4, 7, 33], 4);

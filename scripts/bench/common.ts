@@ -32,14 +32,21 @@ export function wasmHeapMb(): number | undefined {
   return wasm?.HEAPU8 ? Math.round(wasm.HEAPU8.buffer.byteLength / 2 ** 20) : undefined;
 }
 
-/** Runs fn (which must wait for its result) `warmup` + `reps` times; returns the timed ms. */
-export async function timeIt(fn: () => Promise<void>, warmup: number, reps: number): Promise<number[]> {
+/**
+ * Runs fn (which must wait for its result) `warmup` + `reps` times; returns the timed wall-clock ms.
+ * `cpu` (if given) receives the CPU ms (user + system, all threads of the process) of each timed
+ * rep: on a shared machine the wall clock includes waiting for a core, the CPU time does not.
+ */
+export async function timeIt(fn: () => Promise<void>, warmup: number, reps: number, cpu?: number[]): Promise<number[]> {
   for (let i = 0; i < warmup; i++) await fn();
   const out: number[] = [];
   for (let i = 0; i < reps; i++) {
+    const c0 = process.cpuUsage();
     const t0 = performance.now();
     await fn();
     out.push(performance.now() - t0);
+    const c = process.cpuUsage(c0);
+    cpu?.push((c.user + c.system) / 1000);
   }
   return out;
 }

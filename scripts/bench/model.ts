@@ -55,18 +55,20 @@ async function main() {
     tf.dispose([value, ...Object.values(grads)]);
     tensors.push([before, tf.memory().numTensors]);
   };
-  const trainMs = await timeIt(step, warmup, reps);
+  const trainCpu: number[] = [], inferCpu: number[] = [];
+  const trainMs = await timeIt(step, warmup, reps, trainCpu);
   const infer = async () => {
     const logits = tf.tidy(() => vitForward(params, cfg, images).logits);
     await logits.data();
     logits.dispose();
   };
-  const inferMs = await timeIt(infer, 1, reps);
+  const inferMs = await timeIt(infer, 1, reps, inferCpu);
   const t = median(trainMs), i = median(inferMs);
   const steady = tensors.slice(1).every(([a, b]) => a === b);
   const result = {
     framework: `tfjs-${tf.version.tfjs}`, backend: info.backend, threads: info.threads ?? 1, openblas_threads: nativeKernelsActive() ? nativeThreads() : 0, bmm: bmmPath(), config: bc.name, batch: B,
     params: countParams(params), train_ms_median: round(t), train_img_s: round(B / (t / 1000), 2), train_ms_all: trainMs.map((x) => Math.round(x)),
+    train_cpu_ms_median: round(median(trainCpu)), infer_cpu_ms_median: round(median(inferCpu)),
     infer_ms_median: round(i), infer_img_s: round(B / (i / 1000), 2), peak_rss_mb: peakRssMb(), wasm_heap_mb: wasmHeapMb(),
     tensors_before_after: tensors, tensors_steady: steady, final_loss: loss, describe: describeBackend(info), kernels: backend === 'wasm' ? nativeStatus() : undefined, native: nativeKernelsActive(),
   };

@@ -13,7 +13,7 @@ const START = '<!-- bench-table:start -->', END = '<!-- bench-table:end -->';
 
 interface Summary {
   config: string; batch: number; run: string; load_before: number[]; train_img_s: number; infer_img_s: number; peak_rss_mb: number;
-  torch_train_img_s?: number; torch_infer_img_s?: number; torch_peak_rss_mb?: number; train_ratio?: number; infer_ratio?: number; rss_ratio?: number;
+  torch_train_img_s?: number; torch_infer_img_s?: number; torch_peak_rss_mb?: number; train_ratio?: number; infer_ratio?: number; rss_ratio?: number; train_cpu_ratio?: number; infer_cpu_ratio?: number;
 }
 
 const f = (x: number | undefined, d = 0) => (x === undefined || x === null || !Number.isFinite(x) ? '–' : x.toFixed(d));
@@ -27,16 +27,17 @@ export function benchTable(bench: Record<string, any>): string {
     `\`npm run bench\`, ${bench.started?.slice(0, 16).replace('T', ' ')} UTC: ${bench.cpus} CPUs (${bench.cpu_model}), load average ${load(bench.load_average_start)} at the start;`,
     `Node ${bench.versions?.node}, tfjs ${bench.versions?.tfjs}, PyTorch ${bench.versions?.torch ?? 'not installed'}. tfjs runs the course's default path`,
     `(wasm + native OpenBLAS kernels, ${bench.native_default_threads} OpenBLAS threads); PyTorch is its fastest thread setting in the same run.`,
-    `Each number is a median after warm-up, in a fresh process; peak RSS of the whole process.`,
+    `Each number is a median after warm-up, in a fresh process; peak RSS of the whole process. "CPU ratio": PyTorch's CPU`,
+    `time per step (all threads) ÷ tfjs's, the efficiency measure that other jobs on the machine distort least.`,
     ...(Math.max(...sum.map((r) => r.load_before?.[0] ?? 0)) > bench.cpus
       ? ['', `**The machine was busy during this run (load average above its ${bench.cpus} CPUs): the ratios are unreliable** — other jobs slow PyTorch's threads more than tfjs. Re-run on a quiet machine.`]
       : []),
     '',
-    '| model (batch) | train img/s, tfjs / PyTorch | ratio | inference img/s, tfjs / PyTorch | ratio | peak RSS MB, tfjs / PyTorch | load at start |',
-    '|---|---|---|---|---|---|---|',
+    '| model (batch) | train img/s, tfjs / PyTorch | ratio | CPU ratio | inference img/s, tfjs / PyTorch | ratio | CPU ratio | peak RSS MB, tfjs / PyTorch | load at start |',
+    '|---|---|---|---|---|---|---|---|---|',
   ];
   for (const s of sum) {
-    out.push(`| ${s.config} (${s.batch}) | ${f(s.train_img_s, 1)} / ${f(s.torch_train_img_s, 1)} | **${f(s.train_ratio, 2)}×** | ${f(s.infer_img_s, 1)} / ${f(s.torch_infer_img_s, 1)} | **${f(s.infer_ratio, 2)}×** | ${f(s.peak_rss_mb)} / ${f(s.torch_peak_rss_mb)} | ${f(s.load_before?.[0], 1)} |`);
+    out.push(`| ${s.config} (${s.batch}) | ${f(s.train_img_s, 1)} / ${f(s.torch_train_img_s, 1)} | **${f(s.train_ratio, 2)}×** | ${f(s.train_cpu_ratio, 2)}× | ${f(s.infer_img_s, 1)} / ${f(s.torch_infer_img_s, 1)} | **${f(s.infer_ratio, 2)}×** | ${f(s.infer_cpu_ratio, 2)}× | ${f(s.peak_rss_mb)} / ${f(s.torch_peak_rss_mb)} | ${f(s.load_before?.[0], 1)} |`);
   }
   return out.join('\n');
 }

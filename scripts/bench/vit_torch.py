@@ -69,13 +69,16 @@ B = cfg["batch"]
 x, y = torch.rand(B, 32, 32, 3), torch.arange(B) % cfg.get("classes", 10)
 
 
-def timed(fn, warmup, reps):
+def timed(fn, warmup, reps, cpu=None):
+    """Wall-clock seconds of each timed rep; `cpu` gets the process's CPU seconds (all threads)."""
     out = []
     for i in range(warmup + reps):
-        t0 = time.perf_counter()
+        c0, t0 = time.process_time(), time.perf_counter()
         fn()
         if i >= warmup:
             out.append(time.perf_counter() - t0)
+            if cpu is not None:
+                cpu.append(time.process_time() - c0)
     return out
 
 
@@ -95,13 +98,15 @@ def infer():
         model(x).sum().item()
 
 
-tt = timed(train_step, cfg["warmup"], cfg["steps"])
+tc, ic = [], []
+tt = timed(train_step, cfg["warmup"], cfg["steps"], tc)
 model.eval()
-it = timed(infer, 1, cfg["steps"])
+it = timed(infer, 1, cfg["steps"], ic)
 tm, im = statistics.median(tt), statistics.median(it)
 print("RESULT " + json.dumps(dict(
     framework="pytorch-" + torch.__version__, backend="cpu", threads=torch.get_num_threads(), batch=B,
     params=sum(p.numel() for p in model.parameters()),
     train_ms_median=round(tm * 1000, 1), train_img_s=round(B / tm, 2), train_ms_all=[round(t * 1000) for t in tt],
+    train_cpu_ms_median=round(statistics.median(tc) * 1000, 1), infer_cpu_ms_median=round(statistics.median(ic) * 1000, 1),
     infer_ms_median=round(im * 1000, 1), infer_img_s=round(B / im, 2),
     peak_rss_mb=round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024), final_loss=loss_value[0])))

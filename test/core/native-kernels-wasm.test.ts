@@ -76,7 +76,7 @@ describe('native kernels: availability and start-up checks', () => {
   it('an addon that computes wrong numbers fails the self-check: the stock kernels stay, the reason names the case', async () => {
     const a = tf.tensor2d([[1, 2], [3, 4]]), b = tf.tensor2d([[5, 6], [7, 8]]);
     const wrong: NativeAddon = {
-      version: 3, setThreads: () => {}, getThreads: () => 1, unary: () => {}, fused: () => {},
+      version: 4, setThreads: () => {}, getThreads: () => 1, unary: () => {}, fused: () => {}, transpose: () => {},
       sgemmBatch: () => {}, // leaves the output as it was: not the product
     };
     const r = enableNativeKernels({addon: wrong});
@@ -192,6 +192,22 @@ describe.skipIf(!built && process.env.CI !== 'true')('native kernels (OpenBLAS G
     expect(Array.from(await z.data())).toEqual([1, 2, 3]);
     z.dispose();
     disableNativeGemm();
+  });
+  it('native Transpose = the wasm Transpose bit for bit: ranks 1-6, every kind of permutation, empty and int32 (stock)', async () => {
+    const cases: [number[], number[]][] = [[[7], [0]], [[5, 3], [1, 0]], [[4, 65, 32], [0, 2, 1]], [[2, 9, 4, 8], [0, 2, 1, 3]], [[2, 9, 4, 8], [3, 2, 1, 0]],
+      [[2, 3, 4, 5, 6], [4, 0, 3, 1, 2]], [[2, 3, 2, 3, 2, 3], [5, 4, 3, 2, 1, 0]], [[3, 0, 2], [2, 0, 1]]];
+    for (const [shape, perm] of cases) {
+      const x = rn(shape, 21);
+      const ref = tf.transpose(x, perm);
+      expect(enableNativeGemm()).toBe(true);
+      const nat = tf.transpose(x, perm);
+      const ints = tf.transpose(tf.cast(tf.mul(x, 10), 'int32'), perm);
+      disableNativeGemm();
+      expect(nat.shape).toEqual(ref.shape);
+      expect(Array.from(await nat.data())).toEqual(Array.from(await ref.data()));
+      expect(Array.from(await ints.data())).toEqual(Array.from(await tf.transpose(tf.cast(tf.mul(x, 10), 'int32'), perm).data()));
+      tf.dispose([x, ref, nat, ints]);
+    }
   });
   it('bad shapes still give tfjs\'s error', () => {
     enableNativeGemm();

@@ -308,6 +308,54 @@ static napi_value Fused(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+/* transpose(heap, inOff, outOff, shape[], perm[]): out = x.transpose(perm) for float32, rank 1..6.
+ * Walks the output in order; the innermost output axis is a contiguous copy when it is also the
+ * input's innermost axis (e.g. splitting heads, [B,T,H,d] → [B,H,T,d]), else a strided gather. */
+static napi_value Transpose(napi_env env, napi_callback_info info) {
+  HeapCall c;
+  if (!heapArgs(env, info, "transpose", 5, 2, &c)) return NULL;
+  const int64_t inOff = (int64_t)c.v[0], outOff = (int64_t)c.v[1];
+  uint32_t rank = 0, rank2 = 0;
+  CHECK(napi_get_array_length(env, c.argv[3], &rank));
+  CHECK(napi_get_array_length(env, c.argv[4], &rank2));
+  if (rank < 1 || rank > 6 || rank2 != rank) { napi_throw_range_error(env, NULL, "course_gemm.transpose: rank must be 1..6, perm as long as shape"); return NULL; }
+  int64_t shape[6], istr[6], ostrIn[6], oshape[6];
+  int32_t perm[6];
+  int64_t total = 1;
+  for (uint32_t i = 0; i < rank; i++) {
+    napi_value e;
+    double d;
+    CHECK(napi_get_element(env, c.argv[3], i, &e));
+    CHECK(napi_get_value_double(env, e, &d));
+    shape[i] = (int64_t)d;
+    CHECK(napi_get_element(env, c.argv[4], i, &e));
+    CHECK(napi_get_value_int32(env, e, &perm[i]));
+    if (shape[i] < 0 || perm[i] < 0 || perm[i] >= (int32_t)rank) { napi_throw_range_error(env, NULL, "course_gemm.transpose: bad shape or perm"); return NULL; }
+    total *= shape[i];
+  }
+  if (inOff < 0 || outOff < 0 || inOff + 4 * total > (int64_t)c.bytes || outOff + 4 * total > (int64_t)c.bytes) {
+    napi_throw_range_error(env, NULL, "course_gemm.transpose: operands outside the heap"); return NULL;
+  }
+  if (total == 0) return NULL;
+  istr[rank - 1] = 1;
+  for (int i = (int)rank - 2; i >= 0; i--) istr[i] = istr[i + 1] * shape[i + 1];
+  for (uint32_t i = 0; i < rank; i++) { ostrIn[i] = istr[perm[i]]; oshape[i] = shape[perm[i]]; }
+  const float* in = (const float*)((uint8_t*)c.heap + inOff);
+  float* out = (float*)((uint8_t*)c.heap + outOff);
+  const int64_t inner = oshape[rank - 1], s = ostrIn[rank - 1], outer = total / inner;
+  int64_t idx[6] = {0};
+  for (int64_t o = 0; o < outer; o++) {
+    int64_t base = 0;
+    for (uint32_t i = 0; i + 1 < rank; i++) base += idx[i] * ostrIn[i];
+    const float* src = in + base;
+    float* dst = out + o * inner;
+    if (s == 1) __builtin_memcpy(dst, src, (size_t)inner * 4);
+    else for (int64_t j = 0; j < inner; j++) dst[j] = src[j * s];
+    for (int i = (int)rank - 2; i >= 0; i--) { if (++idx[i] < oshape[i]) break; idx[i] = 0; }
+  }
+  return NULL;
+}
+
 static napi_value SetThreads(napi_env env, napi_callback_info info) {
   size_t argc = 1;
   napi_value argv[1];
@@ -327,7 +375,7 @@ static napi_value GetThreads(napi_env env, napi_callback_info info) {
 }
 
 /* Bumped with every change of the exports; lib/core/native-kernels.ts refuses another version. */
-#define COURSE_NATIVE_VERSION 3
+#define COURSE_NATIVE_VERSION 4
 
 static napi_value Init(napi_env env, napi_value exports) {
   napi_value version;
@@ -339,6 +387,7 @@ static napi_value Init(napi_env env, napi_value exports) {
     {"getThreads", NULL, GetThreads, NULL, NULL, NULL, napi_default, NULL},
     {"unary", NULL, Unary, NULL, NULL, NULL, napi_default, NULL},
     {"fused", NULL, Fused, NULL, NULL, NULL, napi_default, NULL},
+    {"transpose", NULL, Transpose, NULL, NULL, NULL, napi_default, NULL},
   };
   CHECK(napi_define_properties(env, exports, sizeof props / sizeof props[0], props));
   return exports;
