@@ -1,30 +1,4 @@
-/** Small helpers shared by the command-line scripts (argument parsing, progress bar). */
-
-export interface ArgSpec { strings?: string[]; numbers?: string[]; booleans?: string[] }
-export type Args = Record<string, string | number | boolean | string[] | undefined> & {_: string[]};
-
-/** `--name value`, `--name=value`, `--flag`; unknown options and bad numbers are clear errors. */
-export function parseArgs(argv: string[], spec: ArgSpec, usage: string): Args {
-  const out: Args = {_: []};
-  const strings = new Set(spec.strings ?? []), numbers = new Set(spec.numbers ?? []), booleans = new Set(spec.booleans ?? []);
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i]!;
-    if (!a.startsWith('--')) { out._.push(a); continue; }
-    let [name, value] = a.slice(2).split(/=(.*)/s, 2) as [string, string | undefined];
-    if (booleans.has(name)) { out[name] = value === undefined ? true : value !== 'false'; continue; }
-    if (!strings.has(name) && !numbers.has(name)) throw new Error(`unknown option --${name}\n${usage}`);
-    if (value === undefined) {
-      value = argv[++i];
-      if (value === undefined) throw new Error(`option --${name} needs a value\n${usage}`);
-    }
-    if (numbers.has(name)) {
-      const n = Number(value);
-      if (!Number.isFinite(n)) throw new Error(`option --${name} needs a number (got "${value}")`);
-      out[name] = n;
-    } else out[name] = value;
-  }
-  return out;
-}
+/** Small helpers shared by the command-line scripts (durations, progress bar); arguments: cli-args.ts. */
 
 export function formatDuration(seconds: number): string {
   if (!Number.isFinite(seconds)) return '?';

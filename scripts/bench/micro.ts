@@ -14,7 +14,7 @@ import {dense} from '../../lib/core/linear';
 import {enableWasmThreads} from '../../lib/core/wasm-threads';
 import {splitHeads} from '../../lib/transformer/attention';
 import {patchify} from '../../lib/vit/patches';
-import {parseArgs} from '../cli-util';
+import {parseCli} from '../cli-args';
 import {median, round} from './common';
 
 type F = (...xs: tf.Tensor[]) => tf.Tensor;
@@ -113,7 +113,13 @@ async function geluErrors(): Promise<Record<string, number>> {
 }
 
 async function main() {
-  const args = parseArgs(process.argv.slice(2), {strings: ['backend', 'only'], numbers: ['batch', 'reps', 'threads']}, 'tsx scripts/bench/micro.ts [--backend wasm|cpu] [--batch 64] [--reps 5] [--threads N] [--only OPSUBSTRING]');
+  const parsed = parseCli({command: 'tsx scripts/bench/micro.ts', summary: 'Micro-benchmarks of each hot spot per formulation (a child process of npm run bench).', options: {
+    backend: {kind: 'string', arg: 'wasm|cpu', help: 'tfjs backend (default wasm)'}, batch: {kind: 'positive', help: 'batch size (default 64)'},
+    reps: {kind: 'positive', help: 'repetitions (default 5)'}, threads: {kind: 'positive', help: 'wasm threads (default 1)'},
+    only: {kind: 'string', arg: 'OPSUBSTRING', help: 'only ops whose name contains this'},
+  }});
+  if (!parsed) return;
+  const args = parsed.values;
   const threads = (args.threads as number | undefined) ?? 1;
   if (threads > 1) enableWasmThreads(threads);
   const info = await initBackend(((args.backend as string) ?? 'wasm') as BackendName);

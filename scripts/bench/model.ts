@@ -11,7 +11,7 @@ import {countParams, Params} from '../../lib/core/params';
 import {AdamW} from '../../lib/optim/adamw';
 import {crossEntropy} from '../../lib/optim/losses';
 import {initViT, vitForward} from '../../lib/vit/model';
-import {parseArgs} from '../cli-util';
+import {parseCli} from '../cli-args';
 import {BENCH_CONFIGS, median, peakRssMb, round, timeIt, wasmHeapMb} from './common';
 import {enableWasmThreads} from '../../lib/core/wasm-threads';
 import {nativeStatus, nativeThreads} from '../../lib/core/native-kernels';
@@ -20,7 +20,14 @@ import {nativeKernelsActive} from '../../lib/core/kernel-path';
 const USAGE = 'tsx scripts/bench/model.ts --config recipe|small|base|tiny --backend wasm|cpu [--batch N] [--reps N] [--warmup N] [--bmm auto|stock] [--threads N] [--native 0 (pure wasm) | OPENBLAS_THREADS]';
 
 async function main() {
-  const args = parseArgs(process.argv.slice(2), {strings: ['config', 'backend', 'bmm'], numbers: ['batch', 'reps', 'warmup', 'threads', 'native'], booleans: []}, USAGE);
+  const parsed = parseCli({command: 'tsx scripts/bench/model.ts', summary: `One measured run of npm run bench (a child process). ${USAGE}`, options: {
+    config: {kind: 'string', arg: 'recipe|small|base|tiny', help: 'model config (default tiny)'}, backend: {kind: 'string', arg: 'wasm|cpu', help: 'tfjs backend (default wasm)'},
+    bmm: {kind: 'string', arg: 'auto|stock', help: 'batched matmul implementation (default auto)'}, batch: {kind: 'positive', help: 'batch size (default: the config\'s)'},
+    reps: {kind: 'positive', help: 'measured repetitions (default 3)'}, warmup: {kind: 'count', help: 'warm-up repetitions (default 2)'},
+    threads: {kind: 'positive', help: 'wasm threads (default 1)'}, native: {kind: 'count', help: '0 = pure wasm, else OpenBLAS threads'},
+  }});
+  if (!parsed) return;
+  const args = parsed.values;
   const bc = BENCH_CONFIGS[(args.config as string) ?? 'tiny'];
   if (!bc) throw new Error(`unknown --config (known: ${Object.keys(BENCH_CONFIGS).join(', ')})`);
   const backend = ((args.backend as string) ?? 'wasm') as BackendName;

@@ -8,11 +8,16 @@ import {setBmmImpl, bmmPath} from '../../lib/core/bmm';
 
 import {crossEntropy} from '../../lib/optim/losses';
 import {initViT, vitForward} from '../../lib/vit/model';
-import {parseArgs} from '../cli-util';
+import {parseCli} from '../cli-args';
 import {BENCH_CONFIGS} from './common';
 
 async function main() {
-  const args = parseArgs(process.argv.slice(2), {strings: ['config', 'bmm'], numbers: ['batch', 'native']}, 'tsx scripts/bench/profile.ts [--config recipe] [--batch N] [--native 0|N] [--bmm auto|stock]');
+  const parsed = parseCli({command: 'tsx scripts/bench/profile.ts', summary: 'Per-op profile of one training step of a bench config.', options: {
+    config: {kind: 'string', arg: 'NAME', help: 'bench config (default recipe)'}, batch: {kind: 'positive', help: 'batch size (default: the config\'s)'},
+    native: {kind: 'count', help: '0 = pure wasm, else OpenBLAS threads'}, bmm: {kind: 'string', arg: 'auto|stock', help: 'batched matmul implementation (default auto)'},
+  }});
+  if (!parsed) return;
+  const args = parsed.values;
   const bc = BENCH_CONFIGS[(args.config as string) ?? 'recipe']!;
   if (args.native !== undefined) {
     if (args.native === 0) process.env.COURSE_NATIVE = '0';

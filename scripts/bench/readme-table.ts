@@ -6,7 +6,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import {parseArgs} from '../cli-util';
+import {parseCli} from '../cli-args';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const START = '<!-- bench-table:start -->', END = '<!-- bench-table:end -->';
@@ -43,7 +43,11 @@ export function benchTable(bench: Record<string, any>): string {
 }
 
 function main() {
-  const args = parseArgs(process.argv.slice(2), {strings: ['json', 'readme']}, 'npm run bench:readme [-- --json build/bench/bench.json] [--readme README.md]');
+  const parsed = parseCli({command: 'npm run bench:readme --', summary: 'Copies the summary of build/bench/bench.json into the speed table of the README.', options: {
+    json: {kind: 'string', arg: 'FILE', help: 'bench results (default build/bench/bench.json)'}, readme: {kind: 'string', arg: 'FILE', help: 'README to update (default README.md)'},
+  }});
+  if (!parsed) return;
+  const args = parsed.values;
   const jsonPath = path.resolve(ROOT, (args.json as string) ?? 'build/bench/bench.json');
   const readmePath = path.resolve(ROOT, (args.readme as string) ?? 'README.md');
   if (!fs.existsSync(jsonPath)) throw new Error(`${path.relative(ROOT, jsonPath)} not found: run npm run bench first`);
