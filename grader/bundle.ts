@@ -21,7 +21,11 @@ if [ "$major" -lt 20 ]; then
   curl -fsSL https://deb.nodesource.com/setup_20.x | bash -
   apt-get install -y --no-install-recommends nodejs
 fi
-if node -e 'for (const m of ["vitest/package.json", "tsx/package.json", "@tensorflow/tfjs/package.json", "fflate/package.json", "typescript/package.json"]) require.resolve(m)' 2>/dev/null; then
+# the sandbox for student code (bubblewrap; the grader says so in every output when it is missing)
+if ! command -v bwrap >/dev/null 2>&1; then
+  apt-get update && apt-get install -y --no-install-recommends bubblewrap || echo "setup.sh: could not install bubblewrap: submissions will be graded WITHOUT a sandbox"
+fi
+if node -e 'for (const m of ["vitest", "tsx", "@tensorflow/tfjs", "fflate", "typescript"]) require.resolve(m)' >/dev/null 2>&1; then
   echo "setup.sh: dependencies already installed"
 else
   npm install --no-audit --no-fund
@@ -73,8 +77,8 @@ function copyGrader(from: string, to: string): void {
 
 export function writeBundle(a: LoadedAssignment, outDir: string): Bundle {
   const {root, spec} = a;
-  if (fs.existsSync(outDir)) {
-    if (!fs.existsSync(path.join(outDir, 'run_autograder'))) throw new Error(`${outDir} exists and is not an autograder bundle`);
+  if (fs.existsSync(outDir) && fs.readdirSync(outDir).length > 0) {
+    if (!fs.existsSync(path.join(outDir, 'autograder', 'run_autograder'))) throw new Error(`${outDir} exists and is not an autograder bundle; choose an empty or new folder`);
     fs.rmSync(outDir, {recursive: true, force: true});
   }
   const dir = path.join(outDir, 'autograder');

@@ -29,7 +29,7 @@ export function gradescopeResults(r: GradeResult, hiddenVisibility = 'after_publ
     visibility: 'visible',
     stdout_visibility: 'hidden',
     execution_time: Math.round(r.ms / 1000),
-    tests: r.tests.map((t, i) => ({
+    tests: [...r.tests.map((t, i) => ({
       name: `${t.exercise}: ${t.name}`,
       number: String(i + 1),
       score: t.score,
@@ -38,8 +38,40 @@ export function gradescopeResults(r: GradeResult, hiddenVisibility = 'after_publ
       visibility: t.visibility === 'visible' ? 'visible' : hiddenVisibility,
       output: studentOutput(t),
       tags: [t.exercise, t.visibility],
-    })),
+    })), reviewEntry(r, r.tests.length + 1)],
   };
+}
+
+/** For the teacher only (Gradescope shows hidden tests to instructors): the sandbox and what it observed. */
+function reviewEntry(r: GradeResult, n: number) {
+  return {
+    name: 'Grader review (for the teacher; not scored)',
+    number: String(n),
+    score: 0,
+    max_score: 0,
+    status: 'passed',
+    visibility: 'hidden',
+    output: reviewText(r),
+    tags: ['grader-review'],
+  };
+}
+
+/** The teacher's review lines of one submission: sandbox status, then every flag. */
+export function reviewText(r: GradeResult): string {
+  return [`sandbox: ${r.sandbox}`, ...(r.flags.length ? r.flags.map((f) => `- ${f}`) : ['nothing unusual was observed'])].join('\n');
+}
+
+/** The class review for the teacher (markdown): sandbox status and flags per student. */
+export function reviewMarkdown(results: GradeResult[]): string {
+  const md = ['# Grader review (for the teacher)', ''];
+  const unsandboxed = results.filter((r) => r.sandbox !== 'bubblewrap');
+  if (unsandboxed.length) md.push(`**Not sandboxed** (${unsandboxed.length} of ${results.length}): ${unsandboxed[0]!.sandbox}. The student code ran in a plain child process with the grader's rights; grade untrusted work where bubblewrap runs.`, '');
+  else if (results.length) md.push('Every submission ran in the bubblewrap sandbox (no network, read-only files, its own processes, resource limits).', '');
+  for (const r of results) {
+    md.push(`## ${r.student}: ${r.score} / ${r.maxScore}`, '');
+    md.push(...(r.flags.length ? r.flags.map((f) => `- ${f}`) : ['- nothing unusual was observed']), '');
+  }
+  return md.join('\n');
 }
 
 const xml = (s: string) => s.replace(/[<>&"']/g, (c) => ({'<': '&lt;', '>': '&gt;', '&': '&amp;', '"': '&quot;', "'": '&apos;'}[c]!))
@@ -53,7 +85,7 @@ export function junitXml(r: GradeResult): string {
   for (const e of r.exercises) {
     const ts = r.tests.filter((t) => t.exercise === e.name);
     out.push(`  <testsuite name="${xml(`${r.assignment}.${e.name}`)}" tests="${ts.length}" failures="${ts.filter((t) => t.status === 'failed').length}" time="${(ts.reduce((s, t) => s + t.ms, 0) / 1000).toFixed(3)}">`);
-    out.push(`    <properties><property name="score" value="${e.score}"/><property name="max_score" value="${e.maxScore}"/></properties>`);
+    out.push(`    <properties><property name="score" value="${e.score}"/><property name="max_score" value="${e.maxScore}"/><property name="sandbox" value="${xml(r.sandbox)}"/>${r.flags.map((f) => `<property name="flag" value="${xml(f)}"/>`).join('')}</properties>`);
     for (const t of ts) {
       const head = `    <testcase classname="${xml(`${r.assignment}.${e.name}.${t.visibility}`)}" name="${xml(t.name)}" file="${xml(t.file)}" time="${(t.ms / 1000).toFixed(3)}"`;
       if (t.status === 'passed') out.push(`${head}/>`);
@@ -95,10 +127,10 @@ const csvCell = (v: string | number) => {
 export function gradebookCsv(results: GradeResult[]): string {
   if (results.length === 0) return 'student,score,max_score\n';
   const exNames = results[0]!.exercises.map((e) => e.name);
-  const rows = [['student', 'score', 'max_score', ...exNames, 'missing_files', 'flags', 'source']];
+  const rows = [['student', 'score', 'max_score', ...exNames, 'missing_files', 'flags', 'sandbox', 'source']];
   for (const r of results) {
     rows.push([r.student, String(r.score), String(r.maxScore), ...exNames.map((n) => String(r.exercises.find((e) => e.name === n)?.score ?? 0)),
-      r.missing.join('; '), r.flags.join('; '), r.source]);
+      r.missing.join('; '), r.flags.join('; '), r.sandbox, r.source]);
   }
   return rows.map((row) => row.map(csvCell).join(',')).join('\n') + '\n';
 }

@@ -5,6 +5,7 @@
  * `not implemented: <exercise>`. The starter gets the visible tests only; the pristine copy gets the
  * hidden tests too but, like the starter, no reference solution.
  */
+import {createHash} from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
 import {importClosure, repointImports} from './imports';
@@ -149,10 +150,41 @@ export function namePattern(name: string): string {
   return `(^| )${name.split(' > ').join(' ').replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`;
 }
 
-function classroomFiles(spec: AssignmentSpec, testTimeoutMs: number, unavailable: string[]): Map<string, string> {
+/** Files of the starter that decide a Classroom score: restored from the workflow before every run. */
+export function protectedFiles(files: Map<string, string>): Map<string, string> {
+  return new Map([...files].filter(([f]) => f.startsWith('test/') || ['vitest.config.ts', 'package.json', 'tsconfig.json', 'scripts/points-reporter.mjs'].includes(f)).sort(([a], [b]) => a.localeCompare(b)));
+}
+
+/**
+ * The workflow step that puts the teacher's tests, test helpers, vitest config and package.json
+ * back before anything runs: the copies are embedded (base64) with their SHA-256, every file is
+ * written and checked against its hash, and other test, vite and vitest config files are removed.
+ */
+export function restoreScript(protect: Map<string, string>): string {
+  const files = [...protect].map(([f, t]) => ({f, b: Buffer.from(t, 'utf8').toString('base64'), h: createHash('sha256').update(t, 'utf8').digest('hex')}));
+  return [
+    `const fs = require('fs'), path = require('path'), crypto = require('crypto');`,
+    `const files = ${JSON.stringify(files)};`,
+    `const keep = new Set(files.map((x) => x.f));`,
+    `const walk = (d) => fs.existsSync(d) ? fs.readdirSync(d, {withFileTypes: true}).flatMap((e) => e.isDirectory() ? walk(path.join(d, e.name)) : [path.join(d, e.name)]) : [];`,
+    `for (const f of walk('test')) if (!keep.has(f.split(path.sep).join('/'))) fs.rmSync(f, {force: true});`,
+    `for (const f of fs.readdirSync('.')) if (/^(vite|vitest)\\.(config|workspace|projects)\\.[cm]?[jt]s$/.test(f) && !keep.has(f)) fs.rmSync(f, {force: true});`,
+    `for (const x of files) {`,
+    `  const text = Buffer.from(x.b, 'base64');`,
+    `  if (crypto.createHash('sha256').update(text).digest('hex') !== x.h) throw new Error('the embedded copy of ' + x.f + ' does not match its hash: this workflow was edited');`,
+    `  fs.rmSync(x.f, {recursive: true, force: true});`,
+    `  fs.mkdirSync(path.dirname(x.f), {recursive: true});`,
+    `  fs.writeFileSync(x.f, text);`,
+    `  if (crypto.createHash('sha256').update(fs.readFileSync(x.f)).digest('hex') !== x.h) throw new Error(x.f + ' could not be restored');`,
+    `}`,
+    `console.log('restored ' + files.length + ' test, config and package files from the teacher\\'s copies');`,
+  ].join('\n');
+}
+
+function classroomFiles(spec: AssignmentSpec, testTimeoutMs: number, unavailable: string[], protect: Map<string, string>): Map<string, string> {
   const tests = spec.exercises.filter((e) => !unavailable.includes(e.name)).flatMap((e) => e.tests.filter((t) => visibilityOf(t) === 'visible').map((t) => ({e, t})));
   const minutes = Math.max(1, Math.ceil((testTimeoutMs * 3 + 60_000) / 60_000));
-  const cmd = (t: {file: string; name: string}) => `npx vitest run ${copyPathOfTest(t.file)} -t ${shellQuote(namePattern(t.name))}`;
+  const cmd = (t: {file: string; name: string}) => `npx vitest run --config vitest.config.ts ${copyPathOfTest(t.file)} -t ${shellQuote(namePattern(t.name))}`;
   const title = (e: ExerciseSpec, t: {name: string}) => `${e.name}: ${t.name}`;
   const autograding = {
     tests: tests.map(({e, t}) => ({name: title(e, t), setup: 'npm install --no-audit --no-fund', run: cmd(t), input: '', output: '', comparison: 'included', timeout: minutes, points: t.points})),
@@ -191,6 +223,14 @@ function classroomFiles(spec: AssignmentSpec, testTimeoutMs: number, unavailable
     `      uses: actions/setup-node@v4`,
     `      with:`,
     `        node-version: '20'`,
+    `    # Advisory: the student controls this repository, this workflow included. Set Classroom's`,
+    `    # protected paths (test/, .github/, vitest.config.ts, package.json); the official score comes`,
+    `    # from the teacher's grader (npm run grade, or the Gradescope bundle).`,
+    `    - name: Restore the teacher's tests and configs`,
+    `      run: |`,
+    `        node <<'RESTORE'`,
+    ...restoreScript(protect).split('\n').map((l) => `        ${l}`),
+    `        RESTORE`,
     `    - name: Install dependencies`,
     `      run: npm install --no-audit --no-fund`,
     ...steps,
@@ -312,7 +352,7 @@ export function writeRelease(asg: LoadedAssignment, outDir: string): WrittenCour
   files.set('README.md', studentReadme(spec, tmo, c.unavailable));
   files.set('.gitignore', 'node_modules/\n');
   files.set('.course-release', `${spec.id}\n`);
-  for (const [k, v] of classroomFiles(spec, tmo, c.unavailable)) files.set(k, v);
+  for (const [k, v] of classroomFiles(spec, tmo, c.unavailable, protectedFiles(files))) files.set(k, v);
   prepareOut(outDir);
   writeAll(outDir, files);
   return {dir: outDir, files: [...files.keys()].sort(), unavailable: c.unavailable, stubbed: c.stubbed};

@@ -37,6 +37,12 @@ export interface RunOptions {
   graceMs?: number;
   /** called with each round's log line */
   log?: (line: string) => void;
+  /** vitest's own per-test timeout (default testTimeoutMs); the sandbox limits each call of student code */
+  vitestTimeoutMs?: number;
+  /** environment of the test workers (the sandbox client's configuration) */
+  testEnv?: Record<string, string>;
+  /** HOME of the test process: an empty folder of its own */
+  home?: string;
 }
 
 export interface RunReport {
@@ -67,6 +73,21 @@ export function groupCpuMs(pgid: number): number {
     } catch { /* process ended */ }
   }
   return ticks * 10; // USER_HZ = 100 on Linux
+}
+
+const MAX_RESULTS_BYTES = 32 * 1024 * 1024;
+
+/** At most `max` bytes of a file ('' if there is none), decoded as UTF-8. */
+export function readCapped(file: string, max: number): string {
+  let fd: number;
+  try { fd = fs.openSync(file, 'r'); } catch { return ''; }
+  try {
+    const buf = Buffer.alloc(Math.min(max, Math.max(fs.fstatSync(fd).size, 0)));
+    const n = fs.readSync(fd, buf, 0, buf.length, 0);
+    return buf.subarray(0, n).toString('utf8');
+  } finally {
+    fs.closeSync(fd);
+  }
 }
 
 /** Error text for feedback: no ANSI colours, at most 4000 characters. */
@@ -120,14 +141,14 @@ async function runRound(o: RunOptions, files: string[], only: PlannedTest[] | un
     maxWorkers: 1,
     fileParallelism: false,
     isolate: false,
-    testTimeout: o.testTimeoutMs,
-    hookTimeout: o.testTimeoutMs,
+    testTimeout: o.vitestTimeoutMs ?? o.testTimeoutMs,
+    hookTimeout: o.vitestTimeoutMs ?? o.testTimeoutMs,
     teardownTimeout: 2000,
     allowOnly: false,
     passWithNoTests: true,
     watch: false,
     silent: true,
-    env: {COURSE_BACKEND: 'cpu'},
+    env: {COURSE_BACKEND: 'cpu', ...o.testEnv},
     setupFiles: [setup],
     reporters: [reporter],
   };
@@ -136,7 +157,7 @@ async function runRound(o: RunOptions, files: string[], only: PlannedTest[] | un
     `test: {...${J(testOptions)}${pattern ? `, testNamePattern: new RegExp(${J(pattern)})` : ''}}};\n`);
   const env: NodeJS.ProcessEnv = {
     PATH: process.env.PATH ?? '/usr/bin:/bin',
-    HOME: secret,
+    HOME: o.home ?? os.tmpdir(),
     TMPDIR: os.tmpdir(),
     COURSE_BACKEND: 'cpu',
     NODE_ENV: 'test',
@@ -203,7 +224,7 @@ async function runRound(o: RunOptions, files: string[], only: PlannedTest[] | un
   const moduleErrors = new Map<string, string>();
   let rejected = 0;
   let ended = false;
-  const text = fs.existsSync(out) ? fs.readFileSync(out, 'utf8') : '';
+  const text = readCapped(out, MAX_RESULTS_BYTES);
   for (const line of text.split('\n')) {
     if (!line) continue;
     const sp = line.indexOf(' ');

@@ -21,6 +21,18 @@ export interface SampleSpec {
   extra?: Record<string, string>;
   /** deliver as a zip with everything under one top folder */
   zip?: boolean;
+  /** in the zip, the sample's files go under this folder (inside the top folder) */
+  zipPrefix?: string;
+  /** more copies of the exercise files in the zip: folder -> 'starter' | 'reference' */
+  zipAlso?: Record<string, 'starter' | 'reference'>;
+  /** text replacements in a file, after the regions: file -> [from, to][] */
+  replace?: Record<string, [string, string][]>;
+  /** how a file is saved: utf16le-bom, utf8-bom-crlf (default UTF-8) */
+  encoding?: Record<string, 'utf16le-bom' | 'utf8-bom-crlf'>;
+  /** regexes that must match one of the teacher's review flags */
+  expectFlags?: string[];
+  /** regexes that must match one of the notes */
+  expectNotes?: string[];
   expect: Record<string, 'all' | 'none' | string[]>;
   /** exercise -> how its failing tests must fail (timeout, crash, import, assertion) */
   expectKinds?: Record<string, string>;
@@ -44,8 +56,8 @@ function content(a: LoadedAssignment, name: string, ref: string): string {
 }
 
 /** The submission files of a sample: course path -> text. */
-export function sampleFiles(a: LoadedAssignment, name: string): Map<string, string> {
-  const s = loadSample(a, name);
+export function sampleFiles(a: LoadedAssignment, name: string, override?: Partial<SampleSpec>): Map<string, string> {
+  const s = {...loadSample(a, name), ...override};
   const files = new Map<string, string>();
   const regionExercise = new Map<string, string>();
   for (const e of a.spec.exercises) regionExercise.set(`${e.file}#${regionOf(e)}`, e.name);
@@ -75,6 +87,10 @@ export function sampleFiles(a: LoadedAssignment, name: string): Map<string, stri
     }, file);
     if (s.prepend?.[file]) text = `${content(a, name, s.prepend[file]!)}\n${text}`;
     if (s.append?.[file]) text = `${text}\n${content(a, name, s.append[file]!)}`;
+    for (const [from, to] of s.replace?.[file] ?? []) {
+      if (!text.includes(from)) throw new Error(`sample ${name}: "${from}" is not in ${file}`);
+      text = text.split(from).join(to);
+    }
     files.set(file, text);
   }
   for (const [p, ref] of Object.entries(s.extra ?? {})) files.set(p, content(a, name, ref));
@@ -85,9 +101,18 @@ export function sampleFiles(a: LoadedAssignment, name: string): Map<string, stri
 export function buildSample(a: LoadedAssignment, name: string, out: string): string {
   const s = loadSample(a, name);
   const files = sampleFiles(a, name);
+  const bytes = (p: string, t: string): Uint8Array => {
+    const enc = s.encoding?.[p];
+    if (enc === 'utf16le-bom') return new Uint8Array(Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(t, 'utf16le')]));
+    if (enc === 'utf8-bom-crlf') return new Uint8Array(Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(t.replace(/\r?\n/g, '\r\n'), 'utf8')]));
+    return new TextEncoder().encode(t);
+  };
   if (s.zip) {
     const entries: Record<string, Uint8Array> = {};
-    for (const [p, t] of files) entries[`${name}/${p}`] = new TextEncoder().encode(t);
+    for (const [p, t] of files) entries[`${name}/${s.zipPrefix ?? ''}${p}`] = bytes(p, t);
+    for (const [prefix, base] of Object.entries(s.zipAlso ?? {})) {
+      for (const [p, t] of sampleFiles(a, name, {base, regions: {}, prepend: {}, append: {}, replace: {}, extra: {}})) entries[`${name}/${prefix}${p}`] = new TextEncoder().encode(t);
+    }
     const zip = out.endsWith('.zip') ? out : `${out}.zip`;
     fs.mkdirSync(path.dirname(zip), {recursive: true});
     fs.writeFileSync(zip, zipSync(entries));
@@ -95,7 +120,7 @@ export function buildSample(a: LoadedAssignment, name: string, out: string): str
   }
   for (const [p, t] of files) {
     fs.mkdirSync(path.dirname(path.join(out, p)), {recursive: true});
-    fs.writeFileSync(path.join(out, p), t);
+    fs.writeFileSync(path.join(out, p), bytes(p, t));
   }
   return out;
 }

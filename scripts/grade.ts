@@ -4,7 +4,8 @@
  * Grades each submission (a folder or a .zip) in a fresh copy of the course: only the exercise
  * files are taken from the submission; the teacher's visible and hidden tests run in vitest child
  * processes with per-test and total time limits. Writes per student `results.json` (Gradescope),
- * `junit.xml` and `feedback.md`, and the class `gradebook.csv` + `summary.json` to --out
+ * `junit.xml` and `feedback.md`, and the class `gradebook.csv`, `summary.json` and `review.md` (what the
+ * sandbox observed, for the teacher) to --out
  * (default build/grades/<assignment>).
  *
  * Options: --pristine DIR  grade against a prepared pristine copy (the Gradescope bundle does)
@@ -15,8 +16,9 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import {GradeResult, gradeSubmission, loadPristine, Pristine} from '../grader/grader';
-import {feedbackMarkdown, gradebookCsv, gradescopeResults, junitXml} from '../grader/outputs';
+import {failedResult, GradeResult, gradeSubmission, loadPristine, Pristine, rmTree} from '../grader/grader';
+import {feedbackMarkdown, gradebookCsv, gradescopeResults, junitXml, reviewMarkdown} from '../grader/outputs';
+import {sandboxInfo} from '../grader/sandbox/sandbox';
 import {writePristine} from '../grader/release';
 import {courseRoot, loadAssignment} from '../grader/spec';
 import {readSubmission} from '../grader/submission';
@@ -84,20 +86,26 @@ export async function gradeAll(o: GradeCliOptions): Promise<{results: GradeResul
   const results: GradeResult[] = [];
   const errors: string[] = [];
   const used = new Set<string>();
+  const sb = sandboxInfo();
+  log(sb.kind === 'bwrap' ? 'sandbox: bubblewrap (no network, read-only files, own PID namespace, rlimits)' : `WARNING: NOT SANDBOXED: ${sb.reason}; student code runs in a plain child process`);
   try {
     for (const s of o.submissions) {
-      const sub = readSubmission(path.resolve(s), exerciseFiles);
-      let name = safeName(sub.id);
-      for (let k = 2; used.has(name); k++) name = `${safeName(sub.id)}-${k}`;
-      used.add(name);
-      sub.id = name;
+      let name = safeName(path.basename(s).replace(/\.zip$/i, ''));
       let r: GradeResult;
       try {
+        const sub = readSubmission(path.resolve(s), exerciseFiles);
+        name = safeName(sub.id);
+        for (let k = 2; used.has(name); k++) name = `${safeName(sub.id)}-${k}`;
+        used.add(name);
+        sub.id = name;
         r = await gradeSubmission(pristine, sub, {nodeModules, testTimeoutMs: o.testTimeoutMs, graceMs: o.graceMs, log: (l) => log(`  ${name}: ${l}`)});
       } catch (e) {
+        // one submission the grader could not handle costs that submission (0, with the reason), not the batch
+        for (let k = 2; used.has(name); k++) name = `${name}-${k}`;
+        used.add(name);
         errors.push(`${name}: ${(e as Error).stack ?? e}`);
         console.error(`grader error for ${name}: ${(e as Error).stack ?? e}`);
-        continue;
+        r = failedResult(pristine, name, s, `the grader could not grade this submission: ${(e as Error).message ?? e}`, sb.kind === 'bwrap' ? 'bubblewrap' : `none (${sb.reason})`);
       }
       results.push(r);
       const dir = path.join(out, name);
@@ -108,13 +116,14 @@ export async function gradeAll(o: GradeCliOptions): Promise<{results: GradeResul
       log(`${name}: ${r.score} / ${r.maxScore}  (${(r.ms / 1000).toFixed(1)} s${r.flags.length ? `; review: ${r.flags.join('; ')}` : ''})`);
     }
   } finally {
-    if (tmpPristine) fs.rmSync(tmpPristine, {recursive: true, force: true});
+    if (tmpPristine) rmTree(tmpPristine);
   }
   fs.writeFileSync(path.join(out, 'gradebook.csv'), gradebookCsv(results));
-  fs.writeFileSync(path.join(out, 'summary.json'), `${JSON.stringify(results.map((r) => ({student: r.student, score: r.score, maxScore: r.maxScore, exercises: r.exercises, flags: r.flags, rounds: r.rounds, ms: r.ms})), null, 2)}\n`);
+  fs.writeFileSync(path.join(out, 'summary.json'), `${JSON.stringify(results.map((r) => ({student: r.student, score: r.score, maxScore: r.maxScore, exercises: r.exercises, flags: r.flags, sandbox: r.sandbox, rounds: r.rounds, ms: r.ms})), null, 2)}\n`);
+  fs.writeFileSync(path.join(out, 'review.md'), reviewMarkdown(results));
   if (o.gradescope) {
     const r = results[0];
-    const body = r ? gradescopeResults(r) : {score: 0, output: `The grader failed on this submission; your teacher has been told.\n${errors.join('\n').slice(0, 2000)}`, tests: []};
+    const body = r ? gradescopeResults(r) : {score: 0, output: 'The grader found no submission to grade; your teacher has been told.', tests: []};
     fs.mkdirSync(path.dirname(path.resolve(o.gradescope)), {recursive: true});
     fs.writeFileSync(o.gradescope, `${JSON.stringify(body, null, 2)}\n`);
   }

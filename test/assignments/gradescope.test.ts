@@ -54,7 +54,9 @@ describe('Gradescope autograder bundle', () => {
     const avail = a.spec.exercises.filter((e) => !unavailable.includes(e.name));
     expect(res.score).toBe(want);
     expect(res.max_score).toBe(avail.reduce((s, e) => s + e.tests.reduce((x, t) => x + t.points, 0), 0));
-    expect(res.tests).toHaveLength(avail.reduce((n, e) => n + e.tests.length, 0));
+    expect(res.tests).toHaveLength(avail.reduce((n, e) => n + e.tests.length, 0) + 1);
+    expect(res.tests.at(-1)).toMatchObject({name: 'Grader review (for the teacher; not scored)', visibility: 'hidden', max_score: 0});
+    expect(res.tests.at(-1).output).toMatch(/^sandbox: bubblewrap\n/);
     for (const t of res.tests) expect(Object.keys(t)).toEqual(expect.arrayContaining(['name', 'score', 'max_score', 'status', 'visibility', 'output']));
     expect(fs.readFileSync(path.join(root, 'source', 'grading-output', 'gradebook.csv'), 'utf8')).toContain(`ada@example.edu,${want},${res.max_score}`);
   }, 600_000);

@@ -63,6 +63,8 @@ export function expectSample(g: Graded, name: string): GradeResult {
     expect(failed.length, `${name}: failing tests of ${ex}`).toBeGreaterThan(0);
     for (const t of failed) expect(t.kind, `${name}: ${t.name}: ${t.output}`).toBe(kind);
   }
+  for (const re of s.expectFlags ?? []) expect(r.flags, `${name}: flags`).toEqual(expect.arrayContaining([expect.stringMatching(new RegExp(re))]));
+  for (const re of s.expectNotes ?? []) expect(r.notes, `${name}: notes`).toEqual(expect.arrayContaining([expect.stringMatching(new RegExp(re))]));
   for (const [ex, text] of Object.entries(s.expectOutput ?? {})) {
     if (r.unavailable.includes(ex)) continue;
     for (const t of r.tests.filter((x) => x.exercise === ex && x.status === 'failed')) expect(t.output).toContain(text);

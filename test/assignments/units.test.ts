@@ -12,7 +12,7 @@ import {findRegions, markFunction, stubRegions, syntaxErrors} from '../../grader
 import {courseFiles, namePattern, scanRelease, writeRelease} from '../../grader/release';
 import {clean} from '../../grader/run';
 import {AssignmentSpec, loadAssignment, validateSpec} from '../../grader/spec';
-import {readSubmission, reviewFlags} from '../../grader/submission';
+import {readSubmission} from '../../grader/submission';
 
 const SRC = [
   'export function f(x: number): number {',
@@ -90,7 +90,7 @@ function result(): GradeResult {
       {exercise: 'a', name: 'a > two <&>', file: 'test/visible/a.test.ts', visibility: 'visible', maxScore: 1, score: 0, status: 'failed', output: 'expected 1 to be 2', kind: 'assertion', ms: 3},
       {exercise: 'a', name: 'a > secret', file: 'test/hidden/a.test.ts', visibility: 'hidden', maxScore: 2, score: 0, status: 'failed', output: 'expected 42 (the secret input) to be 43', kind: 'assertion', ms: 3},
     ],
-    syntaxErrors: {}, missing: [], notes: [], flags: [], unavailable: ['b'], rounds: 1, rejectedLines: 0, ms: 1234,
+    syntaxErrors: {}, missing: [], notes: [], flags: ['tried to use the network (blocked) (observed by the sandbox): 1× in a > two'], sandbox: 'bubblewrap', unavailable: ['b'], rounds: 1, rejectedLines: 0, ms: 1234,
   };
 }
 
@@ -100,7 +100,11 @@ describe('outputs', () => {
     expect(g.score).toBe(2);
     expect(g.max_score).toBe(5);
     expect(g.tests.map((t) => [t.name, t.score, t.max_score, t.status, t.visibility])).toEqual([
-      ['a: a > one', 2, 2, 'passed', 'visible'], ['a: a > two <&>', 0, 1, 'failed', 'visible'], ['a: a > secret', 0, 2, 'failed', 'after_published']]);
+      ['a: a > one', 2, 2, 'passed', 'visible'], ['a: a > two <&>', 0, 1, 'failed', 'visible'], ['a: a > secret', 0, 2, 'failed', 'after_published'],
+      ['Grader review (for the teacher; not scored)', 0, 0, 'passed', 'hidden']]);
+    // the teacher (only) sees the sandbox and what it observed
+    expect(g.tests[3]!.output).toBe('sandbox: bubblewrap\n- tried to use the network (blocked) (observed by the sandbox): 1× in a > two');
+    expect(g.output).not.toContain('network');
     expect(g.tests[1]!.output).toBe('expected 1 to be 2');
     expect(g.output).toMatch(/b: not graded/);
   });
@@ -119,7 +123,7 @@ describe('outputs', () => {
   });
   it('the gradebook quotes cells and defuses spreadsheet formulas in student names', () => {
     expect(gradebookCsv([result()]).split('\n')).toEqual([
-      'student,score,max_score,a,missing_files,flags,source', `"'=cmd|evil",2,5,2,,,/s`, '']);
+      'student,score,max_score,a,missing_files,flags,sandbox,source', `"'=cmd|evil",2,5,2,,tried to use the network (blocked) (observed by the sandbox): 1× in a > two,bubblewrap,/s`, '']);
   });
 });
 
@@ -146,9 +150,6 @@ describe('submission intake', () => {
     expect(Object.fromEntries(z.files)).toEqual({'lib/x/a.ts': 'ZA', 'lib/x/b.ts': 'ZB'});
     expect(z.notes.join('\n')).toMatch(/ignored the zip entry \.\.\/\.\.\/escape\.ts/);
     fs.rmSync(d, {recursive: true, force: true});
-  });
-  it('flags code that reaches outside the exercise for the teacher to review', () => {
-    expect(reviewFlags(new Map([['lib/a.ts', 'process.exit(0)'], ['lib/b.ts', 'return x * 2;']]))).toEqual(['lib/a.ts ends or signals processes']);
   });
   it('namePattern selects a test by its full name and escapes regex characters', () => {
     const re = new RegExp(namePattern('maskedSoftmax > softmax of [2, 1, 0.1]'));

@@ -1,0 +1,1 @@
+return tf.zerosLike(scores);
