@@ -227,10 +227,10 @@ export function readObservations(file: string, course: string): {byTest: Map<str
     if (!line) continue;
     let j: {kind?: string; detail?: string; test?: string; file?: string};
     try { j = JSON.parse(line); } catch { continue; }
-    const loading = String(j.file ?? '').startsWith('loading ');
+    const loading = /^(loading |at the end of)/.test(String(j.file ?? ''));
     const rel = j.file && !loading ? path.relative(course, String(j.file)).split(path.sep).join('/') : '';
     const key = j.test ? `${rel} > ${j.test}` : '';
-    const ob = {kind: String(j.kind), detail: String(j.detail ?? ''), test: key, where: loading ? `while ${j.file}` : ''};
+    const ob = {kind: String(j.kind), detail: String(j.detail ?? ''), test: key, where: loading ? (String(j.file).startsWith('loading') ? `while ${j.file}` : String(j.file)) : ''};
     all.push(ob);
     if (key) { if (!byTest.has(key)) byTest.set(key, []); byTest.get(key)!.push(ob); }
   }

@@ -132,7 +132,7 @@ async function runRound(o: RunOptions, files: string[], only: PlannedTest[] | un
   fs.copyFileSync(path.join(GRADER_DIR, 'reporter.mjs'), reporter);
   // the setup file must resolve 'vitest', so it lives in the course copy (under a fresh random name)
   const setup = path.join(o.course, `.grader-${randomBytes(8).toString('hex')}.setup.mjs`);
-  fs.copyFileSync(path.join(GRADER_DIR, 'setup.mjs'), setup);
+  fs.writeFileSync(setup, fs.readFileSync(path.join(GRADER_DIR, 'setup.mjs'), 'utf8').replace("'./sandbox/client.mjs'", JSON.stringify(path.join(GRADER_DIR, 'sandbox', 'client.mjs'))));
   const pattern = only ? `(?:^| )(?:${only.map((t) => escapeRe(t.name.split(' > ').join(' '))).join('|')})$` : undefined;
   const config = path.join(secret, 'vitest.config.mjs');
   const testOptions = {

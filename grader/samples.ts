@@ -29,6 +29,8 @@ export interface SampleSpec {
   replace?: Record<string, [string, string][]>;
   /** how a file is saved: utf16le-bom, utf8-bom-crlf (default UTF-8) */
   encoding?: Record<string, 'utf16le-bom' | 'utf8-bom-crlf'>;
+  /** text that must appear in at least one failing test's output, per exercise */
+  expectOutputAny?: Record<string, string>;
   /** regexes that must match one of the teacher's review flags */
   expectFlags?: string[];
   /** regexes that must match one of the notes */

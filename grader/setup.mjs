@@ -2,7 +2,8 @@
 // loading and which test starts, so the grader's watchdog knows what to blame when it has to kill a
 // hung worker. The marks only decide blame for a test that produced no result; they cannot add points.
 import {writeSync} from 'node:fs';
-import {beforeEach, expect} from 'vitest';
+import {afterAll, beforeEach, expect} from 'vitest';
+import {scanSandbox} from './sandbox/client.mjs';
 
 const mark = (kind, obj) => { try { writeSync(2, `\n@@grader ${kind} ${JSON.stringify(obj)}\n`); } catch { /* stderr closed */ } };
 mark('file', {path: expect.getState().testPath ?? ''});
@@ -14,3 +15,6 @@ function fullName(task) {
 }
 
 beforeEach((ctx) => { mark('start', {path: ctx.task.file.filepath, name: fullName(ctx.task)}); });
+
+// what the sandboxed student code has running when a test file ends (helper processes) is observed
+afterAll(() => { try { scanSandbox(); } catch { /* no sandbox in this file */ } });

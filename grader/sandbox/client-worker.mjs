@@ -112,7 +112,12 @@ function start(ctx) {
 function settle(b, r) {
   const p = b.pending;
   if (!p) return;
-  if (r.msg && r.msg.id !== p.id && !(p.id === 0 && r.msg.ready)) return; // a stale or forged answer: not the one awaited
+  if (r.msg && p.id === 0 && !r.msg.ready) return; // nothing is asked before it is ready
+  if (r.msg && p.id !== 0 && r.msg.id !== p.id) {
+    // calls are one at a time: an answer without the right id is the sandbox talking garbage
+    kill(b);
+    r = {fail: 'protocol', message: 'the sandboxed process sent an answer that does not belong to the call (it may have patched what the grader uses to talk to it)'};
+  }
   b.pending = undefined;
   p.resolve(r);
 }
@@ -188,8 +193,18 @@ async function ensure(ctx) {
   return r.ok ? {ok: true, restarted: starts > 1} : r;
 }
 
+function scanProcesses(b, ctx, ending) {
+  const extra = processTree(b.child.pid).filter((p) => !EXPECTED.has(p.comm));
+  for (const p of extra) if (!b.seen.has(p.pid)) { b.seen.add(p.pid); obs('process', `started a process: ${p.comm}`, ctx); }
+  if (ending && extra.length) obs('killed', `${extra.length} process(es) still running at the end of a test file (killed with the sandbox): ${[...new Set(extra.map((p) => p.comm))].join(', ')}`, ctx);
+}
+
 async function serve(msg) {
   const ctx = msg.ctx;
+  if (msg.op === 'scan') {
+    if (box && !box.exited && box.ready) { scanProcesses(box, ctx, true); checkNet(box, ctx); }
+    return {ok: true};
+  }
   if (msg.op === 'shutdown') {
     if (box && !box.exited) {
       const extra = processTree(box.child.pid).filter((p) => !EXPECTED.has(p.comm));

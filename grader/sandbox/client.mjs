@@ -43,7 +43,7 @@ class Client {
 
   request(msg) {
     msg.id = this.nextId++;
-    msg.ctx = msg.op === 'load' ? {test: '', file: `loading ${msg.file}`} : this.ctx();
+    msg.ctx = msg.op === 'load' ? {test: '', file: `loading ${msg.file}`} : msg.op === 'scan' ? {test: '', file: 'at the end of a test file'} : this.ctx();
     Atomics.store(this.flag, 0, 0);
     this.port.postMessage(msg);
     const limit = (this.config.wallLimitMs ?? 120_000) + (this.config.startWallMs ?? 120_000) + 30_000;
@@ -52,6 +52,12 @@ class Client {
     if (!got) throw new Error(`grader: the sandbox client did not answer (${r})`);
     return got.message;
   }
+}
+
+/** At the end of each test file (the grader's setup file): what the sandbox is running now. */
+export function scanSandbox() {
+  const c = globalThis[KEY];
+  if (c) c.request({op: 'scan'});
 }
 
 export function client() {

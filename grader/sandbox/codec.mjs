@@ -10,6 +10,11 @@
 
 export const MAX_DEPTH = 64;
 
+// taken before any student code runs (the sandbox loads this module first): a submission that
+// patches JSON or Buffer garbles only its own answers, it cannot stall the channel
+const stringify = JSON.stringify, parse = JSON.parse;
+const BufferFrom = Buffer.from.bind(Buffer), BufferAlloc = Buffer.alloc.bind(Buffer), BufferConcat = Buffer.concat.bind(Buffer);
+
 const TYPED = {
   Float32Array, Float64Array, Int8Array, Int16Array, Int32Array, Uint8Array, Uint16Array, Uint32Array, Uint8ClampedArray,
   BigInt64Array, BigUint64Array,
@@ -171,10 +176,10 @@ export function replaceTensors(value, tf, repl, state = {i: 0}, depth = 0) {
 
 /** Frames on a byte stream: 4-byte little-endian length + UTF-8 JSON. */
 export function frame(obj) {
-  const body = Buffer.from(JSON.stringify(obj), 'utf8');
-  const head = Buffer.alloc(4);
+  const body = BufferFrom(stringify(obj), 'utf8');
+  const head = BufferAlloc(4);
   head.writeUInt32LE(body.length, 0);
-  return Buffer.concat([head, body]);
+  return BufferConcat([head, body]);
 }
 
 /** A frame reader with a size cap: push(chunk) returns the complete messages; throws past the cap. */
@@ -187,7 +192,7 @@ export function frameReader(maxBytes) {
       const out = [];
       for (;;) {
         if (have < 4) break;
-        let buf = chunks.length === 1 ? chunks[0] : Buffer.concat(chunks);
+        let buf = chunks.length === 1 ? chunks[0] : BufferConcat(chunks);
         chunks = [buf];
         const n = buf.readUInt32LE(0);
         if (n > maxBytes) throw new Error(`a message of ${n} bytes is larger than the limit of ${maxBytes} bytes`);
@@ -196,7 +201,7 @@ export function frameReader(maxBytes) {
         buf = buf.subarray(4 + n);
         chunks = buf.length ? [buf] : [];
         have = buf.length;
-        out.push(JSON.parse(body));
+        out.push(parse(body));
       }
       return out;
     },

@@ -85,12 +85,13 @@ for (const key of ['__vitest_worker__', '__vitest_index__', '__vitest_environmen
 }
 // built-ins the tests' comparisons rely on in a single process: patching them is noted (here they
 // change only the sandbox's copies; the tests compare in their own process)
+const {is: sameValue, getOwnPropertyNames: ownNames, getOwnPropertyDescriptor: ownDesc} = Object;
 const BUILTINS = [['Math', Math], ['Number', Number], ['Object', Object], ['Array.prototype', Array.prototype], ['Object.prototype', Object.prototype],
   ['JSON', JSON], ['Function.prototype', Function.prototype], ['Promise.prototype', Promise.prototype], ['String.prototype', String.prototype], ['Reflect', Reflect]];
 const snapshot = () => {
   const m = new Map();
-  for (const [n, o] of BUILTINS) for (const k of Object.getOwnPropertyNames(o)) {
-    const d = Object.getOwnPropertyDescriptor(o, k);
+  for (const [n, o] of BUILTINS) for (const k of ownNames(o)) {
+    const d = ownDesc(o, k);
     m.set(`${n}.${k}`, d && ('value' in d ? d.value : d.get));
   }
   return m;
@@ -100,7 +101,7 @@ const patched = new Set();
 function checkBuiltins() {
   const now = snapshot();
   const changed = [];
-  for (const [k, v] of now) if ((!pristineBuiltins.has(k) || !Object.is(pristineBuiltins.get(k), v)) && !patched.has(k)) { patched.add(k); changed.push(k); }
+  for (const [k, v] of now) if ((!pristineBuiltins.has(k) || !sameValue(pristineBuiltins.get(k), v)) && !patched.has(k)) { patched.add(k); changed.push(k); }
   if (changed.length) note({kind: 'builtins', detail: `patched ${changed.slice(0, 8).join(', ')}${changed.length > 8 ? ` and ${changed.length - 8} more` : ''}`});
 }
 

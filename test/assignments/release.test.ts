@@ -83,6 +83,42 @@ describe('releases', () => {
     expect(r.stdout).toMatch(new RegExp(`total\\s+0 / ${pts.exercises.flatMap((e) => e.tests).reduce((s, t) => s + t.points, 0)}\\n`));
     expect(r.stdout).toContain(`hidden tests worth ${pts.hiddenPoints} more points`);
   }, 300_000);
+  it('the Classroom workflow restores the tests and configs first: a student config with passWithNoTests, rewritten helpers and tests change nothing (reference N of N, starter 0 of N)', () => {
+    const a = loadAssignment('ch1', ROOT);
+    const base = path.join(tmp, 'classroom');
+    const yml = fs.readFileSync(path.join(tmp, 'ch1', '.github/workflows/classroom.yml'), 'utf8');
+    const lines = yml.split('\n');
+    const from = lines.findIndex((l) => l.trim() === "node <<'RESTORE'"), to = lines.findIndex((l) => l.trim() === 'RESTORE');
+    expect(from).toBeGreaterThan(0);
+    expect(lines.findIndex((l) => l.includes('name: Install dependencies'))).toBeGreaterThan(to); // restored before npm install
+    const restore = lines.slice(from + 1, to).map((l) => l.replace(/^ {8}/, '')).join('\n');
+    const steps: {cmd: string; points: number}[] = [];
+    lines.forEach((l, i) => { if (/^\s+command: /.test(l)) steps.push({cmd: JSON.parse(l.replace(/^\s+command: /, '')), points: Number(lines[i + 2]!.replace(/^\s+max-score: /, ''))}); });
+    expect(steps.length).toBeGreaterThan(0);
+    const visibleMax = steps.reduce((x, st) => x + st.points, 0);
+    const score = (label: 'reference' | 'starter') => {
+      const dir = path.join(base, label);
+      writeRelease(a, dir);
+      if (label === 'reference') for (const e of a.spec.exercises) fs.copyFileSync(path.join(ROOT, e.file), path.join(dir, e.file));
+      // what a student can push: a config that runs nothing, helpers and tests that always pass
+      fs.writeFileSync(path.join(dir, 'vitest.config.ts'), "export default {test: {include: [], passWithNoTests: true}};\n");
+      fs.writeFileSync(path.join(dir, 'vitest.config.mts'), "export default {test: {include: [], passWithNoTests: true}};\n");
+      fs.writeFileSync(path.join(dir, 'test', 'helpers.ts'), 'export const expectAllClose = async () => {};\nexport const expectNoLeak = () => {};\nexport const setupBackend = async () => {};\n');
+      for (const f of fs.readdirSync(path.join(dir, 'test', 'visible'))) fs.writeFileSync(path.join(dir, 'test', 'visible', f), "import {it} from 'vitest';\nit('passes', () => {});\n");
+      execFileSync(process.execPath, ['-'], {cwd: dir, input: restore, stdio: ['pipe', 'pipe', 'pipe']});
+      expect(fs.existsSync(path.join(dir, 'vitest.config.mts'))).toBe(false);
+      fs.symlinkSync(path.join(ROOT, 'node_modules'), path.join(dir, 'node_modules'), 'dir'); // npm install
+      let got = 0;
+      for (const st of steps) {
+        const r = spawnSync('bash', ['-c', st.cmd.replace(/^npx vitest/, `"${process.execPath}" "${path.join(ROOT, 'node_modules/vitest/vitest.mjs')}"`)], {cwd: dir, encoding: 'utf8', env: {...process.env, VITEST: undefined, VITEST_MODE: undefined, FORCE_COLOR: '0', NO_COLOR: '1'}});
+        if (r.status === 0) got += st.points;
+      }
+      return got;
+    };
+    expect(score('starter')).toBe(0);
+    expect(score('reference')).toBe(visibleMax);
+    expect(visibleMax).toBe(maxScore(a.spec, 'visible'));
+  }, 900_000);
   it('a Classroom step selects exactly one test by name', () => {
     const re = new RegExp(namePattern('maskedSoftmax > matches the hand-computed softmax of [2, 1, 0.1]'));
     expect(re.test('maskedSoftmax matches the hand-computed softmax of [2, 1, 0.1]')).toBe(true);
