@@ -8,6 +8,7 @@ export function studentOutput(t: GradedTest): string {
   const why = t.kind === 'timeout' ? 'it timed out (an infinite loop or very slow code?)'
     : t.kind === 'crash' ? 'the test process ended during it (process.exit or a crash?)'
     : t.kind === 'import' ? 'the code it tests could not be loaded'
+    : t.kind === 'not-run' ? `it did not run (${t.output.split('\n')[0]!.replace(/^not run: /, '').slice(0, 200)})`
     : /not implemented: /.test(t.output) ? 'the exercise is not implemented yet'
     : /does not compile/.test(t.output) ? t.output.split('\n\n')[0]!
     : 'a hidden check failed';

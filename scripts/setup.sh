@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Idempotent set-up of the course on a fresh machine (safe to re-run):
 #   1. Debian packages: Jupyter (notebook, nbconvert, nbclient, ipykernel, jupyter-client), venv,
-#      and gcc + libopenblas-dev for the native kernels (skipped with COURSE_NATIVE=0) — installed
+#      gcc + libopenblas-dev for the native kernels (skipped with COURSE_NATIVE=0), and bubblewrap
+#      (the grader's sandbox for student code) — installed
 #      with apt when a program is missing;
 #   2. npm packages from package-lock.json (npm ci; skipped when node_modules is up to date);
 #   3. the tfjs wasm binaries checked in node_modules (no network at run time), and the native
@@ -35,6 +36,9 @@ pymod nbconvert || need_apt+=(python3-nbconvert)
 pymod ipykernel || need_apt+=(python3-ipykernel)
 has jupyter-kernelspec || need_apt+=(jupyter-client)
 pymod ensurepip || need_apt+=(python3-venv)
+# the grader's sandbox for student code (grader/sandbox): bubblewrap, and setpriv/prlimit (util-linux)
+has bwrap || need_apt+=(bubblewrap)
+has prlimit || need_apt+=(util-linux)
 # the native kernels (lib/core/native/build.sh): a C compiler and OpenBLAS with its headers
 if [ "${COURSE_NATIVE:-1}" != 0 ]; then
   has gcc || need_apt+=(gcc)

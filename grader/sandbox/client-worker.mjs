@@ -131,7 +131,7 @@ function kill(b) {
 function endReason(b) {
   const e = b.exited ?? {};
   const err = b.stderr;
-  if (/heap out of memory|Reached heap limit|Allocation failed - JavaScript heap/.test(err)) return {kind: 'memory', text: 'it ran out of memory (the sandbox allows 1 GiB of JavaScript heap and 2 GiB of data)'};
+  if (/heap out of memory|Reached heap limit|Allocation failed - JavaScript heap|process out of memory/i.test(err)) return {kind: 'memory', text: 'it ran out of memory (the sandbox allows 1 GiB of JavaScript heap and 2 GiB of data)'};
   if (e.signal === 'SIGXCPU' || (e.signal === 'SIGKILL' && /cpu/i.test(err))) return {kind: 'cpu-limit', text: 'it used up the sandbox\'s CPU-time limit'};
   if (e.signal) return {kind: 'crash', text: `the sandboxed process was killed by ${e.signal}`};
   if (e.error) return {kind: 'start', text: `the sandbox could not start: ${e.error}`};

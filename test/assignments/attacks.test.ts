@@ -18,7 +18,7 @@ import {buildSample, loadSample} from '../../grader/samples';
 import {loadAssignment} from '../../grader/spec';
 import {expectSample, Graded, ROOT} from './helpers';
 
-const ATTACKS = ['reporter-rewrite', 'vitest-state', 'global-patch', 'proc-mem', 'sleeper', 'reference-thief'];
+const ATTACKS = ['reporter-rewrite', 'vitest-state', 'global-patch', 'proc-mem', 'sleeper', 'reference-thief', 'memory-hog'];
 const MISTAKES = ['wrong-export', 'default-export', 'async-export', 'utf16', 'ambiguous-zip', 'huge-error'];
 const A = loadAssignment('ch1', ROOT);
 

@@ -22,7 +22,12 @@ describe('Gradescope autograder bundle', () => {
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
     const zip = unzipSync(new Uint8Array(fs.readFileSync(path.join(tmp, 'bundle', 'autograder.zip'))));
-    expect(Object.keys(zip)).toEqual(expect.arrayContaining(['setup.sh', 'run_autograder', 'package.json', 'scripts/grade.ts', 'grader/run.ts', 'grader/reporter.mjs', 'pristine/assignment.json', 'pristine/test/hidden/softmax.test.ts']));
+    expect(Object.keys(zip)).toEqual(expect.arrayContaining(['setup.sh', 'run_autograder', 'package.json', 'scripts/grade.ts', 'grader/run.ts', 'grader/reporter.mjs',
+      'grader/sandbox/server.mjs', 'grader/sandbox/client.mjs', 'grader/sandbox/client-worker.mjs', 'grader/sandbox/codec.mjs', 'pristine/assignment.json', 'pristine/test/hidden/softmax.test.ts']));
+    // a second build into the same folder replaces the first
+    const again = spawnSync(process.execPath, [path.join(ROOT, 'node_modules/tsx/dist/cli.mjs'), 'scripts/assignment.ts', 'bundle', 'ch1', '--out', path.join(tmp, 'bundle')], {cwd: ROOT, encoding: 'utf8'});
+    expect(again.stderr).toBe('');
+    expect(again.status).toBe(0);
   }, 300_000);
   it('contains no reference solution (submissions cannot import it at grading time)', () => {
     expect(scanRelease(a, path.join(tmp, 'bundle', 'autograder'), {allowHidden: true})).toEqual([]);
@@ -39,6 +44,7 @@ describe('Gradescope autograder bundle', () => {
     fs.chmodSync(path.join(root, 'source', 'setup.sh'), 0o755);
     fs.symlinkSync(path.join(ROOT, 'node_modules'), path.join(root, 'source', 'node_modules'), 'dir'); // the image's npm install
     const setup = spawnSync('bash', [path.join(root, 'source', 'setup.sh')], {encoding: 'utf8'});
+    expect(setup.stdout).toContain('setup.sh: dependencies already installed'); // no npm install when they are
     expect(setup.stdout).toContain('setup.sh: ready');
     fs.copyFileSync(path.join(root, 'source', 'run_autograder'), path.join(root, 'run_autograder'));
     buildSample(a, 'half', path.join(root, 'submission'));
