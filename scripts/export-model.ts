@@ -11,7 +11,7 @@ import {describeBackend, initBackend} from '../lib/backend';
 import {disposeParams} from '../lib/core/params';
 import {headOf, loadCifar10} from '../lib/data/cifar';
 import {saveCheckpoint} from '../lib/io/checkpoint';
-import {accuracyOfFirst, evaluate, loadTrainedViT} from '../lib/train/vit-trainer';
+import {accuracyOfFirst, evaluate, loadTrainedViT, trimMetricsLog} from '../lib/train/vit-trainer';
 import {CliSpec, parseCli, runCli, UsageError} from './cli-args';
 
 export const EXPORT_CLI = {
@@ -53,7 +53,14 @@ async function main() {
   await saveCheckpoint(path.join(out, 'model.safetensors'), params, {meta: {recipe, epochsDone, dataSource: data.label}});
   fs.writeFileSync(path.join(out, 'config.json'), JSON.stringify(recipe, null, 1) + '\n');
   const metrics = path.join(path.dirname(src), 'metrics.jsonl');
-  if (fs.existsSync(metrics)) fs.copyFileSync(metrics, path.join(out, 'metrics.jsonl'));
+  if (fs.existsSync(metrics)) {
+    // the shipped log ends where the exported checkpoint does (records a later, unsaved epoch appended are left out)
+    fs.copyFileSync(metrics, path.join(out, 'metrics.jsonl'));
+    if (position) {
+      const dropped = trimMetricsLog(path.join(out, 'metrics.jsonl'), position, Infinity);
+      if (dropped > 0) console.error(`[export-model] left out ${dropped} record${dropped === 1 ? '' : 's'} of ${metrics} written after the checkpoint`);
+    }
+  }
   fs.writeFileSync(path.join(out, 'results.json'), JSON.stringify(results, null, 1) + '\n');
   console.log(JSON.stringify(results, null, 1));
   disposeParams(params);

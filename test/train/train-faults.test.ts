@@ -19,7 +19,7 @@ const ROOT = resolve(__dirname, '../..');
 let data: string;
 let straight: string | undefined; // an uninterrupted 3-epoch run, the reference of the fault tests
 
-function run(script: 'train' | 'eval' | 'data', args: string[], o: {preload?: string; env?: Record<string, string>; wrap?: string[]} = {}) {
+function run(script: 'train' | 'eval' | 'data' | 'export-model', args: string[], o: {preload?: string; env?: Record<string, string>; wrap?: string[]} = {}) {
   const node = [process.execPath, ...(o.preload ? ['--require', join(__dirname, o.preload)] : []), '--import', 'tsx', join(ROOT, `scripts/${script}.ts`), ...args];
   const cmd = [...(o.wrap ?? []), ...node];
   const r = spawnSync(cmd[0]!, cmd.slice(1), {cwd: ROOT, encoding: 'utf8', env: {...process.env, COURSE_BACKEND: 'cpu', ...o.env}, timeout: 180_000});
@@ -47,6 +47,11 @@ describe('npm run train under faults', () => {
     expect(killed.signal, killed.out).toBe('SIGKILL');
     expect(records(b).filter((r) => r.type === 'epoch').map((r) => r.epoch)).toEqual([1, 2]);
     expect((await loadCheckpoint(join(b, 'last.safetensors'))).meta.position).toMatchObject({epoch: 1, batch: 0, step: 7});
+    // exporting that checkpoint ships the log up to it only
+    const exp = run('export-model', [join(b, 'last.safetensors'), '--out', join(b, 'export'), '--data-dir', data]);
+    expect(exp.status, exp.out).toBe(0);
+    expect(exp.out).toMatch(/left out 3 records of .*metrics\.jsonl written after the checkpoint/);
+    expect(records(join(b, 'export')).filter((r) => r.type === 'epoch').map((r) => r.epoch)).toEqual([1]);
     const resumed = run('train', [...base(b), '--resume']);
     expect(resumed.status, resumed.out).toBe(0);
     expect(resumed.out).toMatch(/dropped 3 records of .*metrics\.jsonl written after the checkpoint/); // steps 9, 12 and epoch 2
