@@ -10,9 +10,9 @@
 import {existsSync} from 'node:fs';
 import {join, resolve} from 'node:path';
 import {CIFAR10_ARCHIVE, CIFAR10_MD5, CIFAR10_URL, classCounts, defaultCacheDir, loadCifar10, readCifarArchive, type Cifar10} from '../lib/data/cifar';
-import {downloadFile, progressBar} from '../lib/data/download';
+import {downloadFile} from '../lib/data/download';
+import {downloadProgress} from '../lib/progress';
 import {CliSpec, parseCli, runCli} from './cli-args';
-import {formatDuration} from './cli-util';
 
 export const DATA_CLI = {
   command: 'npm run data --',
@@ -25,24 +25,6 @@ export const DATA_CLI = {
     'url': {kind: 'string', arg: 'URL', help: 'download from this URL (must serve the official archive: its MD5 is checked)'},
   },
 } as const satisfies CliSpec;
-
-function progressPrinter(): (received: number, total: number) => void {
-  const t0 = Date.now(), tty = process.stderr.isTTY;
-  let lastPct = -10, lastDraw = 0, from = -1;
-  return (received, total) => {
-    if (from < 0) from = received; // a resumed download starts with the bytes already on disk
-    const now = Date.now(), s = (now - t0) / 1000, rate = (received - from) / Math.max(s, 1e-3);
-    const eta = total > 0 && received > from ? formatDuration((total - received) / Math.max(rate, 1)) : '?';
-    const line = `${progressBar(received, total)}  ${(rate / 1e6).toFixed(2)} MB/s  ETA ${eta}`;
-    const done = total > 0 && received >= total;
-    if (tty) {
-      if (now - lastDraw > 100 || done) { process.stderr.write(`\r${line}\x1b[K${done ? '\n' : ''}`); lastDraw = now; }
-    } else if (total > 0 && (100 * received / total >= lastPct + 10 || done)) {
-      lastPct = Math.floor(100 * received / total / 10) * 10;
-      process.stderr.write(line + '\n');
-    }
-  };
-}
 
 function summary(d: Cifar10, ms: number): void {
   const t = d.test;
@@ -65,11 +47,11 @@ async function main(): Promise<void> {
   const t0 = Date.now();
   if (args.fetch) {
     const target = join(cacheDir, CIFAR10_ARCHIVE);
-    if (!existsSync(target)) await downloadFile(args.url ?? CIFAR10_URL, target, {md5: CIFAR10_MD5, onProgress: progressPrinter(), log});
+    if (!existsSync(target)) await downloadFile(args.url ?? CIFAR10_URL, target, {md5: CIFAR10_MD5, onProgress: downloadProgress(), log});
     summary(await readCifarArchive(target, {cacheDir, log}), Date.now() - t0);
     return;
   }
-  const d = await loadCifar10({dir: args.dir, cacheDir, download: !args['no-download'], url: args.url, onProgress: progressPrinter(), log});
+  const d = await loadCifar10({dir: args.dir, cacheDir, download: !args['no-download'], url: args.url, onProgress: downloadProgress(), log});
   summary(d, Date.now() - t0);
 }
 

@@ -20,7 +20,7 @@ import {assignParams, cleanStaleTemps, loadCheckpoint, saveCheckpoint} from '../
 import {getRecipe, RECIPES, TrainRecipe} from '../lib/train/recipes';
 import {accuracyOfFirst, appendLine, cleanTrainMetrics, createTrainer, evaluate, learningRate, makeBatch, orderOfEpoch, recipeOfCheckpoint, trainStep, Trainer, trimMetricsLog} from '../lib/train/vit-trainer';
 import {CliSpec, parseCli, runCli, UsageError} from './cli-args';
-import {formatDuration, progressLine} from './cli-util';
+import {downloadProgress, formatDuration, Progress} from '../lib/progress';
 
 export const TRAIN_CLI = {
   command: 'npm run train --',
@@ -99,7 +99,7 @@ async function main() {
   const info = await initBackend();
   log(`[train] ${describeBackend(info)}`);
   const data = await loadCifar10({dir: args['data-dir'], cacheDir: args['cache-dir'],
-    onProgress: (got, total) => process.stderr.write(`\r[data] downloading ${progressLine(got, total)}`)});
+    onProgress: downloadProgress('[data] downloading')});
   let train: ImageSet = data.train, test: ImageSet = data.test;
   if (limitTrain !== undefined) train = headOf(train, limitTrain);
   if (args['limit-test'] !== undefined) test = headOf(test, args['limit-test']);
@@ -165,6 +165,7 @@ async function main() {
     let lossSum = pos.lossSum ?? 0, correct = pos.correct ?? 0, seen = pos.seen ?? 0;
     const tEpoch = Date.now() - 1000 * (pos.epochSeconds ?? 0);
     pos.lossSum = pos.correct = pos.seen = pos.epochSeconds = undefined;
+    const bar = new Progress({total: t.stepsPerEpoch, label: `[epoch ${pos.epoch + 1}/${recipe.epochs}]`, unit: 'batches'}).startAt(pos.batch);
     for (; pos.batch < t.stepsPerEpoch; pos.batch++) {
       const r = await trainStep(t, makeBatch(recipe, train, order, pos.epoch, pos.batch), pos.step);
       await new Promise((res) => setImmediate(res)); // let the event loop deliver Ctrl-C (tfjs awaits are microtasks only)
@@ -172,11 +173,11 @@ async function main() {
       lossSum += r.loss * recipe.batchSize; correct += r.correct; seen += recipe.batchSize;
       batchesThisRun++;
       const ips = seen / ((Date.now() - tEpoch) / 1000);
-      const left = (t.stepsPerEpoch - pos.batch - 1) * recipe.batchSize / ips;
-      if (process.stderr.isTTY || pos.batch % logEvery === logEvery - 1 || pos.batch === t.stepsPerEpoch - 1) process.stderr.write(`${process.stderr.isTTY ? '\r' : ''}[epoch ${pos.epoch + 1}/${recipe.epochs}] ${progressLine(pos.batch + 1, t.stepsPerEpoch)} loss ${(lossSum / seen).toFixed(4)} acc ${(100 * correct / seen).toFixed(1)}% ${ips.toFixed(1)} img/s ETA ${formatDuration(left)}${process.stderr.isTTY ? '   ' : '\n'}`);
+      bar.update(pos.batch + 1, {loss: lossSum / seen, acc: `${(100 * correct / seen).toFixed(1)}%`, 'img/s': ips.toFixed(1)});
       if (pos.batch % logEvery === logEvery - 1) appendMetrics({type: 'step', epoch: pos.epoch + 1, step: pos.step, lr: r.lr, loss: r.loss, gradNorm: r.gradNorm, imgPerSec: ips});
       if (!Number.isFinite(r.loss)) throw new Error(`training diverged at step ${pos.step} (loss ${r.loss}); ${lastGood()}. Try a lower --lr in a new --run-dir`);
       if (interrupted || (stopAfter !== undefined && batchesThisRun >= stopAfter)) {
+        bar.finish();
         pos.batch++;
         Object.assign(pos, {lossSum, correct, seen, epochSeconds: (Date.now() - tEpoch) / 1000});
         await save();
@@ -185,7 +186,7 @@ async function main() {
       }
     }
     const trainSec = (Date.now() - tEpoch) / 1000;
-    if (process.stderr.isTTY) process.stderr.write('\n');
+    bar.finish();
     const rec: Record<string, unknown> = {type: 'epoch', epoch: pos.epoch + 1, step: pos.step, lr: learningRate(t, pos.step - 1),
       trainLoss: lossSum / seen, trainAcc: correct / seen, trainSeconds: trainSec, imgPerSec: seen / trainSec, data: data.label};
     if (!args['no-eval']) {

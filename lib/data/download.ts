@@ -161,11 +161,3 @@ export async function downloadFile(url: string, dest: string, opts: DownloadOpti
   log(`saved ${dest} (${bytes} bytes${opts.md5 ? ', MD5 verified' : ''})`);
   return {path: dest, bytes, md5, resumedFrom, attempts};
 }
-
-/** A text progress bar: `[#########.........]  42.0%  71.3/162.6 MB`. */
-export function progressBar(received: number, total: number, width = 30): string {
-  const mb = (b: number) => (b / 1e6).toFixed(1);
-  if (!(total > 0)) return `${mb(received)} MB`;
-  const f = Math.min(1, received / total), k = Math.round(f * width);
-  return `[${'#'.repeat(k)}${'.'.repeat(width - k)}] ${(100 * f).toFixed(1).padStart(5)}%  ${mb(received)}/${mb(total)} MB`;
-}

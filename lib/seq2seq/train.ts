@@ -9,6 +9,7 @@ import {batchTensors, BatchTensors, Decoded, disposeBatchTensors, greedyDecode, 
 import {AdamW} from '../optim/adamw';
 import {clipByGlobalNorm} from '../optim/clip';
 import {CharVocab, encodeBatch, EncodedBatch} from './vocab';
+import {libProgressOutput, Progress} from '../progress';
 
 export interface Pair { input: string; target: string }
 
@@ -64,6 +65,9 @@ export interface FitOptions {
   /** called every `logEvery` steps with the mean loss since the last call */
   logEvery?: number;
   onLog?: (r: {step: number; loss: number; seconds: number}) => void;
+  /** Live progress line in Jupyter (lib/progress.ts; default on in a kernel), and its label. */
+  progress?: boolean;
+  label?: string;
 }
 
 export interface FitHistory { step: number; loss: number; seconds: number }
@@ -74,13 +78,18 @@ export function fitSeq2Seq(model: Seq2SeqModel, train: Pair[], src: CharVocab, t
   const optimizer = seq2seqOptimizer(model, o);
   const logEvery = o.logEvery ?? 50, history: FitHistory[] = [];
   const t0 = Date.now();
-  let queue: Pair[][] = [], acc = 0, n = 0;
+  let queue: Pair[][] = [], acc = 0, n = 0, ema = NaN;
+  const bar = o.progress === false ? undefined
+    : new Progress({total: o.steps, label: o.label ?? `fit seq2seq (attention: ${model.cfg.attention})`, output: libProgressOutput()});
   try {
     for (let step = 1; step <= o.steps; step++) {
       if (queue.length === 0) queue = bucketedBatches(train, o.batchSize, rng);
       const bt = batchTensors(model.cfg, encodeBatch(queue.pop()!, src, tgt));
       try {
-        acc += trainStep(model, optimizer, bt, o.clipNorm ?? 5).loss; n++;
+        const loss = trainStep(model, optimizer, bt, o.clipNorm ?? 5).loss;
+        acc += loss; n++;
+        ema = Number.isNaN(ema) ? loss : 0.9 * ema + 0.1 * loss;
+        bar?.update(step, {loss: ema});
       } finally {
         disposeBatchTensors(bt);
       }
@@ -92,6 +101,7 @@ export function fitSeq2Seq(model: Seq2SeqModel, train: Pair[], src: CharVocab, t
     }
   } finally {
     optimizer.dispose();
+    bar?.finish();
   }
   return history;
 }

@@ -19,6 +19,7 @@ import {initViT, vitForward, vitParamShapes} from '../vit/model';
 import {AdamW} from '../optim/adamw';
 import {clipByGlobalNorm} from '../optim/clip';
 import {crossEntropy} from '../optim/losses';
+import {stepProgress} from '../progress';
 import {TrainRecipe, validateRecipe} from './recipes';
 import {warmupCosine} from '../optim/schedule';
 
@@ -162,6 +163,7 @@ export async function trainStep(t: Trainer, batch: Batch, step: number): Promise
   for (let i = 0; i < batch.labels.length; i++) if (pred[i] === batch.labels[i]) correct++;
   tf.dispose([value, logitsKept, batch.x, batch.targets]);
   tf.dispose(Object.values(grads));
+  stepProgress(t, {loss: lossArr[0]!, step: step + 1, total: t.totalSteps, label: `train ${t.recipe.name}`});
   return {loss: lossArr[0]!, correct, gradNorm: norm, lr};
 }
 

@@ -14,6 +14,7 @@ import {clipByGlobalNorm} from '../optim/clip';
 import {sequenceCrossEntropy} from '../optim/losses';
 import {greedyDecode} from './decode';
 import {TransformerConfig, transformerForward} from './model';
+import {stepProgress} from '../progress';
 
 export interface Pair { input: string; target: string }
 
@@ -50,6 +51,9 @@ export interface StepOptions {
   labelSmoothing?: number;
   clipNorm?: number;   // default 1
   seed?: number;       // dropout seed for this step
+  /** This step's place in its run, for the live progress line in Jupyter (lib/progress.ts); without
+   * it the line counts the steps of this optimizer and shows no ETA. */
+  progress?: {step: number; total: number; label?: string};
 }
 
 export interface StepResult { loss: number; gradNorm: number }
@@ -68,6 +72,7 @@ export function trainStep(params: Params, cfg: TransformerConfig, opt: AdamW, ba
   opt.step(clipped.grads, o.lr);
   const loss = value.dataSync()[0]!;
   tf.dispose([value, grads, clipped.grads]);
+  stepProgress(opt, {loss, step: o.progress?.step, total: o.progress?.total, label: o.progress?.label ?? 'train Transformer'});
   return {loss, gradNorm: clipped.norm};
 }
 

@@ -10,7 +10,7 @@ import {tmpdir} from 'node:os';
 import {join} from 'node:path';
 import {afterAll, beforeAll, describe, expect, it} from 'vitest';
 import {loadCifar10} from '../../lib/data/cifar';
-import {DownloadError, downloadFile, progressBar} from '../../lib/data/download';
+import {DownloadError, downloadFile} from '../../lib/data/download';
 import {tinyTarGz} from './cifar-fixture';
 
 const archive = tinyTarGz(4); // ~ 12 records of 3073 bytes per file, gzipped
@@ -126,10 +126,6 @@ describe('downloadFile', () => {
   it('an HTTP error status is reported', async () => {
     mode = {body: archive, status: 404};
     await expect(downloadFile(`${base}/g`, join(fresh(), 'g'), {...fast})).rejects.toThrow(/answered HTTP 404/);
-  });
-  it('progressBar draws the fraction', () => {
-    expect(progressBar(50e6, 200e6, 8)).toBe('[##......]  25.0%  50.0/200.0 MB');
-    expect(progressBar(3e6, 0)).toBe('3.0 MB');
   });
 });
 

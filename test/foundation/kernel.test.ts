@@ -44,6 +44,17 @@ import * as tf from '@tensorflow/tfjs';
 const r1 = attention(tf.tensor3d([[[1, 0]]]), tf.tensor3d([[[1, 0], [0, 1]]]), tf.tensor3d([[[1, 0], [0, 1]]]), {mask: tf.tensor2d([[1, 1]])});
 console.log('weights', Array.from(r1.weights.dataSync()).map(v => v.toFixed(3)).join(' '));`;
 
+const fitCell = `import {makeDateDataset} from '../lib/data/dates';
+import {CharVocab} from '../lib/seq2seq/vocab';
+import {initSeq2Seq, seq2seqConfig} from '../lib/seq2seq/model';
+import {fitSeq2Seq} from '../lib/seq2seq/train';
+const d = makeDateDataset({seed: 1, numTrain: 500, numTest: 10});
+const sv = CharVocab.fromTexts(d.train.map(e => e.input)), tv = CharVocab.fromTexts(['0123456789-']);
+const m = initSeq2Seq(seq2seqConfig({srcVocab: sv.size, tgtVocab: tv.size, dEmb: 8, dModel: 16, dAttn: 16, maxLen: 11, attention: 'additive'}), {seed: 0});
+const t0 = Date.now();
+fitSeq2Seq(m, d.train, sv, tv, {steps: 30, batchSize: 16});
+console.log(\`fit took \${Date.now() - t0} ms\`);`;
+
 describe.skipIf(!hasJupyter)('the course kernel in a live session', () => {
   it('an edit of a lib file that the cell imports only through another lib file takes effect when the cell is re-run; runtime errors name .ts lines', () => {
     const dir = courseCopy();
@@ -63,6 +74,7 @@ describe.skipIf(!hasJupyter)('the course kernel in a live session', () => {
       {code: weightsCell},
       {write: softmax, text: src.replace('return tf.softmax(filled);', 'return tf.softmax(filled).mul(2);')},
       {code: weightsCell},
+      {code: fitCell},
       {code: `attention(tf.zeros([2, 1, 8]), tf.zeros([2, 5, 6]), tf.zeros([2, 5, 6]), {score: 'dot'});`},
     ]);
     expect(res[0].status, res[0].stderr).toBe('ok');
@@ -71,14 +83,31 @@ describe.skipIf(!hasJupyter)('the course kernel in a live session', () => {
     expect(res[1].stdout, 'the edited softmax.ts doubles the weights').toContain('weights 1.340 0.660');
 
     // runtime error: .ts files and lines (source-mapped), relative to the course, no kernel frames
-    const trace = res[2].stderr;
-    expect(res[2].status).toBe('error');
+    const trace = res[3].stderr;
+    expect(res[3].status).toBe('error');
     expect(trace).toContain('Error: attention: queries and keys need the same last dimension: queries [2, 1, 8] vs keys [2, 5, 6]');
     expect(trace).toMatch(new RegExp(`at checkQueryKey \\(lib/attention/scores\\.ts:${throwLine}:\\d+\\)`));
     expect(trace).toMatch(new RegExp(`at \\S*attention \\(lib/attention/attention\\.ts:${callLine}:\\d+\\)`));
     expect(trace).toContain('(the cell)');
     expect(trace).not.toMatch(/\.js:\d+|node_modules\/tslab|node:internal|evalmachine/);
     expect(trace).not.toContain(dir);
+
+    // live progress of a lib training loop (chapter 1's fitSeq2Seq, synchronous): one display updated
+    // in place while it trains, ending with steps, loss, speed and time
+    const fit = res[2];
+    expect(fit.status, fit.stderr).toBe('ok');
+    const ms = Number(/fit took (\d+) ms/.exec(fit.stdout)![1]);
+    expect(fit.display[0].type).toBe('display_data');
+    expect(fit.display.slice(1).every(d => d.type === 'update_display_data')).toBe(true);
+    expect(new Set(fit.display.map(d => d.display_id)).size).toBe(1);
+    expect(fit.display.length, `updates during ${ms} ms of training`).toBeGreaterThanOrEqual(Math.min(4, Math.floor(ms / 500)));
+    const texts = fit.display.map(d => d.data['text/plain'] as string);
+    expect(texts[0]).toMatch(/^fit seq2seq \(attention: additive\) \[.*\] 1\/30 steps \| loss \d\.\d{4}/);
+    expect(texts[1]).toMatch(/^fit seq2seq \(attention: additive\) \[.*\] \d+\/30 steps \| loss \d\.\d{4} \| [\d.]+ steps\/s \| ETA \S+$/);
+    expect(texts[texts.length - 1]).toMatch(/^fit seq2seq \(attention: additive\) \[=+\] 30\/30 steps \| loss \d\.\d{4} \| [\d.]+ steps\/s \| \d+s$/);
+    // shown while the loop runs, not all at the end
+    const shown = fit.display.map(d => d.t);
+    expect(fit.t_reply - shown[1], 'the second update arrived well before the cell finished').toBeGreaterThan(0.3 * ms / 1000);
   }, 240_000);
 
   it("sends a cell's execute_reply before the next queued cell runs (no In [*] on a finished cell)", () => {

@@ -24,7 +24,7 @@ def main(argv):
     pipelined = "--pipelined" in argv
     steps = json.load(sys.stdin)
     km = KernelManager(kernel_name="tslab-course")
-    km.start_kernel(cwd=cwd)
+    km.start_kernel(cwd=cwd, stdout=sys.stderr, stderr=sys.stderr)  # our stdout is the result
     kc = km.blocking_client()
     kc.start_channels()
     results, pending = [], {}

@@ -13,7 +13,7 @@ const ROOT = resolve(__dirname, '../..');
 
 /** Layer of each lib/ folder (or root file), lowest first; a module imports only from lower layers or its own folder. */
 export const LIB_LAYERS: Record<string, number> = {
-  core: 0, types: 0, 'mode.ts': 0, 'esm.cjs': 0, 'esm.d.cts': 0,
+  core: 0, types: 0, 'mode.ts': 0, 'esm.cjs': 0, 'esm.d.cts': 0, 'progress.ts': 0,
   optim: 1, data: 1, eval: 1, 'backend.ts': 1,
   attention: 2, io: 2,
   seq2seq: 3,
