@@ -26,6 +26,11 @@ export interface AttentionOptions {
   training?: boolean;
   seed?: number;           // dropout seed
   returnWeights?: boolean; // keep the per-head weights [B, H, Tq, Tk] (for plots)
+  /**
+   * Learnable per-head temperature τ [H] replacing 1/√d_k (locality self-attention, Lee et al. 2021):
+   * scores = τ_h · Q_h K_hᵀ. Applied by scaling the queries by τ_h·√d_k before the usual 1/√d_k.
+   */
+  temperature?: tf.Tensor;
 }
 
 /** Keys and values split into heads: [B·H, Tk, Dh] each (one per attention module). */
@@ -159,8 +164,15 @@ export function attendKeyValues(params: Params, prefix: string, x: tf.Tensor, kv
     throw new Error(`multiHeadAttention: keys [${kv.k.shape}] must be [B·H, Tk, Dh] = [${B * numHeads}, Tk, ${D / numHeads}] for x [${x.shape}]`);
   }
   const Tk = kv.k.shape[1];
+  if (opts.temperature !== undefined && (opts.temperature.rank !== 1 || opts.temperature.shape[0] !== numHeads)) {
+    throw new Error(`multiHeadAttention: temperature must be [numHeads] = [${numHeads}], got [${opts.temperature.shape}]`);
+  }
   return tf.tidy(() => {
-    const q = splitHeads(project(params, prefix, x, 0, fused), numHeads);                 // [BH, Tq, Dh]
+    let q = splitHeads(project(params, prefix, x, 0, fused), numHeads);                   // [BH, Tq, Dh]
+    if (opts.temperature !== undefined) {
+      const dh = D / numHeads, perHead = tf.reshape(tf.mul(opts.temperature, Math.sqrt(dh)), [1, numHeads, 1]); // τ_h·√d_k
+      q = tf.reshape(tf.mul(tf.reshape(q, [B, numHeads, Tq * dh]), perHead), [B * numHeads, Tq, dh]) as tf.Tensor3D;
+    }
     const {output, weights} = scaledDotProductAttention(q, kv.k, kv.v, B, opts);          // [BH, Tq, Dh], [BH, Tq, Tk]
     const merged = mergeHeads(output, B);                                                 // [B, Tq, D]
     const out = dense(merged, param(params, `${prefix}.proj.weight`), param(params, `${prefix}.proj.bias`)); // [B, Tq, D]
