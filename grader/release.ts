@@ -417,7 +417,8 @@ export function scanRelease(asg: LoadedAssignment, dir: string, opts: {allowHidd
     const raw = fs.readFileSync(abs, 'utf8');
     const text = rel.endsWith('.ipynb') ? notebookCode(raw) : raw;
     // the same line in the course's own copy of this file, outside this assignment's regions, is given code
-    const orig = path.join(asg.root, rel);
+    // (the Gradescope bundle keeps the course copy under pristine/)
+    const orig = path.join(asg.root, rel.replace(/^pristine\//, ''));
     const given = fs.existsSync(orig) && /\.ts$/.test(rel) ? new Set(stubRegions(fs.readFileSync(orig, 'utf8'), {
       action: (id) => (spec.exercises.some((e) => e.file === rel && regionOf(e) === id) ? 'stub' : 'keep'), exercise: (id) => ({name: id}),
     }, rel).split('\n').map((l) => l.trim())) : new Set<string>();

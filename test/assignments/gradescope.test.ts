@@ -7,7 +7,7 @@ import * as os from 'os';
 import * as path from 'path';
 import {afterAll, describe, expect, it} from 'vitest';
 import {writeBundle} from '../../grader/bundle';
-import {scanRelease} from '../../grader/release';
+import {scanRelease, writeRelease} from '../../grader/release';
 import {buildSample, expectedScore, loadSample} from '../../grader/samples';
 import {loadAssignment} from '../../grader/spec';
 import {ROOT} from './helpers';
@@ -65,6 +65,18 @@ describe('Gradescope autograder bundle', () => {
     expect(res.tests.at(-1).output).toMatch(/^sandbox: bubblewrap\n/);
     for (const t of res.tests) expect(Object.keys(t)).toEqual(expect.arrayContaining(['name', 'score', 'max_score', 'status', 'visibility', 'output']));
     expect(fs.readFileSync(path.join(root, 'source', 'grading-output', 'gradebook.csv'), 'utf8')).toContain(`ada@example.edu,${want},${res.max_score}`);
+    // the reference scores N of N and the released starter 0 of N here too
+    for (const [label, want2] of [['reference', res.max_score], ['starter', 0]] as const) {
+      fs.rmSync(path.join(root, 'submission'), {recursive: true, force: true});
+      if (label === 'starter') writeRelease(a, path.join(root, 'submission'));
+      else for (const e of a.spec.exercises) {
+        fs.mkdirSync(path.dirname(path.join(root, 'submission', e.file)), {recursive: true});
+        fs.copyFileSync(path.join(ROOT, e.file), path.join(root, 'submission', e.file));
+      }
+      const r2 = spawnSync('bash', [path.join(root, 'run_autograder')], {encoding: 'utf8', env: {...process.env, AUTOGRADER_ROOT: root, VITEST: undefined}});
+      expect(r2.status, r2.stderr).toBe(0);
+      expect(JSON.parse(fs.readFileSync(path.join(root, 'results', 'results.json'), 'utf8')).score, label).toBe(want2);
+    }
   }, 600_000);
   it('run_autograder still writes a results.json (score 0, a message) when the grader itself fails', () => {
     const root = path.join(tmp, 'autograder');

@@ -114,6 +114,8 @@ describe('outputs', () => {
     expect(JSON.stringify(gradescopeResults(result()))).not.toContain('secret input');
     expect(feedbackMarkdown(result())).not.toContain('secret input');
     expect(studentOutput({...t, kind: 'timeout'})).toMatch(/timed out/);
+    // a hidden test that never ran says so (not "a hidden check failed")
+    expect(studentOutput({...t, kind: 'not-run', output: 'not run: the grading time limit (240 s) was used up'})).toBe('hidden test failed: it did not run (the grading time limit (240 s) was used up)');
   });
   it('JUnit XML escapes names and keeps the full failure text for the teacher', () => {
     const x = junitXml(result());
