@@ -4,7 +4,7 @@
  * kernel: JupyterLab, VS Code and the site draw the interactive chart, classic Jupyter the SVG.
  */
 import * as jupyter from 'tslab/dist/jupyter';
-import {vegaLiteToSvg, VEGALITE_MIME, VegaLiteSpec} from '../lib/viz/render';
+import {fitToWidth, VEGALITE_MIME, VegaLiteSpec} from '../lib/viz/render';
 
 export function displayBundle(data: Record<string, unknown>, metadata: Record<string, unknown> = {}): void {
   const write = (jupyter as any).lastWriteDisplayData;
@@ -12,9 +12,12 @@ export function displayBundle(data: Record<string, unknown>, metadata: Record<st
   write({data, metadata, transient: {}}, false);
 }
 
-/** Display a vega-lite chart (spec + kernel-rendered SVG fallback). */
-export async function showChart(spec: VegaLiteSpec): Promise<void> {
-  const svg = await vegaLiteToSvg(spec);
+/**
+ * Display a vega-lite chart (spec + kernel-rendered SVG fallback), no wider than a notebook cell:
+ * side-by-side charts wrap and panels shrink until the SVG fits (lib/viz/fit.ts).
+ */
+export async function showChart(chart: VegaLiteSpec): Promise<void> {
+  const {spec, svg} = await fitToWidth(chart);
   const title = typeof spec.title === 'string' ? spec.title : (spec.title as any)?.text ?? 'chart';
   displayBundle({[VEGALITE_MIME]: spec, 'image/svg+xml': svg, 'text/plain': `<vega-lite chart: ${title}>`});
 }

@@ -58,7 +58,7 @@ export function lineChart<T extends object>(o: LineChartOptions<T>): VegaLiteSpe
     ...(o.color ? [{field: o.color, type: 'nominal'}] : [])];
   const line = {
     mark: {type: 'line', point: points, tooltip: true},
-    encoding: {x, y, tooltip, ...(o.color ? {color: {field: o.color, type: 'nominal', title: o.color}} : {})},
+    encoding: {x, y, tooltip, ...(o.color ? {color: {field: o.color, type: 'nominal', title: o.color, legend: {labelLimit: 320}}} : {})},
   };
   const layers: Record<string, unknown>[] = [line];
   if (o.band) {

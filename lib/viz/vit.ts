@@ -149,18 +149,23 @@ function esc(s: string): string {
  */
 export function montageSvg(cells: Array<Array<{img: RgbImage; label?: string} | null>>, opts: {size?: number; rowTitles?: string[]; colTitles?: string[]; title?: string} = {}): string {
   const size = opts.size ?? 96, pad = 6, lab = 14;
-  const left = opts.rowTitles ? 90 : 0, top = (opts.title ? 20 : 0) + (opts.colTitles ? lab + 4 : 0);
+  // text is measured (≈ 6.3 px per character at 11 px, 7.6 at 13 px bold) so no label is cut at the edge or overlaps its neighbour
+  const textW = (t: string | undefined, px = 6.3) => (t ? t.length * px : 0);
+  const labels = cells.flatMap(r => r.map(c => c?.label));
+  const colW = Math.ceil(Math.max(size, ...labels.map(l => textW(l) + 4), ...(opts.colTitles ?? []).map(t => textW(t) + 4)));
+  const left = opts.rowTitles ? Math.ceil(Math.max(40, ...opts.rowTitles.map(t => textW(t))) + 12) : 0;
+  const top = (opts.title ? 20 : 0) + (opts.colTitles ? lab + 4 : 0);
   const cols = Math.max(...cells.map(r => r.length));
-  const W = left + cols * (size + pad) + pad, H = top + cells.length * (size + lab + pad) + pad;
+  const W = Math.ceil(Math.max(left + cols * (colW + pad) + pad, textW(opts.title, 7.6) + 2 * pad)), H = top + cells.length * (size + lab + pad) + pad;
   const parts = [`<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="sans-serif" font-size="11">`, `<rect width="${W}" height="${H}" fill="white"/>`];
   if (opts.title) parts.push(`<text x="${W / 2}" y="14" text-anchor="middle" font-size="13" font-weight="bold">${esc(opts.title)}</text>`);
-  opts.colTitles?.forEach((t, c) => parts.push(`<text x="${left + pad + c * (size + pad) + size / 2}" y="${top - 6}" text-anchor="middle">${esc(t)}</text>`));
+  opts.colTitles?.forEach((t, c) => parts.push(`<text x="${left + pad + c * (colW + pad) + colW / 2}" y="${top - 6}" text-anchor="middle">${esc(t)}</text>`));
   cells.forEach((row, r) => {
     const y = top + pad + r * (size + lab + pad);
     if (opts.rowTitles?.[r]) parts.push(`<text x="${left - 6}" y="${y + size / 2}" text-anchor="end">${esc(opts.rowTitles[r]!)}</text>`);
     row.forEach((cell, c) => {
       if (!cell) return;
-      const x = left + pad + c * (size + pad);
+      const x = left + pad + c * (colW + pad) + (colW - size) / 2;
       const href = pngDataUrl(encodePng(cell.img));
       parts.push(`<image x="${x}" y="${y}" width="${size}" height="${size}" href="${href}" style="image-rendering:pixelated" preserveAspectRatio="none"/>`);
       if (cell.label) parts.push(`<text x="${x + size / 2}" y="${y + size + 11}" text-anchor="middle">${esc(cell.label)}</text>`);
