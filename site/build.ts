@@ -3,15 +3,19 @@
  * chapters/*.ipynb) + lib/ sources → build/site/. A chapter with a committed full-mode run in
  * site/full-runs/ whose code cells equal the chapter's is shown with that run's outputs (trained
  * models instead of quick mode's few steps); a stale full run is ignored with a warning. Fully offline: vendor scripts, KaTeX fonts and
- * tfjs wasm files are copied from node_modules. Usage: `npm run build:site [-- --out DIR]`.
+ * tfjs wasm files are copied from node_modules. Usage: `npm run build:site [-- --out DIR] [--teacher] [--base /path/]` (--teacher: solution regions replaced by
+ * the student stub, see the README's teacher section; --base: the URL path the site is served under, for the 404 page).
  */
 import {copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync} from 'node:fs';
 import {basename, dirname, join, relative, resolve} from 'node:path';
+import * as ts from 'typescript';
 import {escapeHtml, findExports, findImports, highlight, linkImports, SourceModule} from './code';
 import {attentionDemo, vitDemo} from './demos';
 import {layout, NavItem, prefixFor} from './layout';
 import {createMarkdown} from './markdown';
-import {Demo, renderNotebook, RenderedNotebook} from './notebook';
+import {linkCrossRefs, papersIn, referencesSection} from './references';
+import {findRegions} from '../grader/regions';
+import {Demo, firstSentences, renderNotebook, RenderedNotebook, text as cellText} from './notebook';
 import {findCifarFolder, firstTestImages} from '../lib/data/cifar';
 import {encodePng} from '../lib/viz/vit';
 
@@ -23,9 +27,15 @@ export interface BuildOptions {
   extraNotebooks?: string[]; // more executed notebooks rendered as chapters (tests)
   modelsDir?: string;     // default <root>/models (expects cifar-vit/model.safetensors + config.json)
   quiet?: boolean;
+  /** teacher-safe build: solution regions replaced by the student stub, search without them */
+  teacher?: boolean;
+  /** URL path the site is served under, for the 404 page's absolute asset links (default '/') */
+  basePath?: string;
+  /** override package.json (tests) */
+  pkg?: {version?: string; repository?: unknown};
 }
 
-export interface BuildResult { outDir: string; pages: string[]; chapters: string[]; libs: string[]; charts: number; seconds: number; model: boolean; phases: Record<string, number> }
+export interface BuildResult { teacher: boolean; repository?: string; outDir: string; pages: string[]; chapters: string[]; libs: string[]; charts: number; seconds: number; model: boolean; phases: Record<string, number> }
 
 const ROOT = resolve(__dirname, '..');
 
@@ -71,6 +81,13 @@ function copyVendor(root: string, out: string): void {
   copy(nm('katex/dist/katex.min.css'), join(out, 'assets/katex/katex.min.css'));
   for (const f of readdirSync(nm('katex/dist/fonts'))) copy(nm(`katex/dist/fonts/${f}`), join(out, 'assets/katex/fonts', f));
   for (const f of readdirSync(join(root, 'site/client'))) copy(join(root, 'site/client', f), join(out, 'assets', f));
+  write(join(out, 'assets/chart-fit.js'), browserModule(join(ROOT, 'lib/viz/fit.ts'), 'courseChartFit'));
+}
+
+/** A dependency-free lib module as a browser script: its exports become window[global]. */
+export function browserModule(file: string, global: string): string {
+  const js = ts.transpileModule(readFileSync(file, 'utf8'), {compilerOptions: {target: ts.ScriptTarget.ES2019, module: ts.ModuleKind.CommonJS, removeComments: false}}).outputText;
+  return `// ${relative(ROOT, file).split('\\').join('/')} for the browser (transpiled by site/build.ts)\n(function () {\nvar exports = {};\n${js}\nwindow.${global} = exports;\n})();\n`;
 }
 
 interface ChapterFile { slug: string; file: string; executed: boolean; nb?: any }
@@ -145,10 +162,96 @@ function numberedSource(html: string, defs: Map<string, number>): string {
   }).join(''); // .line is display:block: no newline between lines
 }
 
-function docSummary(code: string): string {
+/** The first paragraph of a file's leading doc comment, whole sentences up to ~260 characters. */
+export function docSummary(code: string): string {
   const m = /^\s*\/\*\*([\s\S]*?)\*\//.exec(code);
   if (!m) return '';
-  return m[1]!.split('\n').map(l => l.replace(/^\s*\*\s?/, '').trim()).filter(Boolean)[0] ?? '';
+  const lines = m[1]!.split('\n').map(l => l.replace(/^\s*\*\s?/, '').trim());
+  const start = lines.findIndex(Boolean);
+  if (start < 0) return '';
+  const end = lines.findIndex((l, i) => i > start && !l);
+  const para = lines.slice(start, end < 0 ? undefined : end).join(' ').replace(/\s+/g, ' ').trim();
+  return firstSentences(para, 260).replace(/:$/, '.');
+}
+
+/** The repository URL from package.json's "repository" (string, "github:owner/name" or {url}), normalised to https. */
+export function repositoryUrl(repo: unknown): string | undefined {
+  let u = typeof repo === 'string' ? repo : typeof repo === 'object' && repo && typeof (repo as any).url === 'string' ? (repo as any).url : undefined;
+  if (!u) return undefined;
+  u = u.replace(/^git\+/, '').replace(/\.git$/, '').replace(/^git@github\.com:/, 'https://github.com/').replace(/^github:/, 'https://github.com/');
+  if (/^[\w.-]+\/[\w.-]+$/.test(u)) u = `https://github.com/${u}`;
+  return /^https?:\/\//.test(u) ? u.replace(/\/$/, '') : undefined;
+}
+
+/** Exercise name and hint per solution region, from assignments/<id>/assignment.json. */
+function exercises(root: string): Map<string, {name: string; hint?: string; assignment: string}> {
+  const out = new Map<string, {name: string; hint?: string; assignment: string}>();
+  const dir = join(root, 'assignments');
+  if (!existsSync(dir)) return out;
+  for (const id of readdirSync(dir)) {
+    const f = join(dir, id, 'assignment.json');
+    if (!existsSync(f)) continue;
+    try {
+      for (const e of JSON.parse(readFileSync(f, 'utf8')).exercises ?? []) out.set(e.region ?? e.name, {name: e.name, hint: e.hint, assignment: id});
+    } catch { /* a broken spec is the grader's error, not the site's */ }
+  }
+  return out;
+}
+
+/**
+ * Solution regions (`// BEGIN SOLUTION id` … `// END SOLUTION`) as the site shows them: the default
+ * build keeps the code and drops the markers (the library is public teaching code); a teacher build
+ * replaces each region by the student stub and a note that the reference is withheld.
+ */
+export function solutionView(source: string, teacher: boolean, ex: Map<string, {name: string; hint?: string; assignment: string}>, where = 'source'): string {
+  const regions = findRegions(source, where);
+  if (!regions.length) return source;
+  const lines = source.split('\n');
+  const out: string[] = [];
+  let at = 0;
+  for (const r of regions) {
+    out.push(...lines.slice(at, r.begin));
+    if (!teacher) out.push(...lines.slice(r.begin + 1, r.end));
+    else {
+      const e = ex.get(r.id) ?? {name: r.id, assignment: ''};
+      out.push(`${r.indent}// Exercise "${e.name}"${e.assignment ? ` (assignment ${e.assignment})` : ''}: the reference implementation is withheld from this build of the site.`);
+      if (e.hint) out.push(`${r.indent}// TODO(${e.name}): ${e.hint}`);
+      out.push(`${r.indent}throw new Error('not implemented: ${e.name}');`);
+    }
+    at = r.end + 1;
+  }
+  out.push(...lines.slice(at));
+  return out.join('\n');
+}
+
+/** The README's quick-start commands (its first sh block under "Quick start"), comments kept. */
+function quickStart(root: string): string[] {
+  try {
+    const readme = readFileSync(join(root, 'README.md'), 'utf8');
+    const sec = /^##\s+Quick start[^\n]*\n([\s\S]*?)(?=^##\s)/m.exec(readme)?.[1] ?? '';
+    const block = /```(?:sh|bash|shell)?\n([\s\S]*?)```/.exec(sec)?.[1];
+    if (block) return block.trim().split('\n');
+  } catch { /* no README */ }
+  return ['npm run course', 'npm test'];
+}
+
+/** The box that tells a reader how to run a chapter on their machine. */
+function runLocally(repo: string | undefined, commands: string[], slug?: string): string {
+  const dir = repo ? repo.split('/').pop() : 'attention-course';
+  const lines = [...(repo ? [`git clone ${repo}.git`, `cd ${dir}`] : []), ...commands,
+    `npm run notebook   # Jupyter at the repository root${slug ? `: open chapters/${slug}.ipynb` : ''}`];
+  return `<details class="run-local"><summary>Run it locally</summary><p>On Debian/Ubuntu with Node.js ≥ 20${repo ? '' : ', in a copy of the course repository'}:</p>` +
+    `<div class="code-wrap"><pre class="code"><code class="language-bash">${highlight(lines.join('\n'), 'bash')}</code></pre><button class="copy" type="button" aria-label="Copy the commands">Copy</button></div>` +
+    `<p>The notebooks import <code>../lib</code> and run on the course's Jupyter kernel, “TypeScript (course)”, which <code>npm run course</code> registers.</p></details>`;
+}
+
+/** A downloaded notebook's first cell: how to run it (it imports ../lib and needs the course kernel). */
+export function howToRunCell(repo: string | undefined, slug: string, commands: string[]): Record<string, unknown> {
+  const dir = repo ? repo.split('/').pop() : 'attention-course';
+  const src = `> **How to run this notebook.** It imports the course library by relative path (\`../lib/…\`) and runs on the course's Jupyter kernel “TypeScript (course)” (tslab with the repository as its root), so it runs inside a copy of the course repository, not on its own:\n>\n` +
+    `> \`\`\`sh\n${[...(repo ? [`git clone ${repo}.git`, `cd ${dir}`] : []), ...commands, 'npm run notebook'].map(l => `> ${l}`).join('\n')}\n> \`\`\`\n>\n` +
+    `> then open \`chapters/${slug}.ipynb\` and pick the kernel “TypeScript (course)”.${repo ? ` Source: ${repo}` : ''}`;
+  return {cell_type: 'markdown', metadata: {course: {note: 'how-to-run'}}, source: src.split(/(?<=\n)/)};
 }
 
 function modelInfo(modelsDir: string, out: string): string | undefined {
@@ -191,7 +294,8 @@ function cifarStats(root: string): {mean?: number[]; std?: number[]} {
   } catch { return {}; }
 }
 
-interface SearchDoc { t: string; s: string; u: string; x: string }
+/** t: page title, s: section, u: URL, x: text, k: 'c' chapter prose or 'l' library source (ranked lower) */
+interface SearchDoc { t: string; s: string; u: string; x: string; k: 'c' | 'l' }
 
 export async function buildSite(opts: BuildOptions = {}): Promise<BuildResult> {
   const t0 = performance.now();
@@ -201,6 +305,13 @@ export async function buildSite(opts: BuildOptions = {}): Promise<BuildResult> {
   const root = resolve(opts.root ?? ROOT);
   const out = resolve(opts.outDir ?? join(root, 'build/site'));
   const log = (s: string) => { if (!opts.quiet) console.log(s); };
+  const teacher = Boolean(opts.teacher);
+  const pkg = opts.pkg ?? (existsSync(join(root, 'package.json')) ? JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) : {});
+  const repo = repositoryUrl(pkg.repository);
+  if (!repo) console.warn('warning: package.json has no "repository" field: the site is built without "edit this page" / "report a problem" links');
+  const build = {version: String(pkg.version ?? '0.0.0'), date: new Date(Number(process.env.SOURCE_DATE_EPOCH ?? 0) * 1000 || Date.now()).toISOString().slice(0, 10), teacher};
+  const ex = exercises(root);
+  const commands = quickStart(root);
   if (existsSync(out)) rmSync(out, {recursive: true, force: true});
   mkdirSync(out, {recursive: true});
   copyVendor(root, out);
@@ -224,6 +335,7 @@ export async function buildSite(opts: BuildOptions = {}): Promise<BuildResult> {
   const pages: string[] = [];
   let charts = 0;
   const missing: {name: string; spec: unknown}[] = [];
+  const transformCode = (src: string, where: string) => solutionView(src, teacher, ex, where);
 
   // render chapters first (titles feed the navigation)
   const rendered: {slug: string; url: string; nb: any; r: RenderedNotebook; seconds?: number; mode?: string}[] = [];
@@ -232,15 +344,29 @@ export async function buildSite(opts: BuildOptions = {}): Promise<BuildResult> {
     const url = `chapters/${c.slug}.html`;
     const demos: Record<string, Demo> = {};
     for (const d of DEMO_PLACES[c.slug.slice(0, 2)] ?? []) demos[d] = d === 'attention' ? attentionDemo() : vitDemo({...cifarStats(root), modelUrl: modelUrl && `../${modelUrl}`, samples: samples.map(s => ({...s, url: `../${s.url}`}))});
-    const r = renderNotebook(nb, {slug: c.slug, notebookPath: `chapters/${c.slug}.ipynb`, modules, hrefPrefix: prefixFor(url), demos});
+    const r = renderNotebook(nb, {slug: c.slug, notebookPath: `chapters/${c.slug}.ipynb`, modules, hrefPrefix: prefixFor(url), demos, transformCode});
     for (const a of r.assets) write(join(out, 'media', a.name), a.data);
     missing.push(...r.missingSvgs);
     charts += r.charts;
-    write(join(out, 'notebooks', `${c.slug}.ipynb`), c.nb ? JSON.stringify(c.nb, null, 1) + '\n' : readFileSync(c.file));
+    // the download: solution markers handled like the page, and a first cell that says how to run it
+    const download = {...nb, cells: [howToRunCell(repo, c.slug, commands), ...nb.cells.map((cell: any) => cell.cell_type === 'code'
+      ? {...cell, source: transformCode(cellText(cell.source), `chapters/${c.slug}.ipynb`).split(/(?<=\n)/)} : cell)]};
+    write(join(out, 'notebooks', `${c.slug}.ipynb`), JSON.stringify(download, null, 1) + '\n');
     const seconds = nb.metadata?.course?.execution_seconds ?? times[`${c.slug}.ipynb`]?.seconds;
     const mode = nb.metadata?.course?.mode ?? (times[`${c.slug}.ipynb`] ? timesMode : '');
     rendered.push({slug: c.slug, url, nb, r, seconds: c.executed ? seconds : undefined, mode});
   }
+  // cross-references between chapters and each chapter's references (papers its prose names)
+  const refs = rendered.map(c => ({url: c.url, number: Number(c.slug.slice(0, 2)), headings: c.r.headings}));
+  rendered.forEach((c, i) => {
+    const prose = c.nb.cells.filter((x: any) => x.cell_type === 'markdown').map((x: any) => cellText(x.source)).join('\n');
+    const papers = papersIn(prose);
+    c.r.html = linkCrossRefs(c.r.html, refs[i]!, refs, papers, '') + referencesSection(papers);
+    if (papers.length) {
+      c.r.headings.push({level: 2, id: 'references', text: 'References'});
+      c.r.sections.push({id: 'references', title: 'References', text: papers.map(p => `${p.authors} ${p.title} ${p.venue} ${p.year}`).join(' ')});
+    }
+  });
   phase('render chapters');
   if (missing.length) {
     const {vegaLiteToSvg} = await import('../lib/viz/render');
@@ -251,62 +377,67 @@ export async function buildSite(opts: BuildOptions = {}): Promise<BuildResult> {
   const chapterNav: NavItem[] = rendered.map(c => ({url: c.url, title: c.r.title, short: c.r.title.replace(/^Chapter\s+\d+\s*[—–:-]\s*/, '')}));
   const libList = [...modules.values()];
   const libNav: NavItem[] = libList.map(m => ({url: m.url, title: m.path, short: m.path.replace(/^lib\//, '').replace(/\.ts$/, '')}));
-  const base = {chapters: chapterNav, libs: libNav};
+  const base = {chapters: chapterNav, libs: libNav, build};
 
   rendered.forEach((c, i) => {
     const scripts: string[] = [];
-    if (c.r.charts) scripts.push('assets/vendor/vega.min.js', 'assets/vendor/vega-lite.min.js', 'assets/vendor/vega-embed.min.js');
     const hasAttention = c.r.html.includes('data-demo="attention"');
     const hasVit = c.r.html.includes('data-demo="vit"') && c.r.html.includes('data-model=');
-    if (hasAttention || hasVit) scripts.push('assets/vendor/tf-core.min.js', 'assets/vendor/tf-backend-cpu.min.js', 'assets/vendor/tf-backend-wasm.min.js', 'assets/demo-common.js');
+    // tfjs itself loads only when a demo comes into view or is used (demo-common.js)
+    if (hasAttention || hasVit) scripts.push('assets/demo-common.js');
     if (hasAttention) scripts.push('assets/demo-attention.js');
     if (hasVit) scripts.push('assets/demo-vit.js');
     const pre = prefixFor(c.url);
     const actions = `<p class="page-actions"><a class="button" href="${pre}notebooks/${c.slug}.ipynb" download="${c.slug}.ipynb">Download this notebook (.ipynb)</a>` +
-      (c.seconds !== undefined ? ` <span class="runtime">executed in ${c.seconds.toFixed(1)} s${c.mode ? ` (${c.mode} mode)` : ''}</span>` : ' <span class="runtime">not executed yet</span>') + `</p>`;
+      (c.seconds !== undefined ? ` <span class="runtime">executed in ${c.seconds.toFixed(1)} s${c.mode ? ` (${c.mode} mode)` : ''}</span>` : ' <span class="runtime">not executed yet</span>') +
+      `<button class="button code-toggle" type="button" aria-pressed="false">Hide code cells</button></p>` + runLocally(repo, commands, c.slug);
     write(join(out, c.url), layout({...base, url: c.url, title: c.r.title, description: c.r.summary, body: c.r.html, headings: c.r.headings,
-      prev: chapterNav[i - 1] ?? {url: 'index.html', title: 'Overview', short: 'Overview'}, next: chapterNav[i + 1], extraScripts: scripts, actions, kind: 'chapter'}));
+      prev: chapterNav[i - 1] ?? {url: 'index.html', title: 'Overview', short: 'Overview'}, next: chapterNav[i + 1], extraScripts: scripts, actions, kind: 'chapter',
+      repo: repo ? {url: repo, file: `chapters/${c.slug}.ipynb`} : undefined}));
     pages.push(c.url);
-    for (const s of c.r.sections) search.push({t: c.r.title, s: s.title, u: s.id ? `${c.url}#${s.id}` : c.url, x: s.text.replace(/\s+/g, ' ').trim()});
+    for (const s of c.r.sections) search.push({t: c.r.title, s: s.title, u: s.id ? `${c.url}#${s.id}` : c.url, x: s.text.replace(/\s+/g, ' ').trim(), k: 'c'});
   });
 
   // lib source pages
   for (const m of libList) {
-    const code = readFileSync(join(root, m.path), 'utf8');
+    const code = solutionView(readFileSync(join(root, m.path), 'utf8'), teacher, ex, m.path);
     const defs = findExports(code);
     const links = findImports(code, m.path, modules);
     const pre = prefixFor(m.url);
     const usedBy = rendered.filter(c => c.nb.cells.some((cell: any) => cell.cell_type === 'code' && findImports([].concat(cell.source).join(''), `chapters/${c.slug}.ipynb`, modules).some(l => l.moduleUrl === m.url)));
+    const summary = docSummary(code);
     const html = `<h1 id="source-title">${escapeHtml(m.path)}</h1>` +
-      (docSummary(code) ? `<p class="lead">${escapeHtml(docSummary(code))}</p>` : '') +
+      (summary ? `<p class="lead">${escapeHtml(summary)}</p>` : '') +
       (defs.size ? `<p class="defs">Exports: ${[...defs.keys()].map(d => `<a href="#${d}"><code>${escapeHtml(d)}</code></a>`).join(', ')}</p>` : '') +
       (usedBy.length ? `<p class="used-by">Used in: ${usedBy.map(c => `<a href="${pre}${c.url}">${escapeHtml(c.r.title)}</a>`).join(', ')}</p>` : '') +
       `<div class="code-wrap source"><pre class="code"><code class="language-typescript">${numberedSource(linkImports(highlight(code), links, pre), defs)}</code></pre>` +
       `<button class="copy" type="button" aria-label="Copy the source of ${escapeHtml(m.path)}">Copy</button></div>`;
-    write(join(out, m.url), layout({...base, url: m.url, title: m.path, description: docSummary(code) || m.path, body: html, kind: 'lib'}));
+    write(join(out, m.url), layout({...base, url: m.url, title: m.path, description: summary || m.path, body: html, kind: 'lib', repo: repo ? {url: repo, file: m.path} : undefined}));
     pages.push(m.url);
-    search.push({t: m.path, s: '', u: m.url, x: code.replace(/\s+/g, ' ')});
+    search.push({t: m.path, s: '', u: m.url, x: code.replace(/\s+/g, ' '), k: 'l'});
   }
 
   phase('source pages');
   // landing page
-  write(join(out, 'index.html'), layout({...base, url: 'index.html', title: 'Overview', kind: 'home', next: chapterNav[0],
+  write(join(out, 'index.html'), layout({...base, url: 'index.html', title: 'Overview', kind: 'home', next: chapterNav[0], repo: repo ? {url: repo} : undefined,
     description: 'An executable TypeScript course on attention, Transformers and Vision Transformers with TensorFlow.js.',
-    body: landing(root, rendered.map(c => ({url: c.url, title: c.r.title, summary: c.r.summary, seconds: c.seconds, mode: c.mode})), libList.length)}));
+    body: landing(root, rendered.map(c => ({url: c.url, title: c.r.title, summary: c.r.summary, seconds: c.seconds, mode: c.mode})), libList.length, runLocally(repo, commands))}));
   pages.unshift('index.html');
-  write(join(out, '404.html'), layout({...base, url: '404.html', title: 'Not found', description: 'Page not found', kind: 'other',
-    body: `<h1>Page not found</h1><p>Try the <a href="index.html">overview</a> or the search box.</p>`}));
+  // served for a missing URL at any depth: absolute links from the site's base path
+  const basePath = (opts.basePath ?? '/').replace(/\/?$/, '/');
+  write(join(out, '404.html'), layout({...base, url: '404.html', title: 'Not found', description: 'Page not found', kind: 'other', absolute: true, basePath,
+    body: `<h1>Page not found</h1><p>Try the <a href="${basePath}index.html">overview</a> or the search box.</p>`}));
 
   write(join(out, 'search-index.json'), JSON.stringify(search));
   write(join(out, 'assets/favicon.svg'), `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 32 32"><rect width="32" height="32" rx="6" fill="#3b5bdb"/><path d="M7 24 L16 7 L25 24 M11 17 H21" stroke="#fff" stroke-width="3" fill="none" stroke-linecap="round"/></svg>`);
   phase('landing + search index');
   const seconds = (performance.now() - t0) / 1000;
   if (process.env.SITE_PROFILE) log(Object.entries(phases).map(([k, v]) => `  ${k}: ${v.toFixed(2)} s`).join('\n'));
-  log(`site: ${pages.length} pages (${rendered.length} chapters, ${libList.length} source files, ${charts} charts${modelUrl ? ', ViT model' : ', no ViT model yet'}) → ${relative(process.cwd(), out) || out} in ${seconds.toFixed(2)} s`);
-  return {outDir: out, pages, chapters: rendered.map(c => c.url), libs: libList.map(m => m.url), charts, seconds, model: Boolean(modelUrl), phases};
+  log(`site: ${pages.length} pages (${rendered.length} chapters, ${libList.length} source files, ${charts} charts${modelUrl ? ', ViT model' : ', no ViT model yet'}${teacher ? ', teacher build: solution regions stubbed' : ''}) → ${relative(process.cwd(), out) || out} in ${seconds.toFixed(2)} s`);
+  return {outDir: out, pages, chapters: rendered.map(c => c.url), libs: libList.map(m => m.url), charts, seconds, model: Boolean(modelUrl), phases, teacher, repository: repo};
 }
 
-function landing(root: string, chapters: {url: string; title: string; summary: string; seconds?: number; mode?: string}[], nLib: number): string {
+function landing(root: string, chapters: {url: string; title: string; summary: string; seconds?: number; mode?: string}[], nLib: number, runBox: string): string {
   const md = createMarkdown();
   const cards = chapters.map((c, i) => `<li class="card"><a href="${c.url}"><span class="card-num">${i + 1}</span><span class="card-title">${escapeHtml(c.title.replace(/^Chapter\s+\d+\s*[—–:-]\s*/, ''))}</span></a>` +
     `<p>${escapeHtml(c.summary)}</p><p class="runtime">${c.seconds !== undefined ? `executed in ${c.seconds.toFixed(1)} s${c.mode ? ` (${c.mode} mode)` : ''}` : 'not executed yet'}</p></li>`).join('');
@@ -322,8 +453,7 @@ ${md.render(`- **Attention** from scratch: scores between a query and keys, soft
 <h2 id="chapters">Chapters</h2>
 <ol class="cards">${cards}</ol>
 <h2 id="run-it-locally">Run it locally</h2>
-<p>On Debian/Ubuntu with Node.js ≥ 20, two commands: the first sets everything up, executes the chapters and serves this site; the second opens the notebooks in Jupyter.</p>
-<div class="code-wrap"><pre class="code"><code class="language-bash">${highlight('npm run course     # set up, execute the chapters, build and serve this site\nnpm run notebook   # Jupyter at the repository root: open chapters/01-attention.ipynb', 'bash')}</code></pre><button class="copy" type="button" aria-label="Copy the commands">Copy</button></div>
+${runBox.replace('<details class="run-local">', '<details class="run-local" open>')}
 <p><code>npm test</code> runs the type check, the unit tests and every chapter. The ${nLib} library files are readable here too: see “Library source” in the menu.</p>`;
 }
 
@@ -331,7 +461,7 @@ ${md.render(`- **Attention** from scratch: scores between a query and keys, soft
 if (require.main === module) {
   const args = process.argv.slice(2);
   const arg = (name: string) => { const i = args.indexOf(name); return i >= 0 ? args[i + 1] : undefined; };
-  buildSite({outDir: arg('--out'), chaptersDir: arg('--chapters'), modelsDir: arg('--models')})
+  buildSite({outDir: arg('--out'), chaptersDir: arg('--chapters'), modelsDir: arg('--models'), teacher: args.includes('--teacher'), basePath: arg('--base')})
     .catch(e => { console.error(`site build failed: ${e instanceof Error ? e.stack : e}`); process.exit(1); });
 }
 void statSync;

@@ -5,7 +5,8 @@
 import MarkdownIt from 'markdown-it';
 import katex from 'katex';
 
-export interface Heading { level: number; id: string; text: string }
+/** A heading: `text` is plain (math as TeX), `html` keeps its math typeset (table of contents). */
+export interface Heading { level: number; id: string; text: string; html?: string }
 
 export function slugify(s: string): string {
   return s.toLowerCase().normalize('NFKD').replace(/[\u0300-\u036f]/g, '')
@@ -88,7 +89,7 @@ export function createMarkdown(): MarkdownRenderer {
   md.block.ruler.before('fence', 'math_block', mathBlock, {alt: ['paragraph', 'reference', 'blockquote', 'list']});
   md.renderer.rules.math_inline = (tokens: any[], i: number) => renderMath(tokens[i].content, false);
   md.renderer.rules.math_display_inline = (tokens: any[], i: number) => renderMath(tokens[i].content, true);
-  md.renderer.rules.math_block = (tokens: any[], i: number) => `<div class="math-display" tabindex="0">${renderMath(tokens[i].content, true)}</div>\n`;
+  md.renderer.rules.math_block = (tokens: any[], i: number) => `<div class="math-display">${renderMath(tokens[i].content, true)}</div>\n`;
   md.renderer.rules.table_open = () => '<div class="table-wrap"><table>\n';
   md.renderer.rules.table_close = () => '</table></div>\n';
   md.renderer.rules.heading_open = (tokens: any[], i: number, _o: any, env: any) => {
@@ -99,7 +100,7 @@ export function createMarkdown(): MarkdownRenderer {
     for (let n = 2; env.usedIds.has(id); n++) id = `${slugify(text)}-${n}`;
     env.usedIds.add(id);
     const level = Number(tokens[i].tag.slice(1));
-    env.headings.push({level, id, text});
+    env.headings.push({level, id, text, html: md.renderer.renderInline(inline.children ?? [], md.options, env)});
     return `<${tokens[i].tag} id="${id}">`;
   };
   md.renderer.rules.heading_close = (tokens: any[], i: number, _o: any, env: any) => {

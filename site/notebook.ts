@@ -8,6 +8,32 @@ import {createMarkdown, Heading, renderMath} from './markdown';
 
 export const VEGALITE_MIMES = ['application/vnd.vegalite.v5+json', 'application/vnd.vegalite.v4+json', 'application/vnd.vegalite.v6+json'];
 
+/** Chart specs longer than this are written to media/*.json and fetched when the chart is drawn. */
+export const INLINE_SPEC_LIMIT = 8_000;
+
+/**
+ * The alt text of a chart: its title (or its panels' titles) and what its axes show — never just "chart".
+ */
+export function chartAlt(spec: Record<string, any>, plain = ''): string {
+  const titleOf = (s: any): string => typeof s?.title === 'string' ? s.title : typeof s?.title?.text === 'string' ? s.title.text : Array.isArray(s?.title?.text) ? s.title.text.join(' ') : '';
+  const kids: any[] = spec.concat ?? spec.hconcat ?? spec.vconcat ?? [];
+  const axes = (s: any): string => {
+    const enc = s?.encoding ?? s?.layer?.find((l: any) => l.encoding)?.encoding ?? s?.spec?.encoding ?? s?.spec?.layer?.find((l: any) => l.encoding)?.encoding;
+    if (!enc) return '';
+    const name = (c: any) => c ? (typeof c.title === 'string' ? c.title : c.field) : undefined;
+    const mark = String((s.mark?.type ?? s.mark ?? s.layer?.[0]?.mark?.type ?? s.layer?.[0]?.mark ?? s.spec?.mark?.type ?? s.spec?.mark ?? s.spec?.layer?.[0]?.mark?.type ?? ''));
+    const kind = ({rect: 'heat map', line: 'line chart', bar: 'bar chart', point: 'scatter plot'} as Record<string, string>)[mark] ?? 'chart';
+    const parts = [name(enc.y) && `${name(enc.y)}`, name(enc.x) && `${name(enc.x)}`].filter(Boolean);
+    const by = name(enc.color);
+    return `${kind}${parts.length === 2 ? ` of ${parts[0]} against ${parts[1]}` : ''}${by && enc.color?.type !== 'quantitative' ? `, one colour per ${by}` : ''}`;
+  };
+  const main = titleOf(spec) || (/^<vega-lite chart: (.*)>$/s.exec(plain.trim())?.[1] ?? '').replace(/^chart$/, '');
+  const described = kids.length
+    ? `${kids.length} charts: ${kids.map(k => [titleOf(k), axes(k)].filter(Boolean).join(', ')).join('; ')}`
+    : axes(spec);
+  return [main, described].filter(Boolean).join(' — ').slice(0, 400) || 'chart';
+}
+
 export interface Asset { name: string; data: Buffer | string }
 
 export interface RenderedNotebook {
@@ -65,9 +91,27 @@ export function mergeStreams(outputs: any[]): any[] {
   return out;
 }
 
+const TEX_SYMBOLS: Record<string, string> = {
+  alpha: 'α', beta: 'β', gamma: 'γ', delta: 'δ', epsilon: 'ε', varepsilon: 'ε', theta: 'θ', lambda: 'λ', mu: 'μ', pi: 'π', sigma: 'σ', tau: 'τ', phi: 'φ', omega: 'ω',
+  Sigma: 'Σ', Delta: 'Δ', sum: 'Σ', prod: 'Π', cdot: '·', times: '×', top: 'ᵀ', le: '≤', leq: '≤', ge: '≥', geq: '≥', ne: '≠', neq: '≠', approx: '≈', to: '→',
+  rightarrow: '→', leftarrow: '←', in: '∈', infty: '∞', pm: '±', ldots: '…', dots: '…', cdots: '⋯', mapsto: '↦', odot: '⊙', otimes: '⊗', partial: '∂', nabla: '∇',
+  quad: ' ', qquad: ' ', ',': ' ', ';': ' ', '!': '', left: '', right: '', big: '', Big: '', bigl: '', bigr: '', displaystyle: '',
+};
+
+/** TeX as readable plain text for search snippets and summaries: \frac{a}{b} → a/b, \alpha → α, no backslashes or braces. */
+export function texToText(tex: string): string {
+  let t = tex;
+  for (let i = 0; i < 3; i++) {
+    t = t.replace(/([_^])\{([^{}]*)\}/g, '$1$2').replace(/\\(?:mathrm|text|operatorname|mathbf|mathit|boldsymbol|mathcal|textbf|textit|emph)\{([^{}]*)\}/g, '$1')
+      .replace(/\\d?frac\{([^{}]*)\}\{([^{}]*)\}/g, '($1)/($2)').replace(/\\sqrt\{([^{}]*)\}/g, '√($1)');
+  }
+  return t.replace(/\\([A-Za-z]+|[,;!])/g, (m, name: string) => TEX_SYMBOLS[name] ?? name)
+    .replace(/\^\{?ᵀ\}?/g, 'ᵀ').replace(/[{}]/g, '').replace(/\\/g, '').replace(/\s+/g, ' ').trim();
+}
+
 /** Plain text of markdown source (search index, summaries): math kept as its TeX, markup dropped. */
 export function markdownText(src: string): string {
-  return stripHtml(src).replace(/\$\$?([^$]*)\$\$?/g, (_, tex: string) => tex.replace(/\\(mathrm|text|operatorname)\{([^}]*)\}/g, '$2').replace(/\\/g, ''))
+  return stripHtml(src).replace(/\$\$?([^$]*)\$\$?/g, (_, tex: string) => texToText(tex))
     .replace(/!?\[([^\]]*)\]\([^)]*\)/g, '$1').replace(/[*_`]+/g, '').replace(/[#>|]+/g, ' ').replace(/\s+/g, ' ').trim();
 }
 
@@ -90,6 +134,24 @@ const altOf = (data: Record<string, unknown>, fallback: string): string => {
   return (/^<(.+)>$/s.exec(t)?.[1] ?? t ?? fallback).slice(0, 200) || fallback;
 };
 
+/** Outputs longer than this many lines are folded by the site's script (a "show all" button). */
+export const LONG_OUTPUT_LINES = 25;
+const longAttr = (t: string): string => {
+  const n = t.replace(/\n$/, '').split('\n').length;
+  return n > LONG_OUTPUT_LINES ? ` data-lines="${n}"` : '';
+};
+
+const NUMERIC = /^[-−+±]?\s*(\d[\d,]*(\.\d+)?|\.\d+)(e[-+]?\d+)?\s*(%|ms|s|min|h|M|K|k|B|MB|KB|GB|×|x|px|img\/s)?(\s*(±|\+\/-)\s*\d[\d.,]*\s*%?)?$/i;
+
+/** Table cells holding a number get class "num" (kept on one line, right-aligned); prose cells may wrap. */
+export function markNumericCells(html: string): string {
+  return html.replace(/<(td|th)(\s[^>]*)?>([^<]*)<\/\1>/g, (m, tag: string, attrs: string | undefined, content: string) => {
+    const t = content.replace(/&nbsp;/g, ' ').trim();
+    if (!NUMERIC.test(t) || /class=/.test(attrs ?? '')) return m;
+    return `<${tag}${attrs ?? ''} class="num">${content}</${tag}>`;
+  });
+}
+
 export interface Demo { id: string; title: string; html: string; text: string }
 
 export interface RenderContext {
@@ -97,6 +159,8 @@ export interface RenderContext {
   notebookPath: string;    // repo path the code's relative imports resolve from, e.g. 'chapters/01-attention.ipynb'
   modules: Map<string, SourceModule>;
   hrefPrefix: string;      // relative prefix from the page to the site root
+  /** a code cell's source as shown (solution markers dropped, or regions stubbed in a teacher build) */
+  transformCode?: (src: string, where: string) => string;
   /** live demos: placed at a `<!-- demo: name -->` marker in a markdown cell, else at the end */
   demos?: Record<string, Demo>;
 }
@@ -121,7 +185,7 @@ export function renderNotebook(nb: {cells: Cell[]; metadata?: any}, ctx: RenderC
   let codeIndex = 0;
 
   for (const cell of nb.cells) {
-    const src = text(cell.source);
+    let src = text(cell.source);
     if (cell.cell_type === 'markdown') {
       const before = headings.length;
       let html = md.render(src, headings, usedIds);
@@ -136,13 +200,16 @@ export function renderNotebook(nb: {cells: Cell[]; metadata?: any}, ctx: RenderC
         return placeDemo(demo);
       });
       if (!summary) {
-        const para = src.split(/\n\s*\n/).map(b => b.trim()).find(b => b && !/^(#|\$\$|```|\||<|!\[|-|\*|\d+\.)/.test(b));
-        if (para) summary = firstSentences(markdownText(para), 200);
+        const paras = src.split(/\n\s*\n/).map(b => b.trim()).filter(b => b && !/^(#|\$\$|```|\||<|!\[|-|\*|\d+\.)/.test(b));
+        // a paragraph that ends in a colon introduces a list: a card would end mid-thought
+        const para = paras.find(b => !/:\s*$/.test(markdownText(b))) ?? paras[0];
+        if (para) summary = firstSentences(markdownText(para), 200).replace(/:$/, '.');
       }
       addText(markdownText(src));
-      parts.push(`<div class="cell markdown-cell">${html}</div>`);
+      parts.push(`<div class="cell markdown-cell">${markNumericCells(html)}</div>`);
     } else if (cell.cell_type === 'code') {
       codeIndex++;
+      if (ctx.transformCode) src = ctx.transformCode(src, `${ctx.notebookPath} code cell ${codeIndex}`);
       const links = findImports(src, ctx.notebookPath, ctx.modules);
       const code = linkImports(highlight(src), links, ctx.hrefPrefix);
       addText(src);
@@ -163,7 +230,7 @@ export function renderNotebook(nb: {cells: Cell[]; metadata?: any}, ctx: RenderC
       case 'stream': {
         const t = text(o.text);
         addText(t);
-        return `<pre class="output stream ${o.name === 'stderr' ? 'stderr' : 'stdout'}">${ansiToHtml(t)}</pre>`;
+        return `<pre class="output stream ${o.name === 'stderr' ? 'stderr' : 'stdout'}"${longAttr(t)}>${ansiToHtml(t)}</pre>`;
       }
       case 'error': {
         const tb = (o.traceback ?? []).join('\n') || `${o.ename}: ${o.evalue}`;
@@ -182,25 +249,33 @@ export function renderNotebook(nb: {cells: Cell[]; metadata?: any}, ctx: RenderC
     const vlMime = VEGALITE_MIMES.find(m => m in data);
     if (vlMime) {
       charts++;
-      const spec = data[vlMime];
-      const alt = escapeHtml(altOf(data, 'chart'));
+      const spec = data[vlMime] as Record<string, any>;
+      const alt = escapeHtml(chartAlt(spec, text(data['text/plain'])));
       let svgUrl: string;
+      let size: {width: number; height: number} | undefined;
       if (data['image/svg+xml']) {
-        svgUrl = asset('svg', text(data['image/svg+xml']));
+        const svg = text(data['image/svg+xml']);
+        svgUrl = asset('svg', svg);
+        const w = /<svg[^>]*?\swidth="([\d.]+)"/.exec(svg)?.[1], h = /<svg[^>]*?\sheight="([\d.]+)"/.exec(svg)?.[1];
+        if (w && h) size = {width: Number(w), height: Number(h)};
       } else {
         const name = `${ctx.slug}-chart-${charts}.svg`;
         missingSvgs.push({name, spec});
         svgUrl = `${ctx.hrefPrefix}media/${name}`;
       }
-      const json = JSON.stringify(spec).replace(/</g, '\\u003c');
-      return `<figure class="output chart" data-chart><div class="chart-live" aria-hidden="true"></div>` +
-        `<img class="chart-static" src="${svgUrl}" alt="${alt}" loading="lazy">` +
-        `<script type="application/json" class="chart-spec">${json}</script></figure>`;
+      const json = JSON.stringify(spec);
+      // a chart's data (up to hundreds of KB for a heat map) loads with the chart, not with the page
+      const specAttr = json.length > INLINE_SPEC_LIMIT ? ` data-spec="${asset('json', json)}"` : '';
+      const inline = specAttr ? '' : `<script type="application/json" class="chart-spec">${json.replace(/</g, '\\u003c')}</script>`;
+      const height = Math.round(Math.min(size?.height ?? 320, 900));
+      return `<figure class="output chart" data-chart data-svg="${svgUrl}" data-alt="${alt}"${specAttr} style="--chart-h: ${height}px">` +
+        `<div class="chart-live" aria-hidden="true"></div>` +
+        `<noscript><img class="chart-static" src="${svgUrl}" alt="${alt}"></noscript>${inline}</figure>`;
     }
     if (data['text/html'] !== undefined) {
       const h = text(data['text/html']);
       addText(stripHtml(h));
-      return `<div class="output html">${h.replace(/<table/g, '<div class="table-wrap"><table').replace(/<\/table>/g, '</table></div>')}</div>`;
+      return `<div class="output html">${markNumericCells(h).replace(/<table/g, '<div class="table-wrap"><table').replace(/<\/table>/g, '</table></div>')}</div>`;
     }
     if (data['image/png'] !== undefined) {
       const bytes = Buffer.from(text(data['image/png']).replace(/\s/g, ''), 'base64');
@@ -237,7 +312,7 @@ export function renderNotebook(nb: {cells: Cell[]; metadata?: any}, ctx: RenderC
     if (data['text/plain'] !== undefined) {
       const t = text(data['text/plain']);
       addText(t);
-      return `<pre class="output text">${ansiToHtml(t)}</pre>`;
+      return `<pre class="output text"${longAttr(t)}>${ansiToHtml(t)}</pre>`;
     }
     return '';
   }

@@ -77,6 +77,6 @@
   }
 
   document.addEventListener('DOMContentLoaded', function () {
-    document.querySelectorAll('[data-demo="attention"]').forEach(init);
+    document.querySelectorAll('[data-demo="attention"]').forEach(function (s) { window.courseWhenNeeded(s, init); });
   });
 })();

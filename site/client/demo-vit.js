@@ -226,7 +226,15 @@
           var f = upload.files && upload.files[0]; if (!f) return;
           var url = URL.createObjectURL(f);
           section.querySelectorAll('.sample').forEach(function (o) { o.setAttribute('aria-pressed', 'false'); });
-          loadImage(url).then(function (im) { setImage(im); run(); URL.revokeObjectURL(url); }, function (e) { result.innerHTML = '<p class="note">' + e.message + '</p>'; });
+          loadImage(url).then(function (im) { delete section.dataset.error; setImage(im); run(); URL.revokeObjectURL(url); }, function () {
+            URL.revokeObjectURL(url);
+            // an unreadable file must not leave the previous picture and its prediction on screen
+            pixels = null;
+            [imgCanvas, overlay].forEach(function (c) { c.getContext('2d').clearRect(0, 0, c.width, c.height); });
+            delete result.dataset.prediction; delete result.dataset.probs; delete result.dataset.sum;
+            section.dataset.error = 'unreadable';
+            result.innerHTML = '<p class="note" role="alert">Could not read “' + f.name.replace(/[<&>"]/g, '') + '” as an image (PNG, JPEG, GIF or WebP). Pick a test image or upload another file.</p>';
+          });
         });
         layerSel.addEventListener('change', run);
         var first = section.querySelector('.sample');
@@ -240,6 +248,6 @@
   }
 
   document.addEventListener('DOMContentLoaded', function () {
-    document.querySelectorAll('[data-demo="vit"][data-model]').forEach(init);
+    document.querySelectorAll('[data-demo="vit"][data-model]').forEach(function (s) { window.courseWhenNeeded(s, init); });
   });
 })();

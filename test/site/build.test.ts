@@ -18,7 +18,8 @@ describe('markdown', () => {
   it('renders $…$ inline and $$…$$ display math with KaTeX, and leaves prices alone', () => {
     const {html} = render('Weights $\\alpha_j$ sum to 1; it costs $5 and $6.\n\n$$\n\\sum_j \\alpha_j = 1\n$$');
     expect(html.match(/class="katex"/g)).toHaveLength(2);
-    expect(html).toContain('<div class="math-display" tabindex="0"><span class="katex-display">');
+    // not a tab stop by itself: the site's script makes only a formula that scrolls focusable
+    expect(html).toContain('<div class="math-display"><span class="katex-display">');
     expect(html).toContain('it costs $5 and $6.');
     expect(html).toContain('<annotation encoding="application/x-tex">\\alpha_j</annotation>');
   });
