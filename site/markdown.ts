@@ -17,6 +17,25 @@ export function renderMath(tex: string, display: boolean): string {
   return katex.renderToString(tex, {displayMode: display, throwOnError: false, output: 'htmlAndMathml', strict: 'ignore'});
 }
 
+const TEX_SYMBOLS: Record<string, string> = {
+  alpha: 'α', beta: 'β', gamma: 'γ', delta: 'δ', epsilon: 'ε', varepsilon: 'ε', theta: 'θ', lambda: 'λ', mu: 'μ', pi: 'π', sigma: 'σ', tau: 'τ', phi: 'φ', omega: 'ω',
+  Sigma: 'Σ', Delta: 'Δ', sum: 'Σ', prod: 'Π', cdot: '·', times: '×', top: 'ᵀ', le: '≤', leq: '≤', ge: '≥', geq: '≥', ne: '≠', neq: '≠', approx: '≈', to: '→',
+  rightarrow: '→', leftarrow: '←', in: '∈', infty: '∞', pm: '±', ldots: '…', dots: '…', cdots: '⋯', mapsto: '↦', odot: '⊙', otimes: '⊗', partial: '∂', nabla: '∇',
+  quad: ' ', qquad: ' ', ',': ' ', ';': ' ', '!': '', left: '', right: '', big: '', Big: '', bigl: '', bigr: '', displaystyle: '',
+};
+
+/** TeX as readable plain text for search snippets and summaries: \frac{a}{b} → a/b, \alpha → α, no backslashes or braces. */
+export function texToText(tex: string): string {
+  let t = tex;
+  for (let i = 0; i < 3; i++) {
+    t = t.replace(/([_^])\{([^{}]*)\}/g, '$1$2').replace(/\\(?:mathrm|text|operatorname|mathbf|mathit|boldsymbol|mathcal|textbf|textit|emph)\{([^{}]*)\}/g, '$1')
+      .replace(/\\d?frac\{([^{}]*)\}\{([^{}]*)\}/g, '($1)/($2)').replace(/\\sqrt\{([^{}]*)\}/g, '√($1)');
+  }
+  return t.replace(/\\([A-Za-z]+|[,;!])/g, (m, name: string) => TEX_SYMBOLS[name] ?? name)
+    .replace(/\^\{?ᵀ\}?/g, 'ᵀ').replace(/[{}]/g, '').replace(/\\/g, '').replace(/\s+/g, ' ').trim();
+}
+
+
 type StateInline = any;
 type StateBlock = any;
 
@@ -96,11 +115,14 @@ export function createMarkdown(): MarkdownRenderer {
     const inline = tokens[i + 1];
     const text = (inline.children ?? []).filter((t: any) => t.type === 'text' || t.type === 'code_inline')
       .map((t: any) => t.content).join('') || inline.content;
+    // the TOC and search show the heading with its math (as text); the id keeps the words only
+    const plain = (inline.children ?? []).filter((t: any) => t.type === 'text' || t.type === 'code_inline' || t.type === 'math_inline')
+      .map((t: any) => t.type === 'math_inline' ? texToText(t.content) : t.content).join('') || inline.content;
     let id = slugify(text);
     for (let n = 2; env.usedIds.has(id); n++) id = `${slugify(text)}-${n}`;
     env.usedIds.add(id);
     const level = Number(tokens[i].tag.slice(1));
-    env.headings.push({level, id, text, html: md.renderer.renderInline(inline.children ?? [], md.options, env)});
+    env.headings.push({level, id, text: plain, html: md.renderer.renderInline(inline.children ?? [], md.options, env)});
     return `<${tokens[i].tag} id="${id}">`;
   };
   md.renderer.rules.heading_close = (tokens: any[], i: number, _o: any, env: any) => {

@@ -4,7 +4,8 @@
  */
 import {createHash} from 'node:crypto';
 import {escapeHtml, findImports, highlight, linkImports, SourceModule} from './code';
-import {createMarkdown, Heading, renderMath} from './markdown';
+import {createMarkdown, Heading, renderMath, texToText} from './markdown';
+export {texToText} from './markdown';
 
 export const VEGALITE_MIMES = ['application/vnd.vegalite.v5+json', 'application/vnd.vegalite.v4+json', 'application/vnd.vegalite.v6+json'];
 
@@ -89,24 +90,6 @@ export function mergeStreams(outputs: any[]): any[] {
     } else out.push(o);
   }
   return out;
-}
-
-const TEX_SYMBOLS: Record<string, string> = {
-  alpha: 'α', beta: 'β', gamma: 'γ', delta: 'δ', epsilon: 'ε', varepsilon: 'ε', theta: 'θ', lambda: 'λ', mu: 'μ', pi: 'π', sigma: 'σ', tau: 'τ', phi: 'φ', omega: 'ω',
-  Sigma: 'Σ', Delta: 'Δ', sum: 'Σ', prod: 'Π', cdot: '·', times: '×', top: 'ᵀ', le: '≤', leq: '≤', ge: '≥', geq: '≥', ne: '≠', neq: '≠', approx: '≈', to: '→',
-  rightarrow: '→', leftarrow: '←', in: '∈', infty: '∞', pm: '±', ldots: '…', dots: '…', cdots: '⋯', mapsto: '↦', odot: '⊙', otimes: '⊗', partial: '∂', nabla: '∇',
-  quad: ' ', qquad: ' ', ',': ' ', ';': ' ', '!': '', left: '', right: '', big: '', Big: '', bigl: '', bigr: '', displaystyle: '',
-};
-
-/** TeX as readable plain text for search snippets and summaries: \frac{a}{b} → a/b, \alpha → α, no backslashes or braces. */
-export function texToText(tex: string): string {
-  let t = tex;
-  for (let i = 0; i < 3; i++) {
-    t = t.replace(/([_^])\{([^{}]*)\}/g, '$1$2').replace(/\\(?:mathrm|text|operatorname|mathbf|mathit|boldsymbol|mathcal|textbf|textit|emph)\{([^{}]*)\}/g, '$1')
-      .replace(/\\d?frac\{([^{}]*)\}\{([^{}]*)\}/g, '($1)/($2)').replace(/\\sqrt\{([^{}]*)\}/g, '√($1)');
-  }
-  return t.replace(/\\([A-Za-z]+|[,;!])/g, (m, name: string) => TEX_SYMBOLS[name] ?? name)
-    .replace(/\^\{?ᵀ\}?/g, 'ᵀ').replace(/[{}]/g, '').replace(/\\/g, '').replace(/\s+/g, ' ').trim();
 }
 
 /** Plain text of markdown source (search index, summaries): math kept as its TeX, markup dropped. */

@@ -65,7 +65,7 @@ const VOID = new Set(['br', 'img', 'input', 'meta', 'link', 'hr', 'source', 'col
 export function linkCrossRefs(html: string, self: ChapterRefs, all: ChapterRefs[], papers: Paper[], prefix = ''): string {
   const local = numberedHeadings(self.headings);
   const byChapter = new Map(all.map(c => [c.number, {c, nums: numberedHeadings(c.headings)}]));
-  const href = (c: ChapterRefs, id?: string) => (c === self ? '' : prefix + c.url) + (id ? `#${id}` : '');
+  const href = (c: ChapterRefs, id?: string) => (c === self ? '' : prefix + c.url.split('/').pop()) + (id ? `#${id}` : '');
   const section = (num: string): string | undefined => {
     if (local.has(num)) return href(self, local.get(num));
     const ch = byChapter.get(Number(num.split('.')[0]));

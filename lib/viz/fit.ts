@@ -84,6 +84,12 @@ export function tuneAxes(spec: Spec, charPx = 6.2): Spec {
         delete ch.axis.labelBaseline;
       }
     }
+    // a gradient legend below a narrow plot is no longer than the plot
+    for (const [name, ch] of Object.entries<any>(v.encoding ?? {})) {
+      if (name === 'color' && ch?.type === 'quantitative' && ch.legend?.orient === 'bottom' && own.width) {
+        ch.legend = {...ch.legend, gradientLength: Math.max(80, Math.min(200, own.width - 10)), labelOverlap: 'greedy'};
+      }
+    }
     for (const l of v.layer ?? []) walk(l, rows, own);
     for (const k of ['concat', 'hconcat', 'vconcat']) for (const c of v[k] ?? []) walk(c, rows, {});
     if (v.spec) walk(v.spec, rows, {});
@@ -107,13 +113,13 @@ export function wrapText(text: string, chars: number): string[] {
  * Titles wider than their chart break into lines (vega does not wrap them, and a long title
  * would set the chart's width): the top title within `available` px, panel titles within their panel.
  */
-export function wrapTitles(spec: Spec, available: number, titlePx = 7.4): Spec {
+export function wrapTitles(spec: Spec, available: number, titlePx = 8.2): Spec {
   const s = clone(spec);
   const wrap = (v: Spec, px: number) => {
     const t = v.title;
-    const textOf = typeof t === 'string' ? t : t && typeof t === 'object' && typeof t.text === 'string' ? t.text : undefined;
+    const textOf = typeof t === 'string' ? t : t && typeof t === 'object' ? (typeof t.text === 'string' ? t.text : Array.isArray(t.text) ? t.text.join(' ') : undefined) : undefined;
     if (textOf === undefined) return;
-    const chars = Math.max(12, Math.floor(px / titlePx));
+    const chars = Math.max(12, Math.floor((px - 16) / titlePx));
     if (textOf.length <= chars) return;
     const lines = wrapText(textOf, chars);
     v.title = typeof t === 'string' ? {text: lines} : {...t, text: lines};
@@ -171,7 +177,10 @@ export function fitSpec(spec: Spec, measured: number, available: number): Spec |
     } else if (fit >= 1 && fit < cols) {
       out = {...s, concat: kids, columns: fit};
     } else {
-      const shrunk = kids.map(k => composite(k) ? fitSpec(k, per, available) : shrinkView(k, per - available));
+      // one panel per row: only panels wider than the room left shrink, each to that room
+      const widths = kids.map(k => (typeof k.width === 'number' && !composite(k) ? k.width : 0));
+      const room = Math.max(...widths) - (per - available);
+      const shrunk = kids.map((k, i) => composite(k) ? fitSpec(k, per, available) : widths[i]! > room ? shrinkView(k, widths[i]! - room) : undefined);
       if (shrunk.every(k => k === undefined)) return undefined;
       out = {...s, concat: kids.map((k, i) => shrunk[i] ?? k), columns: 1};
     }
@@ -211,6 +220,7 @@ export function prepareForWidth(spec: Spec, available: number): Spec {
       if (narrow) Object.assign(ch.legend, nominal ? {orient: 'bottom', direction: 'vertical'} : {orient: 'bottom', direction: 'horizontal'});
     }
   }
+  s = tuneAxes(s);
   const enc = encodingOf(s);
   if (!composite(s) && typeof s.width === 'number' && enc.x && !isDiscrete(enc.x)) {
     s = {...s, width: Math.max(200, Math.min(available, 820)), autosize: {type: 'fit-x', contains: 'padding'}};

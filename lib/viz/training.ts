@@ -86,7 +86,7 @@ export function rocChart(rocs: RocCurve[], classes: string[], title = 'One-vs-re
     $schema: SCHEMA, title, width: 360, height: 360,
     layer: [
       {data: {values: [{fpr: 0, tpr: 0}, {fpr: 1, tpr: 1}]}, mark: {type: 'line', strokeDash: [4, 4], color: 'gray'},
-        encoding: {x: {field: 'fpr', type: 'quantitative'}, y: {field: 'tpr', type: 'quantitative'}}},
+        encoding: {x: {field: 'fpr', type: 'quantitative', scale: {domain: [0, 1]}}, y: {field: 'tpr', type: 'quantitative', scale: {domain: [0, 1]}}}},
       {data: {values: data}, mark: {type: 'line', strokeWidth: 1.5},
         encoding: {x: {field: 'fpr', type: 'quantitative', title: 'false-positive rate', scale: {domain: [0, 1]}},
           y: {field: 'tpr', type: 'quantitative', title: 'true-positive rate', scale: {domain: [0, 1]}},

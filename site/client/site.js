@@ -227,8 +227,13 @@
   /** Draw every chart now (tests, printing); resolves when all are drawn. */
   window.courseCharts = {drawAll: function () { return Promise.all(charts().map(function (f) { return f.dataset.rendered === 'true' ? null : drawChart(f); })); }};
 
-  // keyboard users must be able to scroll wide code, tables and formulas
+  // keyboard users must be able to scroll wide code, tables and formulas; a code block whose lines
+  // run under the copy button gets a strip above its first line for the button ("wide")
   function markScrollable() {
+    document.querySelectorAll('.code-wrap > pre.code').forEach(function (pre) {
+      pre.classList.remove('wide');
+      if (pre.scrollWidth > pre.clientWidth + 1) pre.classList.add('wide');
+    });
     document.querySelectorAll('pre, .table-wrap, .math-display, .chart, .output.html').forEach(function (el) {
       if (el.scrollWidth > el.clientWidth + 1) { if (!el.hasAttribute('tabindex')) el.setAttribute('tabindex', '0'); }
       else if (el.getAttribute('tabindex') === '0') el.removeAttribute('tabindex');
@@ -339,6 +344,7 @@
     initFolding();
     markScrollable();
     window.addEventListener('resize', markScrollable);
+    document.querySelectorAll('details').forEach(function (d) { d.addEventListener('toggle', markScrollable); });
     // KaTeX and code fonts arrive after the first layout and can widen a formula past its box
     if (document.fonts && document.fonts.ready) document.fonts.ready.then(markScrollable);
     window.addEventListener('load', markScrollable);
