@@ -235,12 +235,17 @@ function quickStart(root: string): string[] {
   return ['npm run course', 'npm test'];
 }
 
+/** What the README's quick start needs, from its heading "Quick start (Debian/Ubuntu with Node.js ≥ 20.19)". */
+function platform(root: string): string {
+  try { return /^##\s+Quick start\s*\(([^)]*)\)/m.exec(readFileSync(join(root, 'README.md'), 'utf8'))?.[1] ?? 'Debian/Ubuntu with Node.js ≥ 20'; } catch { return 'Debian/Ubuntu with Node.js ≥ 20'; }
+}
+
 /** The box that tells a reader how to run a chapter on their machine. */
-function runLocally(repo: string | undefined, commands: string[], slug?: string): string {
+function runLocally(repo: string | undefined, commands: string[], slug?: string, where = 'Debian/Ubuntu with Node.js ≥ 20'): string {
   const dir = repo ? repo.split('/').pop() : 'attention-course';
   const lines = [...(repo ? [`git clone ${repo}.git`, `cd ${dir}`] : []), ...commands,
     `npm run notebook   # Jupyter at the repository root${slug ? `: open chapters/${slug}.ipynb` : ''}`];
-  return `<details class="run-local"><summary>Run it locally</summary><p>On Debian/Ubuntu with Node.js ≥ 20${repo ? '' : ', in a copy of the course repository'}:</p>` +
+  return `<details class="run-local"><summary>Run it locally</summary><p>On ${escapeHtml(where)}${repo ? '' : ', in a copy of the course repository'}:</p>` +
     `<div class="code-wrap"><pre class="code"><code class="language-bash">${highlight(lines.join('\n'), 'bash')}</code></pre><button class="copy" type="button" aria-label="Copy the commands">Copy</button></div>` +
     `<p>The notebooks import <code>../lib</code> and run on the course's Jupyter kernel, “TypeScript (course)”, which <code>npm run course</code> registers.</p></details>`;
 }
@@ -312,6 +317,7 @@ export async function buildSite(opts: BuildOptions = {}): Promise<BuildResult> {
   const build = {version: String(pkg.version ?? '0.0.0'), date: new Date(Number(process.env.SOURCE_DATE_EPOCH ?? 0) * 1000 || Date.now()).toISOString().slice(0, 10), teacher};
   const ex = exercises(root);
   const commands = quickStart(root);
+  const where = platform(root);
   if (existsSync(out)) rmSync(out, {recursive: true, force: true});
   mkdirSync(out, {recursive: true});
   copyVendor(root, out);
@@ -390,7 +396,7 @@ export async function buildSite(opts: BuildOptions = {}): Promise<BuildResult> {
     const pre = prefixFor(c.url);
     const actions = `<p class="page-actions"><a class="button" href="${pre}notebooks/${c.slug}.ipynb" download="${c.slug}.ipynb">Download this notebook (.ipynb)</a>` +
       (c.seconds !== undefined ? ` <span class="runtime">executed in ${c.seconds.toFixed(1)} s${c.mode ? ` (${c.mode} mode)` : ''}</span>` : ' <span class="runtime">not executed yet</span>') +
-      `<button class="button code-toggle" type="button" aria-pressed="false">Hide code cells</button></p>` + runLocally(repo, commands, c.slug);
+      `<button class="button code-toggle" type="button" aria-pressed="false">Hide code cells</button></p>` + runLocally(repo, commands, c.slug, where);
     write(join(out, c.url), layout({...base, url: c.url, title: c.r.title, description: c.r.summary, body: c.r.html, headings: c.r.headings,
       prev: chapterNav[i - 1] ?? {url: 'index.html', title: 'Overview', short: 'Overview'}, next: chapterNav[i + 1], extraScripts: scripts, actions, kind: 'chapter',
       repo: repo ? {url: repo, file: `chapters/${c.slug}.ipynb`} : undefined}));
@@ -421,7 +427,7 @@ export async function buildSite(opts: BuildOptions = {}): Promise<BuildResult> {
   // landing page
   write(join(out, 'index.html'), layout({...base, url: 'index.html', title: 'Overview', kind: 'home', next: chapterNav[0], repo: repo ? {url: repo} : undefined,
     description: 'An executable TypeScript course on attention, Transformers and Vision Transformers with TensorFlow.js.',
-    body: landing(root, rendered.map(c => ({url: c.url, title: c.r.title, summary: c.r.summary, seconds: c.seconds, mode: c.mode})), libList.length, runLocally(repo, commands))}));
+    body: landing(root, rendered.map(c => ({url: c.url, title: c.r.title, summary: c.r.summary, seconds: c.seconds, mode: c.mode})), libList.length, runLocally(repo, commands, undefined, where))}));
   pages.unshift('index.html');
   // served for a missing URL at any depth: absolute links from the site's base path
   const basePath = (opts.basePath ?? '/').replace(/\/?$/, '/');

@@ -114,6 +114,7 @@ export function wrapText(text: string, chars: number): string[] {
  * would set the chart's width): the top title within `available` px, panel titles within their panel.
  */
 export function wrapTitles(spec: Spec, available: number, titlePx = 8.2): Spec {
+  if (!(titlePx > 0)) titlePx = 8.2;
   const s = clone(spec);
   const wrap = (v: Spec, px: number) => {
     const t = v.title;
@@ -154,13 +155,21 @@ function distinct(spec: Spec, field: unknown): number {
   return new Set(rows.map(r => r?.[field])).size || 1;
 }
 
+export interface FitOptions {
+  /** width of a title character in px: ~8.2 in a browser, 10.4 for vega's headless estimate (0.8 × 13 px) */
+  titlePx?: number;
+}
+
 /**
  * A narrower version of `spec`, which drew `measured` px wide where `available` px fit, or
  * undefined when it cannot be made narrower. Side-by-side charts wrap to fewer columns first, then
  * panels shrink; single charts shrink their plot area by the overflow.
  */
-export function fitSpec(spec: Spec, measured: number, available: number): Spec | undefined {
+export function fitSpec(spec: Spec, measured: number, available: number, opts: FitOptions = {}): Spec | undefined {
   if (measured <= available) return undefined;
+  // a title wider than the room is often what makes a chart too wide: break it into lines first
+  const wrapped = wrapTitles(spec, available, opts.titlePx);
+  if (JSON.stringify(wrapped) !== JSON.stringify(spec)) return wrapped;
   const s = clone(spec);
   const kids: Spec[] | undefined = s.hconcat ?? s.concat;
   let out: Spec | undefined;
@@ -169,7 +178,7 @@ export function fitSpec(spec: Spec, measured: number, available: number): Spec |
     const per = measured / cols;
     const fit = Math.floor(available / per);
     delete s.hconcat;
-    const shrinkAll = () => kids.map(k => composite(k) ? fitSpec(k, per, per - (measured - available) / cols) : shrinkView(k, (measured - available) / cols));
+    const shrinkAll = () => kids.map(k => composite(k) ? fitSpec(k, per, per - (measured - available) / cols, opts) : shrinkView(k, (measured - available) / cols));
     // slightly too wide (≤ 20 %): narrower panels keep the columns; otherwise wrap to fewer columns
     const slight = measured <= available * 1.2 ? shrinkAll() : [];
     if (slight.length && slight.every(k => k !== undefined)) {
@@ -180,12 +189,12 @@ export function fitSpec(spec: Spec, measured: number, available: number): Spec |
       // one panel per row: only panels wider than the room left shrink, each to that room
       const widths = kids.map(k => (typeof k.width === 'number' && !composite(k) ? k.width : 0));
       const room = Math.max(...widths) - (per - available);
-      const shrunk = kids.map((k, i) => composite(k) ? fitSpec(k, per, available) : widths[i]! > room ? shrinkView(k, widths[i]! - room) : undefined);
+      const shrunk = kids.map((k, i) => composite(k) ? fitSpec(k, per, available, opts) : widths[i]! > room ? shrinkView(k, widths[i]! - room) : undefined);
       if (shrunk.every(k => k === undefined)) return undefined;
       out = {...s, concat: kids.map((k, i) => shrunk[i] ?? k), columns: 1};
     }
   } else if (Array.isArray(s.vconcat)) {
-    const shrunk = s.vconcat.map((k: Spec) => composite(k) ? fitSpec(k, measured, available) : shrinkView(k, measured - available));
+    const shrunk = s.vconcat.map((k: Spec) => composite(k) ? fitSpec(k, measured, available, opts) : shrinkView(k, measured - available));
     if (shrunk.every((k: Spec | undefined) => k === undefined)) return undefined;
     out = {...s, vconcat: s.vconcat.map((k: Spec, i: number) => shrunk[i] ?? k)};
   } else if (s.facet && s.spec) {
@@ -201,7 +210,7 @@ export function fitSpec(spec: Spec, measured: number, available: number): Spec |
   } else {
     out = shrinkView(s, measured - available);
   }
-  return out && wrapTitles(tuneAxes(out), available);
+  return out && wrapTitles(tuneAxes(out), available, opts.titlePx);
 }
 
 /**

@@ -42,7 +42,7 @@ export async function fitToWidth(spec: VegaLiteSpec, maxWidth = JUPYTER_MAX_WIDT
   let s = tuneAxes(readableTitles(spec));
   let svg = await vegaLiteToSvg(s);
   for (let i = 0; i < 6; i++) {
-    const next = fitSpec(s, svgWidth(svg), maxWidth);
+    const next = fitSpec(s, svgWidth(svg), maxWidth, {titlePx: 10.6}); // vega's headless text estimate: 0.8 em per character
     if (!next) break;
     s = next;
     svg = await vegaLiteToSvg(s);

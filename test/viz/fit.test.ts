@@ -1,0 +1,88 @@
+import {describe, expect, it} from 'vitest';
+import {heatmap} from '../../lib/viz/attention';
+import {concatCharts, lineChart} from '../../lib/viz/curves';
+import {fitSpec, prepareForWidth, readableTitle, readableTitles, tuneAxes, wrapTitles} from '../../lib/viz/fit';
+import {fitToWidth, svgWidth, vegaLiteToSvg} from '../../lib/viz/render';
+
+const CLASSES = ['airplane', 'automobile', 'bird', 'cat', 'deer', 'dog', 'frog', 'horse', 'ship', 'truck'];
+const matrix = (r: number, c: number) => Array.from({length: r}, (_, i) => Array.from({length: c}, (_, j) => (i * c + j) / (r * c)));
+
+describe('readable titles', () => {
+  it('turns field names into words and leaves titles alone', () => {
+    expect(readableTitle('tokenAccuracy')).toBe('token accuracy');
+    expect(readableTitle('test_loss')).toBe('test loss');
+    expect(readableTitle('lr')).toBe('learning rate');
+    expect(readableTitle('step')).toBe('step');
+    expect(readableTitle('PE')).toBe('PE');
+    const spec = readableTitles(lineChart({data: [{step: 1, tokenAccuracy: 0.5}], x: 'step', y: 'tokenAccuracy', title: 't'}));
+    expect((spec as any).layer[0].encoding.y.title).toBe('token accuracy');
+    expect((spec as any).layer[0].encoding.x.title).toBe('step');
+  });
+});
+
+describe('fitSpec', () => {
+  const panel = (t: string) => heatmap({matrix: matrix(4, 10), title: t, cellSize: 20});
+  it('wraps side-by-side charts to the columns that fit', () => {
+    const spec = concatCharts([panel('a'), panel('b'), panel('c')], {columns: 3});
+    const out = fitSpec(spec, 900, 620)!;
+    expect(out.columns).toBe(2);
+    expect(out.concat).toHaveLength(3);
+    expect(fitSpec(spec, 600, 620)).toBeUndefined(); // fits already
+  });
+
+  it('shrinks panels (square cells kept) when one column is still too wide, and says when it cannot', () => {
+    const out = fitSpec(concatCharts([panel('a')], {columns: 1}), 300, 200)!;
+    const p = out.concat[0];
+    expect(p.width).toBe(200 - 100 - 2); // the panel loses the overflow
+    expect(p.width).toBeLessThan(200);
+    expect(p.height / p.width).toBeCloseTo(80 / 200, 1);
+    const tiny = {mark: 'point', width: 40, height: 40, encoding: {x: {field: 'a', type: 'quantitative'}}};
+    expect(fitSpec(tiny, 300, 100)).toBeUndefined();
+  });
+
+  it('a facet grid shrinks its cells; a single view its plot by the overflow', () => {
+    const single = lineChart({data: [{x: 1, y: 2}], x: 'x', y: 'y', title: 't', width: 400});
+    expect(fitSpec(single, 500, 300)!.width).toBe(400 - 200 - 2);
+    const facet = {data: {values: [{c: 1}, {c: 2}, {c: 3}, {c: 4}]}, facet: {row: {field: 'r'}, column: {field: 'c'}}, spec: {width: 50, height: 50, mark: 'rect'}};
+    const f = fitSpec(facet, 280, 200)!;
+    expect(f.spec.width).toBeLessThan(50);
+  });
+});
+
+describe('labels that fit', () => {
+  it('turns crowded x labels vertical and thins overlapping ones', () => {
+    const spec = tuneAxes(heatmap({matrix: matrix(10, 10), xLabels: CLASSES, yLabels: CLASSES, title: 'confusion', cellSize: 18}));
+    const enc = (spec as any).layer[0].encoding;
+    expect(enc.x.axis.labelAngle).toBe(-90);
+    expect(enc.x.axis.labelOverlap).toBe('greedy');
+    expect(enc.y.axis.labelOverlap).toBe('greedy');
+    const roomy = tuneAxes(heatmap({matrix: matrix(2, 3), xLabels: ['a', 'b', 'c'], title: 't', cellSize: 30}));
+    expect((roomy as any).layer[0].encoding.x.axis.labelAngle).toBe(0);
+  });
+
+  it('breaks long titles into lines within the width', () => {
+    const s = wrapTitles({title: 'Sinusoidal positional encoding, 50 positions × 64 dimensions', mark: 'rect'}, 240);
+    expect(Array.isArray(s.title.text)).toBe(true);
+    for (const l of s.title.text) expect(l.length * 8.2).toBeLessThanOrEqual(240);
+  });
+
+  it('a phone puts legends below the plot and grows line charts to the column', () => {
+    const s = prepareForWidth(lineChart({data: [{x: 1, y: 2, m: 'a'}], x: 'x', y: 'y', color: 'm', title: 't'}), 340);
+    expect(s.width).toBe(340);
+    expect(s.autosize).toEqual({type: 'fit-x', contains: 'padding'});
+    expect((s as any).layer[0].encoding.color.legend.orient).toBe('bottom');
+  });
+});
+
+describe('fitToWidth (the kernel SVG in a notebook cell)', () => {
+  it('renders side-by-side heat maps with class names no wider than the limit', async () => {
+    const cm = heatmap({matrix: matrix(10, 10), xLabels: CLASSES, yLabels: CLASSES, title: 'Confusion matrix (rows: true, columns: predicted)', cellSize: 28});
+    const spec = concatCharts([cm, cm, cm], {columns: 3});
+    expect(svgWidth(await vegaLiteToSvg(spec))).toBeGreaterThan(900);
+    const {spec: fitted, svg} = await fitToWidth(spec, 900);
+    expect(svgWidth(svg)).toBeLessThanOrEqual(900);
+    expect((fitted as any).columns).toBeLessThan(3);
+    const narrow = await fitToWidth(cm, 300);
+    expect(svgWidth(narrow.svg)).toBeLessThanOrEqual(300);
+  }, 60_000);
+});
