@@ -180,6 +180,17 @@ describe('loadCifar10 resolution order', () => {
     process.env.COURSE_CACHE_DIR = cache;
     expect((await loadCifar10({download: false})).test.count).toBe(3);
   });
+  it('re-running a cell gets the arrays it still holds instead of a second copy; changed files and logging callers read again', async () => {
+    const dir = writeTinyFolder(fresh('reuse'), 2);
+    const first = await loadCifar10({dir, download: false});
+    expect(await loadCifar10({dir, download: false}), 'same source, still in use').toBe(first);
+    expect(await loadCifar10({dir, download: false, log: () => {}})).not.toBe(first);
+    const f = join(dir, 'data_batch_3.bin'), later = new Date(Date.now() + 5000);
+    utimesSync(f, later, later);
+    const again = await loadCifar10({dir, download: false});
+    expect(again, 'a changed file is read again').not.toBe(first);
+    expect(Array.from(again.train.images)).toEqual(Array.from(first.train.images));
+  });
   it('accepts the parent of cifar-10-batches-bin and an archive in the cache dir', async () => {
     const parent = fresh('parent');
     writeTinyFolder(join(parent, 'cifar-10-batches-bin'), 2);
