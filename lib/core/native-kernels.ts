@@ -21,6 +21,7 @@ import * as tf from '@tensorflow/tfjs';
 import {gelu} from './activations';
 import {setNativeKernelsFlag, nativeKernelsActive} from './kernel-path';
 import {layerNorm} from './layernorm';
+import {installLeanBackprop, uninstallLeanBackprop} from './lean-backprop';
 
 /** The tfjs-backend-wasm version whose internals (heap, dataIdMap, makeOutput) this module reads. */
 export const NATIVE_TFJS_WASM_VERSION = '4.22.0';
@@ -279,6 +280,7 @@ function register(): void {
       return {logits: () => tf.engine().runKernel('CourseSoftmaxGrad', {dy: dy as tf.Tensor, y: y!}) as tf.Tensor};
     },
   });
+  installLeanBackprop(); // frees gradients and saved tensors during the backward pass (lean-backprop.ts)
   setNativeKernelsFlag(true);
 }
 
@@ -290,6 +292,7 @@ function unregister(): void {
   }
   for (const name of Object.keys(COURSE_KERNELS)) if (tf.getKernel(name, 'wasm')) tf.unregisterKernel(name, 'wasm');
   if (stockSoftmaxGrad) tf.registerGradient(stockSoftmaxGrad);
+  uninstallLeanBackprop();
   setNativeKernelsFlag(false);
 }
 

@@ -13,6 +13,7 @@ import {describeBackend, initBackend} from '../../lib/backend';
 import {gelu} from '../../lib/core/activations';
 import {bmmPath} from '../../lib/core/bmm';
 import {layerNorm} from '../../lib/core/layernorm';
+import {leanBackpropInstalled, uninstallLeanBackprop} from '../../lib/core/lean-backprop';
 import {nativeKernelsActive} from '../../lib/core/kernel-path';
 import {defaultNativeThreads, disableNativeKernels, enableNativeKernels, NativeAddon, nativeAddonAvailable, nativeRequested, nativeStatus,
   NATIVE_ADDON_PATH, NATIVE_TFJS_WASM_VERSION} from '../../lib/core/native-kernels';
@@ -208,6 +209,50 @@ describe.skipIf(!built && process.env.CI !== 'true')('native kernels (OpenBLAS G
       expect(Array.from(await ints.data())).toEqual(Array.from(await tf.transpose(tf.cast(tf.mul(x, 10), 'int32'), perm).data()));
       tf.dispose([x, ref, nat, ints]);
     }
+  });
+  it('lean backprop: the same ViT gradients bit for bit, no leaks, and a backward peak near the saved activations (not twice)', async () => {
+    const cfg = vitConfig({imageSize: 16, patchSize: 4, dModel: 32, numHeads: 4, numLayers: 2, dFF: 64, numClasses: 10});
+    const params: Params = initViT(cfg, 5);
+    const vars = Object.values(params);
+    const images = rn([16, 16, 16, 3], 31), labels = tf.tensor1d(Array.from({length: 16}, (_, i) => i % 10), 'int32');
+    const be = tf.backend() as unknown as {wasm: {_malloc: (n: number) => number; _free: (p: number) => void}};
+    const m0 = be.wasm._malloc, f0 = be.wasm._free, sizes = new Map<number, number>();
+    let live = 0, peak = 0;
+    be.wasm._malloc = (n) => { const p = m0(n); sizes.set(p, n); live += n; peak = Math.max(peak, live); return p; };
+    be.wasm._free = (p) => { live -= sizes.get(p) ?? 0; sizes.delete(p); f0(p); };
+    const run = () => {
+      const before = tf.memory().numTensors;
+      peak = live;
+      const start = live;
+      const r = tf.variableGrads(() => crossEntropy(vitForward(params, cfg, images, {training: true}).logits, labels), vars);
+      expect(tf.memory().numTensors - before).toBe(1 + vars.length);
+      return {r, peak: peak - start};
+    };
+    expect(enableNativeGemm()).toBe(true);
+    const lean = run();
+    uninstallLeanBackprop();
+    expect(leanBackpropInstalled()).toBe(false);
+    const stockRun = run();
+    disableNativeGemm();
+    be.wasm._malloc = m0;
+    be.wasm._free = f0;
+    expect(await lean.r.value.data()).toEqual(await stockRun.r.value.data());
+    for (const v of vars) expect(await lean.r.grads[v.name]!.data(), v.name).toEqual(await stockRun.r.grads[v.name]!.data());
+    expect(lean.peak).toBeLessThan(0.7 * stockRun.peak);
+    tf.dispose([lean.r.value, stockRun.r.value, ...Object.values(lean.r.grads), ...Object.values(stockRun.r.grads), images, labels]);
+    disposeParams(params);
+  });
+  it('lean backprop keeps a caller\'s dy, gradients that pass dy through, and second-order gradients working', async () => {
+    expect(enableNativeGemm()).toBe(true);
+    expect(leanBackpropInstalled()).toBe(true);
+    const x = tf.tensor1d([0.5, -1, 2]), dy = tf.tensor1d([1, 2, 3]);
+    const g = tf.grad((a: tf.Tensor) => tf.add(tf.add(a, 1), tf.mul(a, a)))(x, dy);   // dy·(1 + 2a)
+    expect(Array.from(await g.data())).toEqual([2, -2, 15]);
+    expect(Array.from(await dy.data())).toEqual([1, 2, 3]);                          // not freed
+    const g2 = tf.grad((a: tf.Tensor) => tf.sum(tf.grad((b: tf.Tensor) => tf.sum(tf.mul(tf.mul(b, b), b)))(a)))(x); // d/da Σ 3a² = 6a
+    expect(Array.from(await g2.data())).toEqual([3, -6, 12]);
+    disableNativeGemm();
+    tf.dispose([x, dy, g, g2]);
   });
   it('bad shapes still give tfjs\'s error', () => {
     enableNativeGemm();
