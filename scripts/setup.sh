@@ -36,6 +36,8 @@ pymod nbconvert || need_apt+=(python3-nbconvert)
 pymod ipykernel || need_apt+=(python3-ipykernel)
 has jupyter-kernelspec || need_apt+=(jupyter-client)
 pymod ensurepip || need_apt+=(python3-venv)
+# Chromium for the site's browser tests and screenshots
+if [ "${COURSE_SKIP_BROWSER:-0}" != 1 ]; then has chromium || need_apt+=(chromium); fi
 # the grader's sandbox for student code (grader/sandbox): bubblewrap, and setpriv/prlimit (util-linux)
 has bwrap || need_apt+=(bubblewrap)
 has prlimit || need_apt+=(util-linux)

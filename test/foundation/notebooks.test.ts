@@ -91,6 +91,7 @@ describe('npm run setup', () => {
     expect(r.stdout).toMatch(/^missing Debian packages: .*\bjupyter-notebook\b/m);
     expect(r.stdout).toMatch(/\bpython3-nbclient\b/);
     expect(r.stdout).toMatch(/\bjupyter-client\b/);
+    expect(r.stdout).toMatch(/\bchromium\b/);
   });
 
   it('the notebook command adds --allow-root for root and names what is missing', () => {
