@@ -42,3 +42,15 @@ export const fusedGelu = tf.customGrad(((x: tf.Tensor, save: tf.GradSaveFunc) =>
     gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => [run('CourseGeluGrad', {dy, x: saved[0]!}) as tf.Tensor],
   };
 }) as any) as (x: tf.Tensor) => tf.Tensor;
+
+export interface AdamWStepAttrs { beta1: number; beta2: number; keep: number; stepSize: number; bc2: number; eps: number }
+
+/**
+ * One AdamW update of one parameter in one native kernel (wasm + native kernels only):
+ * m' = β1·m + (1−β1)·g, v' = β2·v + (1−β2)·g², p' = p·keep − stepSize·m'/(√v'/bc2 + ε) — the
+ * update of lib/optim/adamw.ts with keep = 1 − lr·wd (1 without decay), stepSize = lr/(1 − β1^t),
+ * bc2 = √(1 − β2^t). Returns new tensors [p', m', v'] (the caller assigns them).
+ */
+export function fusedAdamWStep(p: tf.Tensor, m: tf.Tensor, v: tf.Tensor, g: tf.Tensor, attrs: AdamWStepAttrs): [tf.Tensor, tf.Tensor, tf.Tensor] {
+  return run('CourseAdamW', {p, m, v, g}, attrs as unknown as Record<string, number>) as [tf.Tensor, tf.Tensor, tf.Tensor];
+}

@@ -207,6 +207,14 @@ const COURSE_KERNELS: Record<string, (args: KernelArgs) => tf.TensorInfo | tf.Te
     fused(be, FUSED.geluBwd, [dy!, x!], [dx], [prod(x!.shape)]);
     return dx;
   },
+  // one AdamW update of a parameter: p, m, v, g → p', m', v' (attrs: beta1, beta2, keep = 1 − lr·wd, stepSize, bc2 = √(1 − β2^t), eps)
+  CourseAdamW: ({inputs, backend, attrs}) => {
+    const be = backend as WasmInternals, {p, m, v, g} = inputs as Record<string, tf.TensorInfo>;
+    const a = attrs as Record<string, number>;
+    const outs = [p!, m!, v!].map((t) => be.makeOutput(t.shape, 'float32'));
+    fused(be, FUSED.adamw, [p!, m!, v!, g!], outs, [prod(p!.shape)], [a.beta1!, a.beta2!, a.keep!, a.stepSize!, a.bc2!, a.eps!, 1 - a.beta1!, 1 - a.beta2!]);
+    return outs;
+  },
   // softmax's gradient over the last axis: dx = y·(dy − Σ dy·y)
   CourseSoftmaxGrad: ({inputs, backend}) => {
     const be = backend as WasmInternals, {dy, y} = inputs as Record<string, tf.TensorInfo>;

@@ -12,7 +12,9 @@ import {afterAll, beforeAll, beforeEach, describe, expect, it} from 'vitest';
 import {describeBackend, initBackend} from '../../lib/backend';
 import {gelu} from '../../lib/core/activations';
 import {bmmPath} from '../../lib/core/bmm';
+import {fusedAdamWStep} from '../../lib/core/fused';
 import {layerNorm} from '../../lib/core/layernorm';
+import {AdamW} from '../../lib/optim/adamw';
 import {leanBackpropInstalled, uninstallLeanBackprop} from '../../lib/core/lean-backprop';
 import {nativeKernelsActive} from '../../lib/core/kernel-path';
 import {defaultNativeThreads, disableNativeKernels, enableNativeKernels, NativeAddon, nativeAddonAvailable, nativeRequested, nativeStatus,
@@ -253,6 +255,31 @@ describe.skipIf(!built && process.env.CI !== 'true')('native kernels (OpenBLAS G
     expect(Array.from(await g2.data())).toEqual([3, -6, 12]);
     disableNativeGemm();
     tf.dispose([x, dy, g, g2]);
+  });
+  it('fused AdamW step = lib/optim/adamw.ts\'s update (3 steps, with and without decay)', async () => {
+    const shape = [7, 5];
+    for (const wd of [0, 0.05]) {
+      const p0 = rn(shape, 41);
+      const ref = {w: tf.variable(p0.clone())};
+      const opt = new AdamW(ref, {lr: 0.01, weightDecay: wd, decay: () => true});
+      let p = p0.clone(), m = tf.zerosLike(p0), v = tf.zerosLike(p0);
+      expect(enableNativeGemm()).toBe(true);
+      for (let t = 1; t <= 3; t++) {
+        const g = rn(shape, 50 + t);
+        disableNativeGemm();
+        opt.step({w: g});
+        expect(enableNativeGemm()).toBe(true);
+        const [p2, m2, v2] = fusedAdamWStep(p, m, v, g, {beta1: 0.9, beta2: 0.999, keep: 1 - 0.01 * wd, stepSize: 0.01 / (1 - 0.9 ** t), bc2: Math.sqrt(1 - 0.999 ** t), eps: 1e-8});
+        tf.dispose([p, m, v, g]);
+        [p, m, v] = [p2, m2, v2];
+      }
+      disableNativeGemm();
+      expect(await relErr(p, ref.w)).toBeLessThan(1e-6);
+      expect(await relErr(m, opt.getState().m.w!)).toBeLessThan(1e-6);
+      expect(await relErr(v, opt.getState().v.w!)).toBeLessThan(1e-6);
+      opt.dispose();
+      tf.dispose([p, m, v, p0, ref.w]);
+    }
   });
   it('bad shapes still give tfjs\'s error', () => {
     enableNativeGemm();

@@ -235,10 +235,10 @@ static void softmax_bwd(const float* dy, const float* y, float* dx, int64_t N, i
 }
 
 /* One AdamW update (torch.optim.AdamW): p' = p·keep − step·m'/(√v'/bc2 + eps),
- * m' = b1·m + (1−b1)·g, v' = b2·v + (1−b2)·g², written to new buffers (tfjs tensors are immutable). */
+ * m' = b1·m + c1·g, v' = b2·v + c2·g² (c1 = 1−b1, c2 = 1−b2 rounded from double, as tfjs's scalars are),
+ * written to new buffers (tfjs tensors are immutable). */
 static void adamw(const float* p, const float* m, const float* v, const float* g, float* po, float* mo, float* vo, int64_t n,
-                  float b1, float b2, float keep, float step, float bc2, float eps) {
-  const float c1 = 1.0f - b1, c2 = 1.0f - b2;
+                  float b1, float b2, float keep, float step, float bc2, float eps, float c1, float c2) {
 #pragma omp simd
   for (int64_t i = 0; i < n; i++) {
     const float gi = g[i];
@@ -254,7 +254,7 @@ static void adamw(const float* p, const float* m, const float* v, const float* g
 /* fused(heap, op, offsets[8], sizes[4], scalars[6]): the kernels above, by op number:
  *   0 ln_fwd(x, g, b | y, xhat, rstd; N, D; eps)     1 ln_bwd(dy, xhat, rstd, g | dx, dg, db; N, D)
  *   2 gelu_fwd(x | y; n)    3 gelu_bwd(dy, x | dx; n)    4 softmax_fwd(x | y; N, T)    5 softmax_bwd(dy, y | dx; N, T)
- *   6 adamw(p, m, v, g | p', m', v'; n; b1, b2, keep, step, bc2, eps)
+ *   6 adamw(p, m, v, g | p', m', v'; n; b1, b2, keep, step, bc2, eps, 1−b1, 1−b2)
  * Offsets are byte offsets into the heap; the caller (lib/core/native-kernels.ts) passes the sizes. */
 static napi_value Fused(napi_env env, napi_callback_info info) {
   HeapCall c;
@@ -262,10 +262,10 @@ static napi_value Fused(napi_env env, napi_callback_info info) {
   void* heap = c.heap;
   const size_t heapBytes = c.bytes;
   const int32_t op = (int32_t)c.v[0];
-  double off[8] = {0}, sz[4] = {0}, sc[6] = {0};
+  double off[8] = {0}, sz[4] = {0}, sc[8] = {0};
   napi_value arrs[3] = {c.argv[2], c.argv[3], c.argv[4]};
   double* dst[3] = {off, sz, sc};
-  const uint32_t cap[3] = {8, 4, 6};
+  const uint32_t cap[3] = {8, 4, 8};
   for (int a = 0; a < 3; a++) {
     uint32_t len = 0;
     CHECK(napi_get_array_length(env, arrs[a], &len));
@@ -303,7 +303,7 @@ static napi_value Fused(napi_env env, napi_callback_info info) {
     case 3: gelu_bwd(P[0], P[1], P[2], s0); break;
     case 4: softmax_fwd(P[0], P[1], s0, s1); break;
     case 5: softmax_bwd(P[0], P[1], P[2], s0, s1); break;
-    case 6: adamw(P[0], P[1], P[2], P[3], P[4], P[5], P[6], s0, (float)sc[0], (float)sc[1], (float)sc[2], (float)sc[3], (float)sc[4], (float)sc[5]); break;
+    case 6: adamw(P[0], P[1], P[2], P[3], P[4], P[5], P[6], s0, (float)sc[0], (float)sc[1], (float)sc[2], (float)sc[3], (float)sc[4], (float)sc[5], (float)sc[6], (float)sc[7]); break;
   }
   return NULL;
 }
