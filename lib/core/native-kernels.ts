@@ -64,12 +64,15 @@ let curThreads = -1;   // what OpenBLAS is set to now
 const THREADED_MIN_MNK = 1 << 22;
 
 /**
- * OpenBLAS threads for large GEMMs: `COURSE_THREADS` if set (a positive integer), else the
- * measured default: 2 on a machine with ≥ 2 CPUs (lib/core/README.md, "Threads").
+ * OpenBLAS threads for large GEMMs: `COURSE_THREADS` if set (a positive integer), else chosen by
+ * measurement (lib/core/README.md, "Threads"): 2 on a machine with ≥ 2 CPUs that is quiet at
+ * start-up, 1 when it is busy (1-minute load average above CPUs − 1) — on the idle 2-vCPU machine
+ * 2 threads trained the recipe model 1.24× faster than 1, on the same machine at load ~25 they
+ * were ~3× slower (OpenBLAS's threads wait for each other while other jobs hold the cores).
  */
-export function defaultNativeThreads(env: NodeJS.ProcessEnv = process.env): number {
+export function defaultNativeThreads(env: NodeJS.ProcessEnv = process.env, load = os.loadavg()[0]!, cpus = os.cpus().length): number {
   const raw = (env.COURSE_THREADS ?? '').trim();
-  if (raw === '') return Math.max(1, Math.min(2, os.cpus().length));
+  if (raw === '') return cpus < 2 || load > cpus - 1 ? 1 : 2;
   const n = Number(raw);
   if (!Number.isInteger(n) || n < 1) throw new Error(`COURSE_THREADS must be a positive integer (got "${env.COURSE_THREADS}")`);
   return n;

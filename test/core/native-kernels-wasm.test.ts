@@ -58,6 +58,10 @@ describe('native kernels: availability and start-up checks', () => {
   it('COURSE_THREADS sets the OpenBLAS threads; bad values are named', () => {
     expect(defaultNativeThreads({COURSE_THREADS: '3'})).toBe(3);
     expect(defaultNativeThreads({})).toBeGreaterThanOrEqual(1);
+    expect(defaultNativeThreads({}, 0.3, 2)).toBe(2);      // quiet 2-CPU machine
+    expect(defaultNativeThreads({}, 7.5, 2)).toBe(1);      // busy: OpenBLAS's threads would wait for cores
+    expect(defaultNativeThreads({}, 0, 1)).toBe(1);
+    expect(defaultNativeThreads({COURSE_THREADS: '2'}, 30, 2)).toBe(2);
     expect(() => defaultNativeThreads({COURSE_THREADS: 'two'})).toThrow(/COURSE_THREADS must be a positive integer \(got "two"\)/);
     expect(() => defaultNativeThreads({COURSE_THREADS: '0'})).toThrow(/COURSE_THREADS/);
   });
