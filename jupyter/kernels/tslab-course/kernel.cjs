@@ -9,8 +9,9 @@
 // Besides the rootDir, the launcher makes the edit loop and errors what a learner expects:
 //  - an edited lib/ file takes effect on the next run of a cell that imports it, also through
 //    other lib files (tslab dropped only the changed module; importers kept the old copy);
-//  - runtime errors name .ts files and lines (lib modules are compiled with inline source maps,
-//    Node maps the stack) and the kernel's own frames are left out;
+//  - runtime errors name .ts files and lines (lib modules are compiled with source maps that map
+//    the stack's lib frames; not Node's --enable-source-maps, which costs ~2 s and 50 MB for the
+//    maps of tfjs) and the kernel's own frames are left out;
 //  - a cell's execute_reply leaves before the next queued cell starts (a long synchronous cell
 //    kept the previous one at In [*]);
 //  - a notebook outside the course folder gets a kernel that answers every cell with the reason
@@ -77,6 +78,7 @@ function patchModule(file, edits, prefix) {
 
 // --- what the patched tslab code calls (globalThis: it reaches the patched modules and lib/progress)
 const importers = new Map(); // compiled lib module -> the lib modules that imported it
+const sourceMaps = new Map(); // compiled lib module (.js path) -> its .ts file and source map
 const course = {
   root: repoRoot,
   /** importer (a lib module's .js path) required file (another lib module) */
@@ -91,25 +93,45 @@ const course = {
     sideModules.delete(file);
     for (const parent of importers.get(file) || []) course.invalidate(parent, sideModules, seen);
   },
-  /** lib/*.ts → CommonJS in one step with an inline source map (tslab emits ESM, then transpiles it
-   * again to CommonJS, which would break the map); JavaScript inputs keep tslab's path. */
+  /** lib/*.ts → CommonJS in one step with a source map, kept for formatError (tslab emits ESM, then
+   * transpiles it again to CommonJS, which would break a map); JavaScript inputs keep tslab's path. */
   libModule(ts, sourceFile, esm, target, fallback) {
     if (!sourceFile || !/\.tsx?$/.test(sourceFile.fileName) || /\.d\.tsx?$/.test(sourceFile.fileName)) return fallback(esm, target);
-    return ts.transpileModule(sourceFile.text, {
+    const out = ts.transpileModule(sourceFile.text, {
       fileName: sourceFile.fileName,
       compilerOptions: {
         module: ts.ModuleKind.CommonJS, esModuleInterop: true, target, newLine: ts.NewLineKind.LineFeed,
         noImplicitUseStrict: true, experimentalDecorators: true, jsx: ts.JsxEmit.React, resolveJsonModule: true,
-        inlineSourceMap: true, inlineSources: true,
+        sourceMap: true,
       },
-    }).outputText;
+    });
+    const js = sourceFile.fileName.replace(/\.tsx?$/, ".js");
+    sourceMaps.set(js, {ts: sourceFile.fileName, text: sourceFile.text, map: new Module.SourceMap(JSON.parse(out.sourceMapText))});
+    return out.outputText.replace(/\n\/\/# sourceMappingURL=.*$/, "");
+  },
+  /** "/course/lib/a.js:88:11" → "lib/a.ts:74:16" for the lib modules compiled above */
+  mapPosition(file, line, col) {
+    const m = sourceMaps.get(file);
+    const e = m && m.map.findEntry(line - 1, col - 1);
+    if (!e || e.originalLine === undefined) return null;
+    return `${m.ts}:${e.originalLine + 1}:${e.originalColumn + 1}`;
   },
   /** a cell's runtime error: the stack with .ts positions, paths relative to the course, no kernel frames */
   formatError(e) {
     if (!(e instanceof Error) || typeof e.stack !== "string") return e;
-    const out = [];
-    for (const line of e.stack.split("\n")) {
-      let l = line.split(repoRoot + "/").join("");
+    const out = [], lines = e.stack.split("\n");
+    // vm's "arrow" header (file:line, the source line, a caret) names the compiled .js: show the .ts line
+    const head = /^(\S+\.js):(\d+)$/.exec(lines[0]);
+    if (head && sourceMaps.has(head[1])) {
+      const m = sourceMaps.get(head[1]), e0 = m.map.findEntry(+head[2] - 1, (lines[1] || "").search(/\S|$/));
+      if (e0 && e0.originalLine !== undefined) {
+        const caret = lines[2] !== undefined && /^\s*\^+\s*$/.test(lines[2]) ? 3 : 2;
+        lines.splice(0, caret, `${m.ts}:${e0.originalLine + 1}`, m.text.split("\n")[e0.originalLine]);
+      }
+    }
+    for (const line of lines) {
+      let l = line.replace(/([^\s()]+\.js):(\d+):(\d+)/, (all, f, ln, c) => course.mapPosition(f, +ln, +c) || all)
+        .split(repoRoot + "/").join("");
       if (/^\s+at /.test(l)) {
         if (/node_modules[\\/]tslab[\\/]|\(node:|^\s+at node:|^\s+at new Promise \(<anonymous>\)$/.test(l)) continue;
         l = l.replace(/\(?evalmachine\.<anonymous>:\d+:\d+\)?/, "(the cell)");
@@ -128,7 +150,6 @@ const course = {
   },
 };
 globalThis.__courseKernel = course;
-process.setSourceMapsEnabled(true);
 const prefix = "const __course = globalThis.__courseKernel, __repoRoot = __course.root;\n";
 
 patchModule("converter.js", [
