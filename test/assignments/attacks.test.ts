@@ -28,7 +28,7 @@ function hashTree(dir: string): string {
     for (const e of fs.readdirSync(d, {withFileTypes: true}).sort((a, b) => a.name.localeCompare(b.name))) {
       const p = path.join(d, e.name);
       if (e.isDirectory()) walk(p);
-      else if (e.isFile()) h.update(p).update(fs.readFileSync(p));
+      else if (e.isFile() && /\.(ts|mjs|json)$/.test(e.name)) h.update(p).update(fs.readFileSync(p)); // code, specs and tests
     }
   };
   walk(dir);
@@ -128,7 +128,7 @@ describe('the sandbox', () => {
 });
 
 describe('without a sandbox', () => {
-  it('grades anyway (reference N of N, starter 0 of N) and says so in every output', async () => {
+  it('grades anyway (reference N of N, starter 0 of N), says so in every output, and a submission it cannot read gets 0 with the reason while the batch goes on', async () => {
     const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'asg-nosandbox-'));
     const old = process.env.GRADER_SANDBOX;
     try {
@@ -140,12 +140,19 @@ describe('without a sandbox', () => {
       writeRelease(A, path.join(tmp, 'starter'));
       process.env.GRADER_SANDBOX = 'none';
       expect(sandboxInfo().kind).toBe('none');
-      const r = await gradeAll({assignment: 'ch1', submissions: [ref, path.join(tmp, 'starter')], out: path.join(tmp, 'out'), quiet: true});
-      expect(r.errors).toEqual([]);
-      const [refR, starterR] = r.results;
+      // and a submission the grader cannot read (gone by the time it is graded) costs only itself
+      const gone = path.join(tmp, 'gone');
+      const r = await gradeAll({assignment: 'ch1', submissions: [gone, ref, path.join(tmp, 'starter')], out: path.join(tmp, 'out'), quiet: true});
+      expect(r.errors).toHaveLength(1);
+      const [goneR, refR, starterR] = r.results;
+      expect(goneR!.student).toBe('gone');
+      expect(goneR!.score).toBe(0);
+      expect(goneR!.notes[0]).toMatch(/^the grader could not grade this submission: ENOENT/);
+      expect(fs.readFileSync(path.join(tmp, 'out', 'gone', 'feedback.md'), 'utf8')).toContain('the grader could not grade this submission');
       expect(refR!.score).toBe(refR!.maxScore);
       expect(starterR!.score).toBe(0);
       for (const x of r.results) expect(x.sandbox).toMatch(/^none \(GRADER_SANDBOX=none/);
+      for (const x of [refR!, starterR!]) expect(x.flags[0]).toMatch(/^NOT SANDBOXED: GRADER_SANDBOX=none was set/);
       expect(fs.readFileSync(path.join(tmp, 'out', 'gradebook.csv'), 'utf8')).toContain('NOT SANDBOXED');
       expect(fs.readFileSync(path.join(tmp, 'out', 'review.md'), 'utf8')).toContain('**Not sandboxed**');
       const gs = JSON.parse(fs.readFileSync(path.join(tmp, 'out', 'reference', 'results.json'), 'utf8'));
