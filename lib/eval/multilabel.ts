@@ -34,18 +34,19 @@ export function labelRocs(probs: ArrayLike<number>, targets: ArrayLike<number>, 
   });
 }
 
-export interface ThresholdChoice { threshold: number; f1: number; precision: number; recall: number }
+/** recall is the true-positive rate; fpr the false-positive rate (the point on the ROC curve). */
+export interface ThresholdChoice { threshold: number; f1: number; precision: number; recall: number; fpr: number }
 
 /** Precision, recall and F1 of predicting positive when score ≥ threshold (0 where undefined). */
 export function f1At(scores: ArrayLike<number>, positive: ArrayLike<boolean>, threshold: number): ThresholdChoice {
   if (scores.length !== positive.length) throw new Error(`f1At: ${scores.length} scores but ${positive.length} labels`);
-  let tp = 0, fp = 0, fn = 0;
+  let tp = 0, fp = 0, fn = 0, tn = 0;
   for (let i = 0; i < scores.length; i++) {
     const p = scores[i]! >= threshold;
-    if (p && positive[i]) tp++; else if (p) fp++; else if (positive[i]) fn++;
+    if (p && positive[i]) tp++; else if (p) fp++; else if (positive[i]) fn++; else tn++;
   }
   const precision = tp + fp ? tp / (tp + fp) : 0, recall = tp + fn ? tp / (tp + fn) : 0;
-  return {threshold, precision, recall, f1: tp ? 2 * tp / (2 * tp + fp + fn) : 0};
+  return {threshold, precision, recall, f1: tp ? 2 * tp / (2 * tp + fp + fn) : 0, fpr: fp + tn ? fp / (fp + tn) : 0};
 }
 
 /**
@@ -60,12 +61,12 @@ export function bestF1Threshold(scores: ArrayLike<number>, positive: ArrayLike<b
   for (let i = 0; i < n; i++) if (positive[i]) P++;
   if (P === 0) throw new Error('bestF1Threshold: no positive example, F1 is 0 at every threshold');
   const order = Array.from({length: n}, (_, i) => i).sort((a, b) => scores[b]! - scores[a]!);
-  let tp = 0, fp = 0, best: ThresholdChoice = {threshold: Infinity, f1: -1, precision: 0, recall: 0};
+  let tp = 0, fp = 0, best: ThresholdChoice = {threshold: Infinity, f1: -1, precision: 0, recall: 0, fpr: 0};
   for (let i = 0; i < n;) {
     const s = scores[order[i]!]!;
     for (; i < n && scores[order[i]!] === s; i++) positive[order[i]!] ? tp++ : fp++;
     const f1 = 2 * tp / (2 * tp + fp + (P - tp));
-    if (f1 > best.f1) best = {threshold: s, f1, precision: tp / (tp + fp), recall: tp / P};
+    if (f1 > best.f1) best = {threshold: s, f1, precision: tp / (tp + fp), recall: tp / P, fpr: n > P ? fp / (n - P) : 0};
   }
   return best;
 }

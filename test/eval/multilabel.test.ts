@@ -57,6 +57,7 @@ describe('threshold choice', () => {
     expect(r.precision).toBeCloseTo(2 / 3, 12);
     expect(r.recall).toBe(1);
     expect(r.f1).toBeCloseTo(0.8, 12);
+    expect(r.fpr).toBe(0.5);
   });
   it('bestF1Threshold finds the F1-maximising cut (checked against trying every threshold)', () => {
     const scores = [0.9, 0.6, 0.4, 0.2], pos = [true, false, true, false];
@@ -69,7 +70,7 @@ describe('threshold choice', () => {
     const best = bestF1Threshold(s, p);
     const brute = Math.max(...[...new Set(s)].map(t => f1At(s, p, t).f1));
     expect(best.f1).toBeCloseTo(brute, 12);
-    expect(f1At(s, p, best.threshold).f1).toBeCloseTo(best.f1, 12);
+    expect(f1At(s, p, best.threshold)).toEqual(best);
   });
   it('chooseThresholds + multiLabelScores: per-label thresholds, exact match, Hamming loss (hand values)', () => {
     const probs = [0.9, 0.3, 0.2, 0.35, 0.7, 0.1];   // 3 examples × 2 labels
