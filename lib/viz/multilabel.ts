@@ -15,7 +15,7 @@ export function labelRocChart(rocs: RocCurve[], labels: string[], chosen?: Thres
   const points = chosen.map((t, c) => ({fpr: t.fpr, tpr: t.recall, threshold: t.threshold, f1: t.f1,
     cls: `${labels[c]} (AUC ${rocs[c]!.auc.toFixed(3)})`}));
   spec.layer.push({data: {values: points}, mark: {type: 'point', filled: true, size: 60, tooltip: true},
-    encoding: {x: {field: 'fpr', type: 'quantitative'}, y: {field: 'tpr', type: 'quantitative'},
+    encoding: {x: {field: 'fpr', type: 'quantitative', scale: {domain: [0, 1]}}, y: {field: 'tpr', type: 'quantitative', scale: {domain: [0, 1]}},
       color: {field: 'cls', type: 'nominal', title: 'class', scale: {scheme: 'tableau10'}},
       tooltip: [{field: 'cls', type: 'nominal', title: 'label'}, {field: 'threshold', type: 'quantitative', format: '.3f'},
         {field: 'f1', type: 'quantitative', format: '.3f', title: 'F1'}]}});
