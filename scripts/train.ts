@@ -18,7 +18,7 @@ import {countParams} from '../lib/core/params';
 import {headOf, loadCifar10, ImageSet} from '../lib/data/cifar';
 import {assignParams, cleanStaleTemps, loadCheckpoint, saveCheckpoint} from '../lib/io/checkpoint';
 import {getRecipe, RECIPES, TrainRecipe} from '../lib/train/recipes';
-import {accuracyOfFirst, appendLine, cleanTrainMetrics, createTrainer, evaluate, learningRate, makeBatch, orderOfEpoch, recipeOfCheckpoint, trainStep, Trainer, trimMetricsLog} from '../lib/train/vit-trainer';
+import {accuracyOfFirst, appendLine, cleanTrainMetrics, createTrainer, evalParams, evaluate, learningRate, makeBatch, orderOfEpoch, recipeOfCheckpoint, trainStep, Trainer, trimMetricsLog} from '../lib/train/vit-trainer';
 import {CliSpec, parseCli, runCli, UsageError} from './cli-args';
 import {downloadProgress, formatDuration, Progress} from '../lib/progress';
 
@@ -119,6 +119,7 @@ async function main() {
     t = createTrainer(recipe, train.count);
     assignParams(t.params, ck.params);
     t.optimizer.setState(ck.optimizer!);
+    if (t.ema) assignParams(t.ema, ck.ema ?? {}); // recipeOfCheckpoint checked that an EMA recipe's checkpoint holds them
     pos = ck.meta.position as Position;
     elapsedBefore = (ck.meta.elapsedSeconds as number) ?? 0;
     // records written after this checkpoint (a kill between the log append and the checkpoint) are dropped: they will be written again
@@ -148,7 +149,7 @@ async function main() {
   process.on('SIGTERM', onSignal);
   let saves = 0;
   const save = async () => {
-    await saveCheckpoint(ckptPath, t.params, {optimizer: t.optimizer, meta: {recipe, position: pos, elapsedSeconds: elapsedBefore + (Date.now() - t0) / 1000,
+    await saveCheckpoint(ckptPath, t.params, {optimizer: t.optimizer, ema: t.ema, meta: {recipe, position: pos, elapsedSeconds: elapsedBefore + (Date.now() - t0) / 1000,
       dataSource: data.label, limitTrain: limitTrain ?? null, trainCount: train.count}});
     saves++;
   };
@@ -191,7 +192,7 @@ async function main() {
       trainLoss: lossSum / seen, trainAcc: correct / seen, trainSeconds: trainSec, imgPerSec: seen / trainSec, data: data.label};
     if (!args['no-eval']) {
       const te = Date.now();
-      const ev = await evaluate(t.params, recipe, test);
+      const ev = await evaluate(evalParams(t), recipe, test); // the EMA weights when the recipe keeps them
       if (!Number.isFinite(ev.loss)) {
         throw new Error(`training diverged: the test loss after epoch ${pos.epoch + 1} is ${ev.loss} (train loss ${(lossSum / seen).toFixed(4)}); ` +
           `this epoch is not saved; ${lastGood()}. Try a lower --lr in a new --run-dir`);
@@ -199,7 +200,7 @@ async function main() {
       rec.testLoss = ev.loss; rec.testAcc = ev.accuracy; rec.evalSeconds = (Date.now() - te) / 1000;
       if (data.exactTestCount && test.count >= data.exactTestCount) rec.testAccExact = accuracyOfFirst(ev.predictions, test.labels, data.exactTestCount);
     }
-    if (!args['no-eval'] && cleanCount > 0) Object.assign(rec, await cleanTrainMetrics(t.params, recipe, train, cleanCount));
+    if (!args['no-eval'] && cleanCount > 0) Object.assign(rec, await cleanTrainMetrics(evalParams(t), recipe, train, cleanCount));
     rec.elapsedSeconds = elapsedBefore + (Date.now() - t0) / 1000;
     appendMetrics(rec);
     pos.batch = t.stepsPerEpoch; // position saved as "epoch done"
@@ -215,7 +216,7 @@ async function main() {
   if (args.export) {
     const dir = path.resolve(args.export);
     fs.mkdirSync(dir, {recursive: true});
-    await saveCheckpoint(path.join(dir, 'model.safetensors'), t.params, {meta: {recipe, dataSource: data.label}});
+    await saveCheckpoint(path.join(dir, 'model.safetensors'), evalParams(t), {meta: {recipe, dataSource: data.label, ...(t.ema ? {weights: 'ema'} : {})}});
     writeOrExplain(path.join(dir, 'config.json'), JSON.stringify(recipe, null, 1) + '\n');
     fs.copyFileSync(metricsPath, path.join(dir, 'metrics.jsonl'));
     log(`[train] exported the model to ${dir}`);

@@ -313,6 +313,24 @@ export function randAugment(images: Uint8Array, count: number, rng: Rng, opts: R
 }
 
 /**
+ * TrivialAugment (Müller & Hutter 2021, "TrivialAugment: Tuning-free Yet State-of-the-Art Data
+ * Augmentation"): each image gets ONE op drawn uniformly from `ops`, at a magnitude drawn uniformly
+ * from [0, mMax] (here continuous, on RandAugment's 0..10 scale) with a random sign.
+ * Rng draws per image: op, magnitude, sign.
+ */
+export function trivialAugment(images: Uint8Array, count: number, rng: Rng, opts: {mMax?: number; ops?: readonly AugOp[]} = {}): Uint8Array {
+  const side = sideOf(images, count, 'trivialAugment'), {mMax = 10, ops = RAND_AUGMENT_OPS} = opts;
+  for (const op of ops) if (!(RAND_AUGMENT_OPS as readonly string[]).includes(op)) throw new Error(`trivialAugment: unknown op "${op}" (one of ${RAND_AUGMENT_OPS.join(', ')})`);
+  const per = side * side * 3, out = new Uint8Array(images), tmp = new Uint8Array(per);
+  for (let i = 0; i < count; i++) {
+    const op = ops[rng.int(ops.length)]!, m = rng.next() * mMax, sign = rng.next() < 0.5 ? -1 : 1;
+    applyOp(op, out, i * per, tmp, 0, side, m, sign);
+    out.set(tmp, i * per);
+  }
+  return out;
+}
+
+/**
  * Named variants of the same images, for showing augmentations side by side in the chapter:
  * original, crop + flip, cutmix, mixup, randAugment, then every RandAugment op at magnitude `m`.
  */

@@ -1,6 +1,7 @@
 /**
  * Checkpoints — Chapter 4 §4.4: ONE .safetensors file holding
- *   params under their own names, AdamW moments under `optim.m.<name>` / `optim.v.<name>`,
+ *   params under their own names, AdamW moments under `optim.m.<name>` / `optim.v.<name>`, an
+ *   exponential moving average of the weights (when the recipe keeps one) under `ema.<name>`,
  *   and in __metadata__: format, version, `optim.step` and the caller's meta as JSON (`meta`)
  *   (config, epoch, step, RNG state, data-order seed, metrics …).
  * Writes are atomic: the bytes go to `<path>.tmp-<pid>`, are fsynced, then renamed over `path`,
@@ -19,11 +20,13 @@ export interface CheckpointMeta {
 export interface LoadedCheckpoint {
   params: Record<string, {shape: number[]; data: Float32Array}>;
   optimizer?: {step: number; m: Record<string, Float32Array>; v: Record<string, Float32Array>};
+  /** EMA weights `ema.<name>`, by parameter name (present only if saved with `ema`). */
+  ema?: Record<string, {shape: number[]; data: Float32Array}>;
   meta: CheckpointMeta;
 }
 
 export const CHECKPOINT_FORMAT = 'attention-course-checkpoint';
-const M = 'optim.m.', V = 'optim.v.';
+const M = 'optim.m.', V = 'optim.v.', E = 'ema.';
 
 async function tensorEntry(t: tf.Tensor): Promise<{shape: number[]; data: Float32Array}> {
   const d = await t.data();
@@ -109,13 +112,18 @@ function isRunning(pid: number): boolean {
 export async function saveCheckpoint(
   path: string,
   params: Record<string, tf.Tensor>,
-  opts: {optimizer?: AdamW; meta?: CheckpointMeta} = {},
+  opts: {optimizer?: AdamW; meta?: CheckpointMeta; ema?: Record<string, tf.Tensor>} = {},
 ): Promise<void> {
   const tensors: Record<string, {shape: number[]; data: Float32Array}> = {};
   for (const [name, t] of Object.entries(params)) {
-    if (name.startsWith('optim.') || name === '__metadata__') throw new Error(`saveCheckpoint: param name '${name}' is reserved`);
+    if (name.startsWith('optim.') || name.startsWith(E) || name === '__metadata__') throw new Error(`saveCheckpoint: param name '${name}' is reserved`);
     if (t.isDisposed) throw new Error(`saveCheckpoint: param '${name}' is disposed`);
     tensors[name] = await tensorEntry(t);
+  }
+  for (const [name, t] of Object.entries(opts.ema ?? {})) {
+    if (!(name in params)) throw new Error(`saveCheckpoint: EMA tensor '${name}' has no parameter of that name`);
+    if (t.isDisposed) throw new Error(`saveCheckpoint: EMA tensor '${name}' is disposed`);
+    tensors[E + name] = await tensorEntry(t);
   }
   const metadata: Record<string, string> = {format: CHECKPOINT_FORMAT, version: '1'};
   if (opts.optimizer) {
@@ -143,6 +151,8 @@ export interface CheckpointHeader {
   /** Shapes of the AdamW moments `optim.m.<name>` / `optim.v.<name>`, by parameter name. */
   moments: {m: Record<string, number[]>; v: Record<string, number[]>};
   hasOptimizer: boolean;
+  /** Shapes of the EMA weights `ema.<name>`, by parameter name (empty if none). */
+  ema: Record<string, number[]>;
 }
 
 /**
@@ -185,9 +195,10 @@ export async function loadCheckpoint(path: string, opts: {check?: (h: Checkpoint
     if (!Number.isInteger(step) || step < 0) throw new Error(`loadCheckpoint: ${path} has a corrupt optim.step '${metadata['optim.step']}'`);
   }
   if (opts.check) {
-    const h: CheckpointHeader = {meta, shapes: {}, moments: {m: {}, v: {}}, hasOptimizer: step !== undefined};
+    const h: CheckpointHeader = {meta, shapes: {}, moments: {m: {}, v: {}}, hasOptimizer: step !== undefined, ema: {}};
     for (const [name, e] of Object.entries(entries)) {
       if (name.startsWith(M)) h.moments.m[name.slice(M.length)] = e.shape;
+      else if (name.startsWith(E)) h.ema[name.slice(E.length)] = e.shape;
       else if (name.startsWith(V)) h.moments.v[name.slice(V.length)] = e.shape;
       else h.shapes[name] = e.shape;
     }
@@ -200,13 +211,16 @@ export async function loadCheckpoint(path: string, opts: {check?: (h: Checkpoint
   const tensors = decodeSafetensors(buf, entries, dataStart);
   const params: LoadedCheckpoint['params'] = {};
   const m: Record<string, Float32Array> = {}, v: Record<string, Float32Array> = {};
+  const ema: NonNullable<LoadedCheckpoint['ema']> = {};
   for (const [name, t] of Object.entries(tensors)) {
     if (name.startsWith(M)) m[name.slice(M.length)] = t.data;
+    else if (name.startsWith(E)) ema[name.slice(E.length)] = {shape: t.shape, data: t.data};
     else if (name.startsWith(V)) v[name.slice(V.length)] = t.data;
     else params[name] = {shape: t.shape, data: t.data};
   }
   const out: LoadedCheckpoint = {params, meta};
   if (step !== undefined) out.optimizer = {step, m, v};
+  if (Object.keys(ema).length > 0) out.ema = ema;
   return out;
 }
 

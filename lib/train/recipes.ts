@@ -18,6 +18,10 @@ export interface AugmentRecipe {
   flip: boolean;        // horizontal flip with probability 1/2
   cutmix: number;       // probability of CutMix per batch (0 = off)
   mixup: number;        // probability of mixup per batch (0 = off)
+  /** RandAugment-lite after crop/flip (lib/data/augment.ts): n ops per image at magnitude m (0..10). Absent = off. */
+  randAugment?: {n: number; m: number};
+  /** TrivialAugment after crop/flip: one op per image at a uniform random magnitude. Absent/false = off. */
+  trivialAugment?: boolean;
 }
 
 export interface TrainRecipe {
@@ -41,6 +45,21 @@ export interface TrainRecipe {
   clipNorm: number;     // 0 = no clipping
   augment: AugmentRecipe;
   seed: number;
+  /**
+   * Exponential moving average of the weights: after every step ema ← d·ema + (1 − d)·θ with
+   * d = min(ema, (1 + step)/(10 + step)) (a short warm-up of the average); evaluation, export and
+   * the saved model use the EMA weights; the checkpoint keeps both. Absent or 0 = off.
+   */
+  ema?: number;
+  /**
+   * 'warmup-cosine' (default): per-step linear warm-up then cosine to minLr over the run.
+   * 'cosine-annealing': PyTorch's CosineAnnealingLR(T_max = tMax) stepped once per epoch, no warm-up:
+   * lr(e) = minLr + (lr − minLr)·(1 + cos(π·e/tMax))/2 for epoch e — past tMax it rises again (the blog's).
+   */
+  schedule?: 'warmup-cosine' | 'cosine-annealing';
+  tMax?: number;
+  /** Input normalisation: 'cifar10' (default: CIFAR-10's channel mean/std) or 'half' ((x − 0.5)/0.5, the blog's). */
+  normalize?: 'cifar10' | 'half';
 }
 
 const BASE: Omit<TrainRecipe, 'name' | 'description' | 'model'> = {
@@ -71,6 +90,47 @@ export const RECIPES: Record<string, TrainRecipe> = {
     description: 'a tiny model for tests and quick mode: patch 8, dModel 32, 2 layers, 2 heads',
     model: vitConfig({patchSize: 8, dModel: 32, numHeads: 2, numLayers: 2, dFF: 64, pool: 'cls'}),
     epochs: 2, batchSize: 32, warmupEpochs: 0,
+  },
+  'tiny-levers': {
+    ...BASE, name: 'tiny-levers',
+    description: 'the tiny model with every lever on, for tests: shifted patches + LSA, dropout 0.1, stochastic depth 0.1, TrivialAugment, cutmix/mixup 0.5/0.5, EMA 0.9',
+    model: vitConfig({patchSize: 8, dModel: 32, numHeads: 2, numLayers: 2, dFF: 64, pool: 'cls', tokenizer: 'shifted-patch', lsa: true, dropout: 0.1, dropPath: 0.1}),
+    epochs: 2, batchSize: 32, warmupEpochs: 0, ema: 0.9,
+    augment: {crop: true, flip: true, cutmix: 0.5, mixup: 0.5, trivialAugment: true},
+  },
+  'blog-faithful': {
+    ...BASE, name: 'blog-faithful',
+    description: "the source blog (../shared/sources/vit-blog-cifar10.md, §4-5) as written: patch 8 (16 tokens, no CLS), latent 512, 4 heads, " +
+      'ONE post-norm block x = LN(x + Dropout(MHA(x))), x = LN(x + FFN(x)) with FFN 512-2048-512 GELU and dropout 0.1 (attention weights, ' +
+      'attention output, FFN hidden), position embedding Linear(1 -> 512) of the patch index 0..15, flatten head (16·512 -> 10), ' +
+      'inputs normalised (x - 0.5)/0.5, no augmentation, batch 64, AdamW lr 1e-3 wd 1e-4 on every parameter, CrossEntropyLoss, ' +
+      'CosineAnnealingLR(T_max=10) stepped once per epoch for 20 epochs (the lr reaches 0 in epoch 11 and rises back to 1e-3). ' +
+      'Differences left: the course initialisation (not PyTorch defaults), the FFN output also gets dropout 0.1, LayerNorm eps 1e-5 as PyTorch, ' +
+      'the last partial batch (50,000 = 781·64 + 16) is dropped, and AdamW does not decay biases/LayerNorms (the course rule). Blog reports 60-65 % after ~20 epochs',
+    model: vitConfig({patchSize: 8, dModel: 512, numHeads: 4, numLayers: 1, dFF: 2048, pool: 'flatten', activation: 'gelu', lnEps: 1e-5,
+      norm: 'post', posEmbed: 'index-linear', dropout: 0.1}),
+    epochs: 20, batchSize: 64, lr: 1e-3, minLr: 0, weightDecay: 1e-4, warmupEpochs: 0, labelSmoothing: 0, clipNorm: 0,
+    schedule: 'cosine-annealing', tMax: 10, normalize: 'half',
+    augment: {crop: false, flip: false, cutmix: 0, mixup: 0},
+  },
+  'fast': {
+    ...BASE, name: 'fast',
+    description: 'CANDIDATE for >= 80 % within 1 h (not yet measured end to end): a compact convolutional transformer (Hassani et al. 2021) ' +
+      'scaled to the budget: conv tokenizer with 2 conv(3x3)-ReLU-maxpool stages (3 -> 64 -> 128 channels, 8x8 = 64 tokens), ' +
+      '6 pre-norm blocks of dModel 128, 4 heads, dFF 256, sequence pooling, stochastic depth 0.1; crop+flip, label smoothing 0.1, ' +
+      'AdamW 1e-3 wd 0.05, 1 warm-up epoch + cosine, EMA 0.999 of the weights, 12 epochs of 50k',
+    model: vitConfig({patchSize: 4, dModel: 128, numHeads: 4, numLayers: 6, dFF: 256, pool: 'seq', tokenizer: 'conv', convStages: 2, convChannels: 64, dropPath: 0.1}),
+    epochs: 12, batchSize: 128, warmupEpochs: 1, ema: 0.999,
+  },
+  'long': {
+    ...BASE, name: 'long',
+    description: 'CANDIDATE for >= 85 % within 8 h (not yet measured end to end): the fast model trained ~8x longer with the small-data ' +
+      "recipe of Hassani et al. (CCT's CIFAR-10 config: AdamW 5.5e-4 wd 0.06, label smoothing 0.1, RandAugment m9, mixup/cutmix, warm-up, cosine to 1e-5) " +
+      'and Lee et al. (stochastic depth 0.1), scaled to this budget: 90 epochs (warm-up 5), RandAugment n 2 m 9 after crop+flip, ' +
+      'cutmix or mixup on every batch (0.5 each, as switch prob 0.5), EMA 0.9998',
+    model: vitConfig({patchSize: 4, dModel: 128, numHeads: 4, numLayers: 6, dFF: 256, pool: 'seq', tokenizer: 'conv', convStages: 2, convChannels: 64, dropPath: 0.1}),
+    epochs: 90, batchSize: 128, lr: 5.5e-4, minLr: 1e-5, weightDecay: 0.06, warmupEpochs: 5, ema: 0.9998,
+    augment: {crop: true, flip: true, cutmix: 0.5, mixup: 0.5, randAugment: {n: 2, m: 9}},
   },
 };
 
@@ -112,5 +172,15 @@ export function validateRecipe(r: TrainRecipe, what: string): TrainRecipe {
   if (r.augment === null || typeof r.augment !== 'object') throw new Error(`${what}: augment settings missing`);
   for (const k of ['cutmix', 'mixup'] as const) if (!(Number.isFinite(r.augment[k]) && r.augment[k] >= 0 && r.augment[k] <= 1)) throw new Error(`${what}: augment.${k} must be a probability (got ${r.augment[k]})`);
   if (!Number.isInteger(r.seed)) throw new Error(`${what}: seed must be an integer (got ${r.seed})`);
+  if (r.ema !== undefined && !(typeof r.ema === 'number' && r.ema >= 0 && r.ema < 1)) throw new Error(`${what}: ema must be a decay in [0, 1) (got ${r.ema})`);
+  if (r.schedule !== undefined && !['warmup-cosine', 'cosine-annealing'].includes(r.schedule)) throw new Error(`${what}: schedule must be warmup-cosine or cosine-annealing (got ${r.schedule})`);
+  if (r.schedule === 'cosine-annealing' && !(Number.isInteger(r.tMax) && r.tMax! > 0)) throw new Error(`${what}: schedule cosine-annealing needs tMax, a positive integer number of epochs (got ${r.tMax})`);
+  if (r.normalize !== undefined && !['cifar10', 'half'].includes(r.normalize)) throw new Error(`${what}: normalize must be cifar10 or half (got ${r.normalize})`);
+  const ra = r.augment.randAugment;
+  if (ra !== undefined && (ra === null || typeof ra !== 'object' || !(Number.isInteger(ra.n) && ra.n >= 1) || !(typeof ra.m === 'number' && ra.m >= 0 && ra.m <= 10))) {
+    throw new Error(`${what}: augment.randAugment must be {n: ops per image >= 1, m: magnitude 0..10} (got ${JSON.stringify(ra)})`);
+  }
+  if (r.augment.trivialAugment !== undefined && typeof r.augment.trivialAugment !== 'boolean') throw new Error(`${what}: augment.trivialAugment must be true or false (got ${r.augment.trivialAugment})`);
+  if (ra !== undefined && r.augment.trivialAugment) throw new Error(`${what}: choose one of augment.randAugment and augment.trivialAugment`);
   return r;
 }

@@ -11,7 +11,7 @@ import * as tf from '@tensorflow/tfjs';
 import {Params, disposeParams} from '../core/params';
 import {assignParams, CheckpointHeader, checkShapes, loadCheckpoint, LoadedCheckpoint} from '../io/checkpoint';
 import {Rng} from '../core/rng';
-import {cutmix, mixup, oneHot, randomCropFlip} from '../data/augment';
+import {cutmix, mixup, oneHot, randAugment, randomCropFlip, trivialAugment} from '../data/augment';
 import {epochOrder, gatherBatch, numBatches} from '../data/batches';
 import {headOf, ImageSet} from '../data/cifar';
 import {CIFAR10_MEAN, CIFAR10_STD, toNormalizedTensor} from '../data/normalize';
@@ -40,24 +40,66 @@ export interface Trainer {
   optimizer: AdamW;
   stepsPerEpoch: number;
   totalSteps: number;
+  /** EMA of the weights (recipe.ema > 0): non-trainable copies, updated after every step. */
+  ema?: Params;
+  /** Another model than recipe.model's ViT (e.g. the CNN baseline of the data-fraction runs). */
+  forward?: Forward;
 }
+
+/** A model's forward pass: images [B, H, W, C] → logits [B, classes]. */
+export type Forward = (params: Params, x: tf.Tensor, opts: {training?: boolean; seed?: number}) => tf.Tensor2D;
 
 export function createTrainer(recipe: TrainRecipe, trainCount: number): Trainer {
   const params = initViT(recipe.model, recipe.seed);
   const optimizer = new AdamW(params, {lr: recipe.lr, weightDecay: recipe.weightDecay});
   const stepsPerEpoch = numBatches(trainCount, recipe.batchSize, true);
   if (stepsPerEpoch < 1) throw new Error(`the training set (${trainCount} images) is smaller than one batch (${recipe.batchSize})`);
-  return {recipe, params, optimizer, stepsPerEpoch, totalSteps: stepsPerEpoch * recipe.epochs};
+  const t: Trainer = {recipe, params, optimizer, stepsPerEpoch, totalSteps: stepsPerEpoch * recipe.epochs};
+  if (recipe.ema) {
+    t.ema = {};
+    for (const [n, v] of Object.entries(params)) t.ema[n] = tf.variable(v, false, `ema.${n}.${v.name}`);
+  }
+  return t;
 }
 
 export function disposeTrainer(t: Trainer): void {
   t.optimizer.dispose();
   for (const v of Object.values(t.params)) v.dispose();
+  for (const v of Object.values(t.ema ?? {})) v.dispose();
+}
+
+/** The weights to evaluate and export: the EMA when the recipe keeps one, else the trained ones. */
+export function evalParams(t: Trainer): Params {
+  return t.ema ?? t.params;
+}
+
+/** The EMA decay used after optimizer step `step`: min(ema, (1 + step)/(10 + step)). */
+export function emaDecay(ema: number, step: number): number {
+  return Math.min(ema, (1 + step) / (10 + step));
+}
+
+/** ema ← d·ema + (1 − d)·θ for every parameter, d = emaDecay(recipe.ema, step). */
+export function updateEma(t: Trainer, step: number): void {
+  if (!t.ema || !t.recipe.ema) return;
+  const d = emaDecay(t.recipe.ema, step);
+  tf.tidy(() => {
+    for (const [n, e] of Object.entries(t.ema!)) e.assign(tf.add(tf.mul(e, d), tf.mul(t.params[n]!, 1 - d)));
+  });
 }
 
 export function learningRate(t: Trainer, step: number): number {
   const r = t.recipe;
+  if (r.schedule === 'cosine-annealing') {
+    // torch.optim.lr_scheduler.CosineAnnealingLR(T_max = tMax), scheduler.step() once per epoch (eta_min = minLr)
+    const epoch = Math.floor(step / t.stepsPerEpoch);
+    return r.minLr + ((r.lr - r.minLr) * (1 + Math.cos((Math.PI * epoch) / r.tMax!))) / 2;
+  }
   return warmupCosine(step, {baseLr: r.lr, warmupSteps: r.warmupEpochs * t.stepsPerEpoch, totalSteps: t.totalSteps, minLr: r.minLr});
+}
+
+/** The recipe's input normalisation (mean, std per channel). */
+export function normalization(recipe: TrainRecipe): {mean: number[]; std: number[]} {
+  return recipe.normalize === 'half' ? {mean: [0.5, 0.5, 0.5], std: [0.5, 0.5, 0.5]} : {mean: CIFAR10_MEAN, std: CIFAR10_STD};
 }
 
 /** The shuffled order of epoch `epoch` (0-based). */
@@ -69,6 +111,7 @@ export interface Batch {
   x: tf.Tensor4D;        // [B, 32, 32, 3] normalised
   targets: tf.Tensor2D;  // [B, 10] soft targets (label smoothing / mixing applied)
   labels: Uint8Array;    // the original labels (for accuracy)
+  seed?: number;         // seed of the batch's dropout / stochastic depth masks (exact resume)
 }
 
 /** Batch `b` of epoch `epoch`: gather, augment (seeded by (seed, epoch, b)), normalise. */
@@ -79,6 +122,8 @@ export function makeBatch(recipe: TrainRecipe, set: ImageSet, order: Int32Array,
   let images = raw.images;
   const a = recipe.augment;
   if (a.crop || a.flip) images = a.crop ? randomCropFlip(images, raw.count, rng, 4, a.flip) : randomCropFlip(images, raw.count, rng, 0, a.flip);
+  if (a.randAugment) images = randAugment(images, raw.count, rng, {n: a.randAugment.n, m: a.randAugment.m});
+  else if (a.trivialAugment) images = trivialAugment(images, raw.count, rng);
   let soft: Float32Array;
   const u = rng.next();
   if (a.cutmix > 0 && u < a.cutmix) {
@@ -90,10 +135,12 @@ export function makeBatch(recipe: TrainRecipe, set: ImageSet, order: Int32Array,
   } else {
     soft = oneHot(raw.labels, 10, recipe.labelSmoothing);
   }
+  const {mean, std} = normalization(recipe);
   return {
-    x: toNormalizedTensor(images, raw.count, CIFAR10_MEAN, CIFAR10_STD),
+    x: toNormalizedTensor(images, raw.count, mean, std),
     targets: tf.tensor2d(soft, [raw.count, 10]),
     labels: raw.labels,
+    seed: deriveSeed(recipe.seed, epoch, b, 2) % 1e9,
   };
 }
 
@@ -116,7 +163,8 @@ export function lossAndGrads(t: Trainer, batch: Batch, vars: tf.Variable[]): {va
     const xs = whole ? batch.x : tf.slice(batch.x, [start, 0, 0, 0], [n, -1, -1, -1]);
     const ys = whole ? batch.targets : tf.slice(batch.targets, [start, 0], [n, -1]);
     const r = tf.variableGrads(() => {
-      const {logits} = vitForward(t.params, t.recipe.model, xs, {training: true});
+      const runOpts = {training: true, seed: batch.seed === undefined ? undefined : batch.seed + 7919 * start};
+      const logits = t.forward ? t.forward(t.params, xs, runOpts) : vitForward(t.params, t.recipe.model, xs, runOpts).logits;
       preds.push(tf.keep(tf.argMax(logits, -1)));
       const loss = crossEntropy(logits, ys, 0);
       return whole ? loss : tf.mul(loss, n / B) as tf.Scalar;
@@ -158,6 +206,7 @@ export async function trainStep(t: Trainer, batch: Batch, step: number): Promise
   } else {
     t.optimizer.step(byName, lr);
   }
+  updateEma(t, step);
   const [lossArr, pred] = await Promise.all([value.data(), logitsKept.data()]);
   let correct = 0;
   for (let i = 0; i < batch.labels.length; i++) if (pred[i] === batch.labels[i]) correct++;
@@ -175,7 +224,7 @@ export interface EvalResult {
 }
 
 /** Forward the whole set in batches (no augmentation). */
-export async function evaluate(params: Params, recipe: TrainRecipe, set: ImageSet, batchSize = 250): Promise<EvalResult> {
+export async function evaluate(params: Params, recipe: TrainRecipe, set: ImageSet, batchSize = 250, forward?: Forward): Promise<EvalResult> {
   const n = set.count, C = recipe.model.numClasses;
   const predictions = new Int32Array(n), probs = new Float32Array(n * C);
   let lossSum = 0, correct = 0;
@@ -184,8 +233,9 @@ export async function evaluate(params: Params, recipe: TrainRecipe, set: ImageSe
     const idx = Int32Array.from({length: e - s}, (_, i) => s + i);
     const raw = gatherBatch(set, idx);
     const [p, l] = tf.tidy(() => {
-      const x = toNormalizedTensor(raw.images, raw.count, CIFAR10_MEAN, CIFAR10_STD);
-      const {logits} = vitForward(params, recipe.model, x);
+      const {mean, std} = normalization(recipe);
+      const x = toNormalizedTensor(raw.images, raw.count, mean, std);
+      const logits = forward ? forward(params, x, {}) : vitForward(params, recipe.model, x).logits;
       const lbl = tf.tensor1d(Array.from(raw.labels), 'int32');
       return [tf.softmax(logits), tf.mul(crossEntropy(logits, lbl, 0), raw.count)];
     });
@@ -239,7 +289,9 @@ export function recipeOfCheckpoint(h: CheckpointHeader, opts: {optimizer?: boole
     if (!h.hasOptimizer) throw new Error('holds no optimizer state (it is an exported model, not a training checkpoint)');
     checkShapes(h.moments.m, want, 'optimizer state (first moments)');
     checkShapes(h.moments.v, want, 'optimizer state (second moments)');
+    if (recipe.ema) checkShapes(h.ema, want, 'EMA weights');
   }
+  if (!recipe.ema && Object.keys(h.ema).length > 0) throw new Error('holds EMA weights but its recipe keeps no EMA (ema is 0 or absent)');
   return recipe;
 }
 
@@ -264,13 +316,15 @@ export function nonFiniteParams(params: Record<string, {data: Float32Array}>): {
 export async function loadTrainedViT(file: string): Promise<{params: Params; recipe: TrainRecipe; checkpoint: LoadedCheckpoint}> {
   let recipe: TrainRecipe | undefined;
   const checkpoint = await loadCheckpoint(file, {check: (h) => { recipe = recipeOfCheckpoint(h); }});
-  const bad = nonFiniteParams(checkpoint.params);
+  // a training checkpoint of an EMA recipe: the model is the EMA of the weights (what training evaluated)
+  const weights = recipe!.ema && checkpoint.ema ? checkpoint.ema : checkpoint.params;
+  const bad = nonFiniteParams(weights);
   if (bad.count > 0) {
     throw new Error(`${file} holds ${bad.count} non-finite weights (NaN or Infinity, in ${bad.names.slice(0, 3).join(', ')}${bad.names.length > 3 ? ', …' : ''}): the training that wrote it diverged; use an earlier checkpoint`);
   }
   const params = initViT(recipe!.model, 0);
   try {
-    assignParams(params, checkpoint.params);
+    assignParams(params, weights);
   } catch (e) {
     disposeParams(params);
     throw new Error(`${file}: ${(e as Error).message}`);

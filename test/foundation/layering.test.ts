@@ -18,7 +18,7 @@ export const LIB_LAYERS: Record<string, number> = {
   attention: 2, io: 2,
   seq2seq: 3,
   transformer: 4,
-  vit: 5,
+  vit: 5, cnn: 5,
   train: 6,
   viz: 7,
 };

@@ -13,9 +13,9 @@ import {writeTinyFolder} from '../data/cifar-fixture';
 const ROOT = resolve(__dirname, '../..');
 let data: string;
 
-function run(script: 'train' | 'eval', args: string[]) {
+function run(script: 'train' | 'eval', args: string[], timeout = 120_000) {
   const r = spawnSync(process.execPath, ['--import', 'tsx', join(ROOT, `scripts/${script}.ts`), ...args],
-    {cwd: ROOT, encoding: 'utf8', env: {...process.env, COURSE_BACKEND: 'cpu'}, timeout: 120_000});
+    {cwd: ROOT, encoding: 'utf8', env: {...process.env, COURSE_BACKEND: 'cpu'}, timeout});
   return {status: r.status, out: r.stdout + r.stderr};
 }
 
@@ -45,6 +45,22 @@ describe('npm run train', () => {
     for (const k of ['trainLoss', 'trainAcc', 'testLoss', 'testAcc', 'step']) expect(eb[k], k).toBe(ea[k]);
   }, 180_000);
 
+  it('with every lever on (tiny-levers: EMA, dropout, stochastic depth, TrivialAugment, cutmix/mixup) the resumed run is bit-identical, EMA included', async () => {
+    const a = mkdtempSync(join(tmpdir(), 'lev-a-')), b = mkdtempSync(join(tmpdir(), 'lev-b-'));
+    const args = (dir: string) => ['--config', 'tiny-levers', '--data-dir', data, '--run-dir', dir, '--batch-size', '8', '--epochs', '2'];
+    const straight = run('train', args(a), 300_000);
+    expect(straight.status, straight.out).toBe(0);
+    const first = run('train', [...args(b), '--stop-after-batches', '10'], 300_000);
+    expect(first.status, first.out).toBe(0);
+    const second = run('train', [...args(b), '--resume'], 300_000);
+    expect(second.status, second.out).toBe(0);
+    const ca = await loadCheckpoint(join(a, 'last.safetensors')), cb = await loadCheckpoint(join(b, 'last.safetensors'));
+    for (const n of Object.keys(ca.params)) expect(Array.from(cb.params[n]!.data), n).toEqual(Array.from(ca.params[n]!.data));
+    expect(Object.keys(ca.ema ?? {}).sort()).toEqual(Object.keys(ca.params).sort());
+    for (const n of Object.keys(ca.ema!)) expect(Array.from(cb.ema![n]!.data), `ema.${n}`).toEqual(Array.from(ca.ema![n]!.data));
+    expect(Array.from(ca.ema!['head.weight']!.data)).not.toEqual(Array.from(ca.params['head.weight']!.data));
+  }, 900_000);
+
   it('eval reproduces the test accuracy logged by train', () => {
     const a = mkdtempSync(join(tmpdir(), 'run-e-'));
     expect(run('train', common(a)).status).toBe(0);
@@ -66,7 +82,7 @@ describe('npm run train', () => {
   it('rejects an unknown config, naming the known ones', () => {
     const r = run('train', ['--config', 'huge', '--data-dir', data]);
     expect(r.status).toBe(1);
-    expect(r.out).toMatch(/unknown config "huge" \(known: cifar-small, cifar-base, blog, tiny\)/);
+    expect(r.out).toMatch(/unknown config "huge" \(known: cifar-small, cifar-base, blog, tiny, tiny-levers, blog-faithful, fast, long\)/);
   });
 
   it('rejects a bad number and an unknown option', () => {

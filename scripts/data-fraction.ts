@@ -1,0 +1,129 @@
+/**
+ * npm run data-fraction -- [--fractions 0.1,0.25,0.5,1] [--seeds 0,1] [--models cnn,vit]
+ *                          [--images-seen N] [--out FILE] [--data-dir DIR] [--limit-test N] [--batch-size N]
+ *
+ * Issue #15, "why a ViT needs data": trains the ResNet-style CNN (lib/cnn/resnet.ts) and the course
+ * ViT (recipe cifar-small's model) on class-balanced fractions of CIFAR-10 with the same number of
+ * training images seen (smaller fractions get more epochs) and the same recipe (crop + flip, label
+ * smoothing 0.1, AdamW 1e-3 wd 0.05, warm-up 5 % + cosine), evaluates on the test set (all 10,000
+ * unless --limit-test) and writes every run, the mean ± sd per (model, fraction) and the command that
+ * produced it to a results file (default models/data-fraction/results.json), after every run (a
+ * rerun skips the (model, fraction, seed) runs the file already has).
+ */
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import {describeBackend, initBackend} from '../lib/backend';
+import {cnnConfig, cnnForward, initCnn} from '../lib/cnn/resnet';
+import {countParams, disposeParams} from '../lib/core/params';
+import {headOf, ImageSet, loadCifar10} from '../lib/data/cifar';
+import {AdamW} from '../lib/optim/adamw';
+import {numBatches} from '../lib/data/batches';
+import {balancedSubset, epochsForBudget, FractionRun, summarize} from '../lib/train/data-fraction';
+import {getRecipe, TrainRecipe} from '../lib/train/recipes';
+import {accuracyOfFirst, createTrainer, disposeTrainer, evaluate, makeBatch, orderOfEpoch, Trainer, trainStep} from '../lib/train/vit-trainer';
+import {CliSpec, parseCli, runCli, UsageError} from './cli-args';
+
+export const DATA_FRACTION_CLI = {
+  command: 'npm run data-fraction --',
+  summary: 'CNN vs ViT on fractions of CIFAR-10 at an equal number of training images seen (issue #15); writes a results file.',
+  options: {
+    'fractions': {kind: 'string', arg: 'LIST', help: 'comma-separated fractions of the training set in (0, 1] (default 0.1,0.25,0.5,1)'},
+    'seeds': {kind: 'string', arg: 'LIST', help: 'comma-separated integer seeds (default 0,1)'},
+    'models': {kind: 'string', arg: 'LIST', help: 'cnn and/or vit (default cnn,vit)'},
+    'images-seen': {kind: 'positive', help: 'training images seen per run (default 750000 = 15 epochs of 50k)'},
+    'batch-size': {kind: 'positive', help: 'batch size (default 128)'},
+    'out': {kind: 'string', arg: 'FILE', help: 'results file (default models/data-fraction/results.json)'},
+    'data-dir': {kind: 'string', arg: 'DIR', help: 'CIFAR-10 folder (default: CIFAR10_DIR, the cache, the shared copy)'},
+    'limit-test': {kind: 'positive', help: 'evaluate on the first N test images only (smoke runs; the results say so)'},
+  },
+} as const satisfies CliSpec;
+
+function list<T>(s: string | undefined, dflt: T[], parse: (x: string) => T, what: string): T[] {
+  if (s === undefined) return dflt;
+  const v = s.split(',').map((x) => x.trim()).filter((x) => x !== '').map(parse);
+  if (v.length === 0) throw new UsageError(`--${what}: empty list`);
+  return v;
+}
+
+function subsetOf(set: ImageSet, idx: Int32Array): ImageSet {
+  const images = new Uint8Array(idx.length * 3072), labels = new Uint8Array(idx.length);
+  idx.forEach((j, i) => { images.set(set.images.subarray(j * 3072, (j + 1) * 3072), i * 3072); labels[i] = set.labels[j]!; });
+  return {images, labels, count: idx.length};
+}
+
+async function main() {
+  const parsed = parseCli(DATA_FRACTION_CLI);
+  if (!parsed) return;
+  const args = parsed.values;
+  const fractions = list(args.fractions, [0.1, 0.25, 0.5, 1], (x) => {
+    const f = Number(x);
+    if (!(f > 0 && f <= 1)) throw new UsageError(`--fractions: ${x} is not a fraction in (0, 1]`);
+    return f;
+  }, 'fractions');
+  const seeds = list(args.seeds, [0, 1], (x) => {
+    if (!/^\d+$/.test(x)) throw new UsageError(`--seeds: ${x} is not a non-negative integer`);
+    return Number(x);
+  }, 'seeds');
+  const models = list(args.models, ['cnn', 'vit'], (x) => {
+    if (x !== 'cnn' && x !== 'vit') throw new UsageError(`--models: unknown model "${x}" (cnn or vit)`);
+    return x;
+  }, 'models');
+  const imagesSeen = args['images-seen'] ?? 750_000, batchSize = args['batch-size'] ?? 128;
+  const out = path.resolve(args.out ?? 'models/data-fraction/results.json');
+  const command = ['npm run data-fraction --', ...process.argv.slice(2)].join(' ');
+
+  const info = await initBackend();
+  const data = await loadCifar10({dir: args['data-dir'], download: false});
+  const test = args['limit-test'] !== undefined ? headOf(data.test, args['limit-test']) : data.test;
+  process.stderr.write(`[data-fraction] ${describeBackend(info)}; ${models.join(', ')} x fractions ${fractions.join(', ')} x seeds ${seeds.join(', ')}; ` +
+    `${imagesSeen.toLocaleString('en-US')} images seen per run; test ${test.count} images (${data.label})\n`);
+  const prev = fs.existsSync(out) ? JSON.parse(fs.readFileSync(out, 'utf8')) as {runs: (FractionRun & Record<string, unknown>)[]} : {runs: []};
+  const runs = prev.runs;
+  const cnnCfg = cnnConfig();
+  for (const seed of seeds) {
+    for (const fraction of fractions) {
+      const train = subsetOf(data.train, balancedSubset(data.train.labels, fraction, seed));
+      const {epochs, warmupEpochs} = epochsForBudget(imagesSeen, train.count);
+      for (const model of models) {
+        if (runs.some((r) => r.model === model && r.fraction === fraction && r.seed === seed)) continue;
+        const recipe: TrainRecipe = getRecipe('cifar-small', {epochs, warmupEpochs, batchSize, seed});
+        let t: Trainer;
+        if (model === 'vit') {
+          t = createTrainer(recipe, train.count);
+        } else {
+          const params = initCnn(cnnCfg, seed), stepsPerEpoch = numBatches(train.count, batchSize, true);
+          if (stepsPerEpoch < 1) throw new UsageError(`fraction ${fraction} leaves ${train.count} images, fewer than one batch (${batchSize})`);
+          t = {recipe, params, optimizer: new AdamW(params, {lr: recipe.lr, weightDecay: recipe.weightDecay}), stepsPerEpoch,
+            totalSteps: stepsPerEpoch * epochs, forward: (p, x) => cnnForward(p, cnnCfg, x)};
+        }
+        const t0 = Date.now();
+        let step = 0, loss = NaN;
+        for (let e = 0; e < epochs; e++) {
+          const order = orderOfEpoch(recipe, train.count, e);
+          for (let b = 0; b < t.stepsPerEpoch; b++) {
+            loss = (await trainStep(t, makeBatch(recipe, train, order, e, b), step++)).loss;
+            await new Promise((r) => setImmediate(r));
+          }
+          process.stderr.write(`[data-fraction] ${model} ${fraction} seed ${seed}: epoch ${e + 1}/${epochs} loss ${loss.toFixed(4)}\n`);
+        }
+        const trainSeconds = (Date.now() - t0) / 1000;
+        const ev = await evaluate(t.params, recipe, test, 250, t.forward);
+        const rec = {model, fraction, seed, testAcc: ev.accuracy, testLoss: ev.loss, testImages: test.count,
+          testAccExact: data.exactTestCount && test.count >= data.exactTestCount ? accuracyOfFirst(ev.predictions, test.labels, data.exactTestCount) : null,
+          trainImages: train.count, epochs, imagesSeen: step * batchSize, params: countParams(t.params), finalTrainLoss: loss,
+          trainSeconds, imgPerSec: (step * batchSize) / trainSeconds, loadAverage: os.loadavg()[0]};
+        process.stderr.write(`[data-fraction] ${model} ${fraction} seed ${seed}: test accuracy ${(100 * ev.accuracy).toFixed(2)}% (${trainSeconds.toFixed(0)} s)\n`);
+        runs.push(rec);
+        if (model === 'vit') disposeTrainer(t); else { t.optimizer.dispose(); disposeParams(t.params); }
+        fs.mkdirSync(path.dirname(out), {recursive: true});
+        fs.writeFileSync(out, JSON.stringify({command, data: data.label, backend: describeBackend(info), date: new Date().toISOString().slice(0, 10),
+          recipe: 'cifar-small (crop+flip, label smoothing 0.1, AdamW 1e-3 wd 0.05, warm-up 5 % + cosine) for both models', cnn: cnnCfg,
+          vit: getRecipe('cifar-small').model, summary: summarize(runs), runs}, null, 1) + '\n');
+      }
+    }
+  }
+  console.log(`wrote ${path.relative(process.cwd(), out) || out}`);
+}
+
+runCli('data-fraction', main);
