@@ -83,7 +83,9 @@ export function seq2seqFigure(): Figure {
   c.box(110, 95, 220, 44, ['scores e_tj = score(s_t−1, h_j)', 'α_t = softmax(e_t)'], 'attention');
   xs.forEach(x => c.line(x + 35, ey, 220, 141, {color: '#b76e2b', width: 1}));
   c.circle(420, 117, 24, 'Σ', 'attention');
-  c.text(420, 162, 'context c_t = Σ_j α_tj h_j', {size: 11});
+  xs.forEach(x => c.line(x + 35, ey, 410, 138, {color: '#777', width: 0.8, dashed: true})); // the weighted sum reads the h_j too
+  c.text(432, 166, 'context', {size: 11, anchor: 'start'});
+  c.text(432, 180, 'c_t = Σ_j α_tj h_j', {size: 11, anchor: 'start'});
   c.arrow([332, 117], [394, 117]);
   // decoder
   c.box(500, 95, 110, 44, ['decoder GRU', 'state s_t'], 'rnn', {bold: true});
