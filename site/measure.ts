@@ -3,6 +3,7 @@
  * bytes transferred until the network is idle (what a reader downloads on opening the page,
  * without scrolling), first contentful paint and the load event. Usage:
  *   npm run build:site && npx tsx site/measure.ts [DIR]      (default build/site)
+ * MEASURE_IDENTITY=1 asks the server for uncompressed responses.
  */
 import {resolve} from 'node:path';
 import {serve} from './serve';
@@ -17,7 +18,8 @@ async function main(): Promise<void> {
   const pages = ['index.html', 'chapters/01-attention.html', 'chapters/02-transformer.html', 'chapters/03-vit.html', 'chapters/04-cifar-training.html', 'source/lib/attention/softmax.html'];
   console.log('page | requests | KB transferred | first contentful paint ms | load event ms');
   for (const p of pages) {
-    const context = await browser.newContext({viewport: {width: 1280, height: 900}});
+    // MEASURE_IDENTITY=1: ask for uncompressed responses (the bytes of the files themselves)
+    const context = await browser.newContext({viewport: {width: 1280, height: 900}, ...(process.env.MEASURE_IDENTITY ? {extraHTTPHeaders: {'accept-encoding': 'identity'}} : {})});
     const page = await context.newPage();
     const cdp = await context.newCDPSession(page);
     await cdp.send('Network.enable');

@@ -178,11 +178,12 @@ export function fitSpec(spec: Spec, measured: number, available: number, opts: F
     const per = measured / cols;
     const fit = Math.floor(available / per);
     delete s.hconcat;
-    const shrinkAll = () => kids.map(k => composite(k) ? fitSpec(k, per, per - (measured - available) / cols, opts) : shrinkView(k, (measured - available) / cols));
-    // slightly too wide (≤ 20 %): narrower panels keep the columns; otherwise wrap to fewer columns
-    const slight = measured <= available * 1.2 ? shrinkAll() : [];
-    if (slight.length && slight.every(k => k !== undefined)) {
-      out = {...s, concat: slight, columns: cols};
+    // panels up to 30 % narrower keep more of them side by side: `n` columns, each losing its share
+    const shrinkTo = (n: number) => kids.map(k => composite(k) ? fitSpec(k, per, per - (per * n - available) / n, opts) : shrinkView(k, (per * n - available) / n));
+    const most = Math.min(cols, Math.floor((available * 1.3) / per));
+    const squeezed = most > fit && most >= 2 ? shrinkTo(most) : [];
+    if (squeezed.length && squeezed.every(k => k !== undefined)) {
+      out = {...s, concat: squeezed, columns: most};
     } else if (fit >= 1 && fit < cols) {
       out = {...s, concat: kids, columns: fit};
     } else {
@@ -225,7 +226,7 @@ export function prepareForWidth(spec: Spec, available: number): Spec {
     for (const [name, ch] of Object.entries<any>(v.encoding ?? {})) {
       if (!ch || typeof ch !== 'object' || !['color', 'fill', 'stroke', 'shape', 'size', 'opacity'].includes(name) || ch.legend === null) continue;
       const nominal = DISCRETE.has(ch.type);
-      ch.legend = {...(ch.legend ?? {}), labelLimit: Math.max(ch.legend?.labelLimit ?? 0, Math.min(360, available - 60))};
+      ch.legend = {...(ch.legend ?? {}), labelLimit: Math.max(80, Math.min(360, available - 60))};
       if (narrow) Object.assign(ch.legend, nominal ? {orient: 'bottom', direction: 'vertical'} : {orient: 'bottom', direction: 'horizontal'});
     }
   }

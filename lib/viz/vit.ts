@@ -149,14 +149,15 @@ function esc(s: string): string {
  */
 export function montageSvg(cells: Array<Array<{img: RgbImage; label?: string} | null>>, opts: {size?: number; rowTitles?: string[]; colTitles?: string[]; title?: string} = {}): string {
   const size = opts.size ?? 96, pad = 6, lab = 14;
-  // text is measured (≈ 6.3 px per character at 11 px, 7.6 at 13 px bold) so no label is cut at the edge or overlaps its neighbour
-  const textW = (t: string | undefined, px = 6.3) => (t ? t.length * px : 0);
+  // text is measured generously (≈ 7 px per character at 11 px, 8.4 at 13 px bold: DejaVu Sans, the widest
+  // common default) so no label is cut at the edge or overlaps its neighbour
+  const textW = (t: string | undefined, px = 7) => (t ? t.length * px : 0);
   const labels = cells.flatMap(r => r.map(c => c?.label));
   const colW = Math.ceil(Math.max(size, ...labels.map(l => textW(l) + 4), ...(opts.colTitles ?? []).map(t => textW(t) + 4)));
-  const left = opts.rowTitles ? Math.ceil(Math.max(40, ...opts.rowTitles.map(t => textW(t))) + 12) : 0;
+  const left = opts.rowTitles ? Math.ceil(Math.max(40, ...opts.rowTitles.map(t => textW(t))) + 14) : 0;
   const top = (opts.title ? 20 : 0) + (opts.colTitles ? lab + 4 : 0);
   const cols = Math.max(...cells.map(r => r.length));
-  const W = Math.ceil(Math.max(left + cols * (colW + pad) + pad, textW(opts.title, 7.6) + 2 * pad)), H = top + cells.length * (size + lab + pad) + pad;
+  const W = Math.ceil(Math.max(left + cols * (colW + pad) + pad, textW(opts.title, 8.4) + 2 * pad)), H = top + cells.length * (size + lab + pad) + pad;
   const parts = [`<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="sans-serif" font-size="11">`, `<rect width="${W}" height="${H}" fill="white"/>`];
   if (opts.title) parts.push(`<text x="${W / 2}" y="14" text-anchor="middle" font-size="13" font-weight="bold">${esc(opts.title)}</text>`);
   opts.colTitles?.forEach((t, c) => parts.push(`<text x="${left + pad + c * (colW + pad) + colW / 2}" y="${top - 6}" text-anchor="middle">${esc(t)}</text>`));

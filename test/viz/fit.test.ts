@@ -86,3 +86,19 @@ describe('fitToWidth (the kernel SVG in a notebook cell)', () => {
     expect(svgWidth(narrow.svg)).toBeLessThanOrEqual(300);
   }, 60_000);
 });
+
+describe('montageSvg leaves room for its labels', () => {
+  it('a long row title and long cell labels are not cut at the edge', async () => {
+    const {montageSvg, blank} = await import('../../lib/viz/vit');
+    const img = blank(4, 4);
+    const svg = montageSvg([[{img, label: 'automobile 97.3 %'}, {img, label: 'cat'}]], {size: 32, rowTitles: ['RandAugment n=2 m=9'], title: 'The same six images under each augmentation'});
+    const width = Number(/width="(\d+)"/.exec(svg)![1]);
+    const row = /<text x="([\d.]+)"[^>]*text-anchor="end">RandAugment n=2 m=9</.exec(svg)!;
+    expect(Number(row[1])).toBeGreaterThanOrEqual('RandAugment n=2 m=9'.length * 6.8); // right-aligned: its start stays ≥ 0
+    const label = /<text x="([\d.]+)"[^>]*>automobile 97.3 %</.exec(svg)!;
+    expect(Number(label[1]) - 'automobile 97.3 %'.length * 3.5).toBeGreaterThanOrEqual(0);
+    expect(width).toBeGreaterThanOrEqual('The same six images under each augmentation'.length * 8);
+    const xs = [...svg.matchAll(/<image x="([\d.]+)"/g)].map(m => Number(m[1]));
+    expect(xs[1]! - xs[0]!).toBeGreaterThanOrEqual('automobile 97.3 %'.length * 6.8); // neighbours' labels do not overlap
+  });
+});
