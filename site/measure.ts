@@ -25,8 +25,8 @@ async function main(): Promise<void> {
     await cdp.send('Network.enable');
     let bytes = 0, requests = 0;
     cdp.on('Network.loadingFinished', (e: any) => { bytes += e.encodedDataLength; requests++; });
-    await page.goto(url + p, {waitUntil: 'load'});
-    await page.waitForLoadState('networkidle');
+    await page.goto(url + p, {waitUntil: 'load', timeout: 120_000});
+    await page.waitForLoadState('networkidle', {timeout: 120_000});
     await page.waitForTimeout(500);
     const t = await page.evaluate(() => {
       const fcp = performance.getEntriesByName('first-contentful-paint')[0]?.startTime ?? NaN;
