@@ -67,8 +67,8 @@ const THREADED_MIN_MNK = 1 << 22;
  * OpenBLAS threads for large GEMMs: `COURSE_THREADS` if set (a positive integer), else chosen by
  * measurement (lib/core/README.md, "Threads"): 2 on a machine with ≥ 2 CPUs that is quiet at
  * start-up, 1 when it is busy (1-minute load average above CPUs − 1) — on the idle 2-vCPU machine
- * 2 threads trained the recipe model 1.24× faster than 1, on the same machine at load ~25 they
- * were ~3× slower (OpenBLAS's threads wait for each other while other jobs hold the cores).
+ * 2 threads trained the recipe model 1.24× faster than 1; at load 18–25 they used 1.2–1.3× the CPU
+ * time per step of 1 thread (1219–1298 vs 983–1022 ms), time a busy machine does not have.
  */
 export function defaultNativeThreads(env: NodeJS.ProcessEnv = process.env, load = os.loadavg()[0]!, cpus = os.cpus().length): number {
   const raw = (env.COURSE_THREADS ?? '').trim();

@@ -26,11 +26,11 @@ export function benchTable(bench: Record<string, any>): string {
   const out = [
     `\`npm run bench\`, ${bench.started?.slice(0, 16).replace('T', ' ')} UTC: ${bench.cpus} CPUs (${bench.cpu_model}), load average ${load(bench.load_average_start)} at the start;`,
     `Node ${bench.versions?.node}, tfjs ${bench.versions?.tfjs}, PyTorch ${bench.versions?.torch ?? 'not installed'}. tfjs runs the course's default path`,
-    `(wasm + native OpenBLAS kernels, ${bench.native_default_threads} OpenBLAS threads); PyTorch is its fastest thread setting in the same run.`,
+    `(wasm + native OpenBLAS kernels, ${bench.native_default_threads} OpenBLAS thread${bench.native_default_threads === 1 ? '' : 's'}); PyTorch is its fastest thread setting in the same run.`,
     `Each number is a median after warm-up, in a fresh process; peak RSS of the whole process. "CPU ratio": PyTorch's CPU`,
     `time per step (all threads) ÷ tfjs's, the efficiency measure that other jobs on the machine distort least.`,
     ...(Math.max(...sum.map((r) => r.load_before?.[0] ?? 0)) > bench.cpus
-      ? ['', `**The machine was busy during this run (load average above its ${bench.cpus} CPUs): the ratios are unreliable** — other jobs slow PyTorch's threads more than tfjs. Re-run on a quiet machine.`]
+      ? ['', `**The machine was busy during this run (load average above its ${bench.cpus} CPUs): the wall-clock ratios are unreliable** (on a shared machine they swing several-fold between runs); the CPU ratios distort least. Re-run on a quiet machine.`]
       : []),
     '',
     '| model (batch) | train img/s, tfjs / PyTorch | ratio | CPU ratio | inference img/s, tfjs / PyTorch | ratio | CPU ratio | peak RSS MB, tfjs / PyTorch | load at start |',
