@@ -1,5 +1,5 @@
 /**
- * A small ResNet-style CNN — the baseline of "why a ViT needs data" (Chapter 3/4, issue #15).
+ * A small ResNet-style CNN — the baseline of "why a ViT needs data" (chapters 3 and 4).
  *
  *   stem    conv 3×3 (C → c0) → LN → ReLU
  *   stage s blocks of  y = ReLU(LN(conv3×3(ReLU(LN(conv3×3(x))))) + shortcut(x))   (He et al. 2016, basic block)
