@@ -1,5 +1,5 @@
 /**
- * "Why a ViT needs data", measured (issue #15): a CNN and the course ViT trained on 10/25/50/100 %
+ * "Why a ViT needs data", measured: a CNN and the course ViT trained on 10/25/50/100 %
  * of CIFAR-10 with the SAME number of training images seen (a smaller fraction gets more epochs),
  * several seeds, accuracy on the full test set. The pure parts live here (tested); the training
  * loop is `npm run data-fraction` (scripts/data-fraction.ts).

@@ -1,5 +1,5 @@
 /**
- * Architecture figures as SVG, generated from code (issue 15): seq2seq with attention, the
+ * Architecture figures as SVG, generated from code: seq2seq with attention, the
  * Transformer encoder–decoder, post-norm vs pre-norm blocks, multi-head attention's
  * split → attend → concatenate, and the ViT pipeline. Each figure has a <title> and a <desc>
  * (its alt text, referenced by aria-labelledby) and is at most 700 px wide (a page column).
