@@ -95,14 +95,37 @@ export function mergeStreams(outputs: any[]): any[] {
 /** Plain text of markdown source (search index, summaries): math kept as its TeX, markup dropped. */
 export function markdownText(src: string): string {
   return stripHtml(src).replace(/\$\$?([^$]*)\$\$?/g, (_, tex: string) => texToText(tex))
-    .replace(/!?\[([^\]]*)\]\([^)]*\)/g, '$1').replace(/[*_`]+/g, '').replace(/[#>|]+/g, ' ').replace(/\s+/g, ' ').trim();
+    .replace(/!?\[([^\]]*)\]\([^)]*\)/g, '$1').replace(/[*`]+/g, '')
+    // underscores only as emphasis markers: COURSE_MODE keeps its underscore
+    .replace(/(^|\W)_+/g, '$1').replace(/_+(?=\W|$)/g, '')
+    .replace(/[#>|]+/g, ' ').replace(/\s+/g, ' ').trim();
+}
+
+/**
+ * A chapter card's summary: the first prose paragraph of a markdown cell (not a heading, list,
+ * table, math or code block; emphasis at the start is prose). A paragraph whose last sentence ends
+ * in a colon introduces a list, so the card keeps only the sentences before that one.
+ */
+export function cardSummary(src: string, max = 240): string {
+  const paras = src.split(/\n\s*\n/).map(b => b.trim())
+    .filter(b => b && !/^(#|\$\$|```|\||<|!\[|[-*+]\s|\d+\.\s)/.test(b));
+  for (const p of paras) {
+    const t = markdownText(p);
+    if (!/:\s*$/.test(t)) return firstSentences(t, max);
+    const before = t.slice(0, Math.max(0, ...[...t.matchAll(/[.!?](\s|$)/g)].map(m => m.index! + 1)));
+    if (before.trim()) return firstSentences(before.trim(), max);
+  }
+  return paras.length ? firstSentences(markdownText(paras[0]!), max).replace(/:$/, '.') : '';
 }
 
 /** The leading sentences of `s` that fit in `max` characters (at least one sentence, cut with … if longer). */
 export function firstSentences(s: string, max: number): string {
   if (s.length <= max) return s;
-  const ends = [...s.matchAll(/[.!?:;](\s|$)/g)].map(m => m.index! + 1).filter(i => i <= max);
-  if (ends.length) return s.slice(0, ends[ends.length - 1]).replace(/[:;]$/, '.');
+  // prefer a full sentence; a clause ending in ':' or ';' only when no sentence fits
+  for (const re of [/[.!?](\s|$)/g, /[.!?:;](\s|$)/g]) {
+    const ends = [...s.matchAll(re)].map(m => m.index! + 1).filter(i => i <= max);
+    if (ends.length) return s.slice(0, ends[ends.length - 1]).replace(/[:;]$/, '.');
+  }
   return s.slice(0, max).replace(/\s+\S*$/, '') + ' …';
 }
 
@@ -182,12 +205,7 @@ export function renderNotebook(nb: {cells: Cell[]; metadata?: any}, ctx: RenderC
         delete ctx.demos![name];
         return placeDemo(demo);
       });
-      if (!summary) {
-        const paras = src.split(/\n\s*\n/).map(b => b.trim()).filter(b => b && !/^(#|\$\$|```|\||<|!\[|-|\*|\d+\.)/.test(b));
-        // a paragraph that ends in a colon introduces a list: a card would end mid-thought
-        const para = paras.find(b => !/:\s*$/.test(markdownText(b))) ?? paras[0];
-        if (para) summary = firstSentences(markdownText(para), 200).replace(/:$/, '.');
-      }
+      if (!summary) summary = cardSummary(src);
       addText(markdownText(src));
       parts.push(`<div class="cell markdown-cell">${markNumericCells(html)}</div>`);
     } else if (cell.cell_type === 'code') {

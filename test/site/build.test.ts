@@ -7,7 +7,7 @@ import {describe, expect, it} from 'vitest';
 import {buildSite, overlayFullRun} from '../../site/build';
 import {findExports, findImports, highlight, linkImports, SourceModule} from '../../site/code';
 import {createMarkdown, Heading} from '../../site/markdown';
-import {ansiToHtml, firstSentences, markdownText, mergeStreams, pngSize} from '../../site/notebook';
+import {ansiToHtml, cardSummary, firstSentences, markdownText, mergeStreams, pngSize} from '../../site/notebook';
 import {encodePng} from '../../lib/viz/vit';
 import {serve} from '../../site/serve';
 import {decodeRgbPng, safetensorsBytes} from './fixtures';
@@ -44,6 +44,14 @@ describe('notebook text', () => {
   it('summaries keep whole sentences within the limit', () => {
     expect(firstSentences('One two. Three four five six. Seven.', 30)).toBe('One two. Three four five six.');
     expect(firstSentences('No sentence end here at all', 12)).toBe('No sentence …');
+  });
+
+  it('card summaries: emphasis is prose, a list-introducing sentence is dropped, names keep underscores', () => {
+    expect(cardSummary('# Title\n\n*"An image"* (2020): cut an image into patches.\n\nMore.')).toBe('"An image" (2020): cut an image into patches.');
+    expect(cardSummary('Chapter 3 built it; this one trains it. We go through the pipeline:\n\n1. data'))
+      .toBe('Chapter 3 built it; this one trains it.');
+    expect(cardSummary('- a list\n\nRun with `COURSE_MODE=quick` and _emphasis_.')).toBe('Run with COURSE_MODE=quick and emphasis.');
+    expect(markdownText('snake_case and __bold__')).toBe('snake_case and bold');
   });
 
   it('merges consecutive stream outputs of the same name only', () => {
