@@ -66,13 +66,14 @@ const THREADED_MIN_MNK = 1 << 22;
 /**
  * OpenBLAS threads for large GEMMs: `COURSE_THREADS` if set (a positive integer), else chosen by
  * measurement (lib/core/README.md, "Threads"): 2 on a machine with ≥ 2 CPUs that is quiet at
- * start-up, 1 when it is busy (1-minute load average above CPUs − 1) — on the idle 2-vCPU machine
- * 2 threads trained the recipe model 1.24× faster than 1; at load 18–25 they used 1.2–1.3× the CPU
- * time per step of 1 thread (1219–1298 vs 983–1022 ms), time a busy machine does not have.
+ * start-up, 1 when it is busy (1-minute load average at or above the CPU count) — on the idle
+ * 2-vCPU machine 2 threads trained the recipe model 1.24× faster than 1 (202.6 vs 174.1 img/s at
+ * load 1.2–1.8, which counts the bench's own earlier runs); at load 18–25 they used 1.2–1.3× the
+ * CPU time per step of 1 thread (1219–1298 vs 983–1022 ms), time a busy machine does not have.
  */
 export function defaultNativeThreads(env: NodeJS.ProcessEnv = process.env, load = os.loadavg()[0]!, cpus = os.cpus().length): number {
   const raw = (env.COURSE_THREADS ?? '').trim();
-  if (raw === '') return cpus < 2 || load > cpus - 1 ? 1 : 2;
+  if (raw === '') return cpus < 2 || load >= cpus ? 1 : 2;
   const n = Number(raw);
   if (!Number.isInteger(n) || n < 1) throw new Error(`COURSE_THREADS must be a positive integer (got "${env.COURSE_THREADS}")`);
   return n;

@@ -59,6 +59,8 @@ describe('native kernels: availability and start-up checks', () => {
     expect(defaultNativeThreads({COURSE_THREADS: '3'})).toBe(3);
     expect(defaultNativeThreads({})).toBeGreaterThanOrEqual(1);
     expect(defaultNativeThreads({}, 0.3, 2)).toBe(2);      // quiet 2-CPU machine
+    expect(defaultNativeThreads({}, 1.8, 2)).toBe(2);      // our own earlier runs in the load: still quiet
+    expect(defaultNativeThreads({}, 2.0, 2)).toBe(1);      // every core taken by others
     expect(defaultNativeThreads({}, 7.5, 2)).toBe(1);      // busy: OpenBLAS's threads would wait for cores
     expect(defaultNativeThreads({}, 0, 1)).toBe(1);
     expect(defaultNativeThreads({COURSE_THREADS: '2'}, 30, 2)).toBe(2);
