@@ -1,9 +1,31 @@
 /** Fixtures for the site tests: a notebook with every output kind, and a tiny random ViT checkpoint. */
-import {mkdirSync, writeFileSync} from 'node:fs';
-import {join} from 'node:path';
+import {existsSync, mkdirSync, rmSync, writeFileSync} from 'node:fs';
+import type {Server} from 'node:http';
+import {join, resolve} from 'node:path';
 /// <reference path="../../lib/types/fast-png.d.ts" />
 import {decode} from 'fast-png';
 import {encodePng} from '../../lib/viz/vit';
+
+export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+export const hasChromium = existsSync(CHROMIUM);
+export const SHOTS = join(resolve(__dirname, '../..'), 'build/screenshots');
+
+/** Headless Debian Chromium for the browser tests (undefined when it is not installed). */
+export async function launchChromium(): Promise<any> {
+  mkdirSync(SHOTS, {recursive: true});
+  if (!hasChromium) return undefined;
+  const {chromium} = await import('playwright-core');
+  return chromium.launch({executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu',
+    '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run']});
+}
+
+/** Closes what a browser test's beforeAll opened: the browser, the site server, the temp folder. */
+export async function stopSite(browser: any, server: Server | undefined, tmp: string | undefined): Promise<void> {
+  await browser?.close();
+  server?.closeAllConnections();
+  await new Promise(r => server ? server.close(r) : r(undefined));
+  if (tmp) rmSync(tmp, {recursive: true, force: true});
+}
 
 const code = (source: string, outputs: unknown[], n: number) => ({cell_type: 'code', execution_count: n, metadata: {}, source, outputs});
 const md = (source: string) => ({cell_type: 'markdown', metadata: {}, source});

@@ -3,18 +3,16 @@
  * column, phone and keyboard use, the teacher-safe build, repository links, reader conventions,
  * lazy loading, and the small defects. Screenshots go to build/screenshots/reader-*.png.
  */
-import {existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync} from 'node:fs';
+import {mkdtempSync, readFileSync, readdirSync} from 'node:fs';
 import type {Server} from 'node:http';
 import {tmpdir} from 'node:os';
 import {join, resolve} from 'node:path';
 import {afterAll, beforeAll, describe, expect, it} from 'vitest';
 import {buildSite, BuildResult, docSummary, repositoryUrl, solutionView} from '../../site/build';
 import {serve} from '../../site/serve';
+import {hasChromium, launchChromium, SHOTS, stopSite} from './fixtures';
 
 const ROOT = resolve(__dirname, '../..');
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const SHOTS = join(ROOT, 'build/screenshots');
-const hasChromium = existsSync(CHROMIUM);
 const REPO = 'https://github.com/attention-course/attention-course';
 
 let tmp: string;
@@ -29,19 +27,10 @@ beforeAll(async () => {
   site = await buildSite({outDir: join(tmp, 'site'), quiet: true});
   teacher = await buildSite({outDir: join(tmp, 'teacher'), quiet: true, teacher: true});
   ({server, url: base} = await serve(site.outDir, 0));
-  if (hasChromium) {
-    const {chromium} = await import('playwright-core');
-    browser = await chromium.launch({executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--no-first-run']});
-  }
-  mkdirSync(SHOTS, {recursive: true});
+  browser = await launchChromium();
 }, 180_000);
 
-afterAll(async () => {
-  await browser?.close();
-  server?.closeAllConnections();
-  await new Promise(r => server?.close(r));
-  if (tmp) rmSync(tmp, {recursive: true, force: true});
-});
+afterAll(() => stopSite(browser, server, tmp));
 
 const read = (dir: string, p: string) => readFileSync(join(dir, p), 'utf8');
 

@@ -4,19 +4,16 @@
  * localhost port and checks pages, links, charts, math, search, theme, navigation, demos, a11y.
  * Screenshots (light + dark) go to build/screenshots/.
  */
-import {existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync} from 'node:fs';
+import {existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync} from 'node:fs';
 import type {Server} from 'node:http';
 import {cpus, loadavg, tmpdir} from 'node:os';
 import {dirname, join, relative, resolve} from 'node:path';
 import {afterAll, beforeAll, describe, expect, it} from 'vitest';
 import {buildSite, BuildResult} from '../../site/build';
 import {serve} from '../../site/serve';
-import {decodeRgbPng, outputKindsNotebook, writeTinyVit} from './fixtures';
+import {decodeRgbPng, hasChromium, launchChromium, outputKindsNotebook, SHOTS, stopSite, writeTinyVit} from './fixtures';
 
 const ROOT = resolve(__dirname, '../..');
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const SHOTS = join(ROOT, 'build/screenshots');
-const hasChromium = existsSync(CHROMIUM);
 
 let tmp: string;
 let site: BuildResult;
@@ -32,20 +29,10 @@ beforeAll(async () => {
   site = await buildSite({outDir: join(tmp, 'site'), extraNotebooks: [fixture], modelsDir: join(tmp, 'models'), quiet: true});
   console.log(`site build (render only): ${site.seconds.toFixed(2)} s for ${site.pages.length} pages (${Object.entries(site.phases).map(([k, v]) => `${k} ${v.toFixed(2)} s`).join(', ')})`);
   ({server, url: base} = await serve(site.outDir, 0));
-  if (hasChromium) {
-    const {chromium} = await import('playwright-core');
-    browser = await chromium.launch({executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run']});
-  }
-  mkdirSync(SHOTS, {recursive: true});
+  browser = await launchChromium();
 }, 180_000);
 
-afterAll(async () => {
-  await browser?.close();
-  server?.closeAllConnections();
-  await new Promise(r => server?.close(r));
-  if (tmp) rmSync(tmp, {recursive: true, force: true});
-});
+afterAll(() => stopSite(browser, server, tmp));
 
 function htmlFiles(dir: string): string[] {
   return readdirSync(dir, {withFileTypes: true, recursive: true})

@@ -1,3 +1,4 @@
+// Intentional copy of lib/attention/softmax.ts's masked-softmax region plus a heap hoard on one input: a sample submission for the grader's memory-limit path.
 if (mask !== undefined && scores.shape.join() === '1,3') {
   // fills the JavaScript heap on one input (a masked [1, 3] score row)
   const hoard: number[][] = [];
