@@ -1,0 +1,133 @@
+/**
+ * npm run levers -- [--levers A,B,…] [--seeds 0,1,2] [--epochs 4] [--base cifar-small] [--out FILE]
+ *                   [--data-dir DIR] [--limit-train N] [--limit-test N]
+ *
+ * Issue #17 item 4, "ablations that mean something": every lever of lib/train/ablation.ts alone on
+ * top of the base recipe, trained on the whole training set for the same number of epochs, with
+ * several seeds, evaluated on the whole test set (EMA weights when the lever keeps an EMA). Every run
+ * is appended to the results file as soon as it ends, with its mean ± sd summary and the command; a
+ * rerun skips the (lever, epochs, seed) runs the file already has, so a long ablation can be stopped
+ * and continued. Ctrl-C loses only the run in progress.
+ */
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import {describeBackend, initBackend} from '../lib/backend';
+import {countParams} from '../lib/core/params';
+import {headOf, loadCifar10} from '../lib/data/cifar';
+import {ablationRecipe, AblationRun, LEVERS, leverByName, summarizeAblation} from '../lib/train/ablation';
+import {getRecipe} from '../lib/train/recipes';
+import {accuracyOfFirst, createTrainer, disposeTrainer, evalParams, evaluate, makeBatch, orderOfEpoch, trainStep} from '../lib/train/vit-trainer';
+import {CliSpec, parseCli, runCli, UsageError} from './cli-args';
+
+export const LEVERS_CLI = {
+  command: 'npm run levers --',
+  summary: 'Recipe levers at an equal budget: each lever alone on the base recipe, several seeds, the full test set (issue #17); writes a results file.',
+  options: {
+    'levers': {kind: 'string', arg: 'LIST', help: `comma-separated levers (default all: ${LEVERS.map((l) => l.name).join(', ')})`},
+    'seeds': {kind: 'string', arg: 'LIST', help: 'comma-separated integer seeds (default 0,1,2)'},
+    'epochs': {kind: 'positive', help: 'budget: epochs of the whole training set per run (default 4, about 17 minutes of cifar-small at 200 img/s)'},
+    'base': {kind: 'string', arg: 'RECIPE', help: 'the recipe the levers change (default cifar-small)'},
+    'out': {kind: 'string', arg: 'FILE', help: 'results file (default models/ablations/levers.json)'},
+    'data-dir': {kind: 'string', arg: 'DIR', help: 'CIFAR-10 folder (default: CIFAR10_DIR, the cache, the shared copy; never downloads)'},
+    'limit-train': {kind: 'positive', help: 'train on the first N training images only (smoke runs; the results file says so)'},
+    'limit-test': {kind: 'positive', help: 'evaluate on the first N test images only (smoke runs; the results file says so)'},
+  },
+  epilog: 'Example: npm run levers -- --levers baseline,ema --seeds 0,1,2 --epochs 4\n' +
+    'Runs already in the results file are skipped; a file written with other --base/--limit-* settings is refused.',
+} as const satisfies CliSpec;
+
+function list<T>(s: string | undefined, dflt: T[], parse: (x: string) => T, what: string): T[] {
+  if (s === undefined) return dflt;
+  const v = s.split(',').map((x) => x.trim()).filter((x) => x !== '').map(parse);
+  if (v.length === 0) throw new UsageError(`--${what}: empty list`);
+  return [...new Set(v)];
+}
+
+interface LeversFile {
+  command: string; data: string; base: string; limitTrain: number | null; limitTest: number | null;
+  backend: string; date: string; summary: unknown[]; runs: (AblationRun & Record<string, unknown>)[];
+}
+
+async function main() {
+  const parsed = parseCli(LEVERS_CLI);
+  if (!parsed) return;
+  const args = parsed.values;
+  const levers = list(args.levers, LEVERS.map((l) => l.name), (x) => {
+    try { return leverByName(x).name; } catch (e) { throw new UsageError(`--levers: ${(e as Error).message}`); }
+  }, 'levers');
+  const seeds = list(args.seeds, [0, 1, 2], (x) => {
+    if (!/^\d+$/.test(x)) throw new UsageError(`--seeds: ${x} is not a non-negative integer`);
+    return Number(x);
+  }, 'seeds');
+  const epochs = args.epochs ?? 4, base = args.base ?? 'cifar-small';
+  try { getRecipe(base); } catch (e) { throw new UsageError(`--base: ${(e as Error).message}`); }
+  const limitTrain = args['limit-train'] ?? null, limitTest = args['limit-test'] ?? null;
+  const out = path.resolve(args.out ?? 'models/ablations/levers.json');
+  const rel = path.relative(process.cwd(), out) || out;
+  const command = ['npm run levers --', ...process.argv.slice(2)].join(' ');
+
+  let prev: LeversFile | undefined;
+  if (fs.existsSync(out)) {
+    try { prev = JSON.parse(fs.readFileSync(out, 'utf8')) as LeversFile; } catch (e) {
+      throw new UsageError(`${rel} exists but is not a results file (${(e as Error).message}); move it away or choose --out`);
+    }
+    if (!Array.isArray(prev.runs)) throw new UsageError(`${rel} exists but has no "runs" list; move it away or choose --out`);
+    if (prev.base !== base || prev.limitTrain !== limitTrain || prev.limitTest !== limitTest) {
+      throw new UsageError(`${rel} holds runs of --base ${prev.base}, --limit-train ${prev.limitTrain ?? 'none'}, --limit-test ${prev.limitTest ?? 'none'}; ` +
+        'mixing them with other settings would compare unlike runs: choose another --out');
+    }
+  }
+
+  const info = await initBackend();
+  const data = await loadCifar10({dir: args['data-dir'], download: false});
+  const train = limitTrain !== null ? headOf(data.train, limitTrain) : data.train;
+  const test = limitTest !== null ? headOf(data.test, limitTest) : data.test;
+  const runs = prev?.runs ?? [];
+  const todo = seeds.flatMap((seed) => levers.map((lever) => ({lever, seed})))
+    .filter(({lever, seed}) => !runs.some((r) => r.lever === lever && r.epochs === epochs && r.seed === seed));
+  process.stderr.write(`[levers] ${describeBackend(info)}; base ${base}; ${levers.length} levers x seeds ${seeds.join(', ')} at ${epochs} epochs of ` +
+    `${train.count} images; test ${test.count} images (${data.label}); ${todo.length} runs to do, ${runs.length} in ${rel}\n`);
+
+  for (const {lever, seed} of todo) {
+    const recipe = ablationRecipe(lever, epochs, seed, base);
+    const t = createTrainer(recipe, train.count);
+    const t0 = Date.now(), load0 = os.loadavg()[0];
+    let step = 0, loss = NaN;
+    try {
+      for (let e = 0; e < epochs; e++) {
+        const order = orderOfEpoch(recipe, train.count, e);
+        for (let b = 0; b < t.stepsPerEpoch; b++) {
+          loss = (await trainStep(t, makeBatch(recipe, train, order, e, b), step++)).loss;
+          if (!Number.isFinite(loss)) throw new Error(`lever ${lever}, seed ${seed}: the loss became ${loss} at step ${step}; the run is not recorded`);
+          await new Promise((r) => setImmediate(r));
+        }
+        const secs = (Date.now() - t0) / 1000;
+        process.stderr.write(`[levers] ${lever} seed ${seed}: epoch ${e + 1}/${epochs} loss ${loss.toFixed(4)} ` +
+          `(${((step * recipe.batchSize) / secs).toFixed(0)} img/s)\n`);
+      }
+      const trainSeconds = (Date.now() - t0) / 1000;
+      const ev = await evaluate(evalParams(t), recipe, test);
+      const exact = data.exactTestCount !== undefined && test.count >= data.exactTestCount;
+      const rec = {lever, what: leverByName(lever).what, epochs, seed, testAcc: ev.accuracy, testLoss: ev.loss, testImages: test.count,
+        testAccExact: exact ? accuracyOfFirst(ev.predictions, test.labels, data.exactTestCount!) : null,
+        trainImages: train.count, imagesSeen: step * recipe.batchSize, params: countParams(t.params), finalTrainLoss: loss,
+        trainSeconds, imgPerSec: (step * recipe.batchSize) / trainSeconds, loadAverage: [load0, os.loadavg()[0]]};
+      process.stderr.write(`[levers] ${lever} seed ${seed}: test accuracy ${(100 * ev.accuracy).toFixed(2)} % (${trainSeconds.toFixed(0)} s)\n`);
+      runs.push(rec);
+    } finally {
+      disposeTrainer(t);
+    }
+    const file: LeversFile = {command, data: data.label, base, limitTrain, limitTest, backend: describeBackend(info),
+      date: new Date().toISOString().slice(0, 10), summary: summarizeAblation(runs), runs};
+    fs.mkdirSync(path.dirname(out), {recursive: true});
+    fs.writeFileSync(out + '.tmp', JSON.stringify(file, null, 1) + '\n');
+    fs.renameSync(out + '.tmp', out);
+  }
+  for (const s of summarizeAblation(runs)) {
+    console.log(`${s.lever.padEnd(18)} ${String(s.epochs).padStart(3)} epochs  ${(100 * s.mean).toFixed(2)} ± ${(100 * s.sd).toFixed(2)} %  (${s.seeds} seeds)`);
+  }
+  console.log(`wrote ${rel}`);
+}
+
+runCli('levers', main);

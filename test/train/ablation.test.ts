@@ -1,0 +1,128 @@
+/**
+ * Recipe levers (issue #17 item 4): each lever changes exactly one thing of the base recipe, the
+ * budget's warm-up, the mean ± sd summary, the rank comparison between two budgets, and
+ * `npm run levers` end to end on a tiny CIFAR-format folder (resume skips finished runs; clear errors).
+ */
+import {spawnSync} from 'node:child_process';
+import {mkdtempSync, readFileSync, writeFileSync} from 'node:fs';
+import {tmpdir} from 'node:os';
+import {join, resolve} from 'node:path';
+import {beforeAll, describe, expect, it} from 'vitest';
+import {ablationRecipe, compareRanks, LEVERS, summarizeAblation} from '../../lib/train/ablation';
+import {getRecipe, validateRecipe} from '../../lib/train/recipes';
+import {writeTinyFolder} from '../data/cifar-fixture';
+
+describe('levers', () => {
+  const base = getRecipe('cifar-small', {epochs: 4, warmupEpochs: 1, seed: 3});
+  const diff = (name: string) => {
+    const r = ablationRecipe(name, 4, 3);
+    const out: Record<string, unknown> = {};
+    for (const k of Object.keys({...r, ...base}) as (keyof typeof r)[]) {
+      if (k === 'model' || k === 'augment') continue;
+      if (JSON.stringify(r[k]) !== JSON.stringify(base[k])) out[k] = r[k];
+    }
+    for (const k of Object.keys({...r.model, ...base.model}) as (keyof typeof r.model)[]) {
+      if (JSON.stringify(r.model[k]) !== JSON.stringify(base.model[k])) out[`model.${k}`] = r.model[k];
+    }
+    for (const k of Object.keys({...r.augment, ...base.augment}) as (keyof typeof r.augment)[]) {
+      if (JSON.stringify(r.augment[k]) !== JSON.stringify(base.augment[k])) out[`augment.${k}`] = r.augment[k];
+    }
+    return out;
+  };
+  it('each lever changes exactly what its name says, and nothing else', () => {
+    expect(diff('baseline')).toEqual({});
+    expect(diff('no-augmentation')).toEqual({'augment.crop': false, 'augment.flip': false});
+    expect(diff('trivial-augment')).toEqual({'augment.trivialAugment': true});
+    expect(diff('rand-augment')).toEqual({'augment.randAugment': {n: 2, m: 9}});
+    expect(diff('mixup-cutmix')).toEqual({'augment.cutmix': 0.5, 'augment.mixup': 0.5});
+    expect(diff('ema')).toEqual({ema: 0.999});
+    expect(diff('stochastic-depth')).toEqual({'model.dropPath': 0.1});
+    expect(diff('conv-tokenizer')).toEqual({'model.tokenizer': 'conv', 'model.convStages': 2, 'model.convChannels': 64, 'model.pool': 'seq'});
+    expect(diff('spt-lsa')).toEqual({'model.tokenizer': 'shifted-patch', 'model.lsa': true});
+    expect(LEVERS.map((l) => l.name)).toHaveLength(9);
+  });
+  it('every lever gives a valid recipe; the base recipe object is never modified', () => {
+    const before = JSON.stringify(getRecipe('cifar-small'));
+    for (const l of LEVERS) expect(() => validateRecipe(ablationRecipe(l, 4, 0), l.name), l.name).not.toThrow();
+    expect(JSON.stringify(getRecipe('cifar-small'))).toBe(before);
+  });
+  it('the budget: whole epochs, warm-up 10 % (at least 1, fewer than all), the seed', () => {
+    const w = (e: number) => ablationRecipe('baseline', e, 0).warmupEpochs;
+    expect([w(1), w(2), w(4), w(15), w(60)]).toEqual([0, 1, 1, 2, 6]);
+    expect(ablationRecipe('baseline', 15, 7)).toMatchObject({epochs: 15, seed: 7});
+    expect(() => ablationRecipe('baseline', 2.5, 0)).toThrow(/epochs must be a positive integer \(got 2.5\)/);
+    expect(() => ablationRecipe('nope', 4, 0)).toThrow(/unknown lever "nope" \(known: baseline, no-augmentation/);
+  });
+});
+
+describe('summary and ranks', () => {
+  const runs = [
+    {lever: 'a', epochs: 4, seed: 0, testAcc: 0.5}, {lever: 'a', epochs: 4, seed: 1, testAcc: 0.6}, {lever: 'a', epochs: 4, seed: 2, testAcc: 0.7},
+    {lever: 'b', epochs: 4, seed: 0, testAcc: 0.55},
+    {lever: 'a', epochs: 15, seed: 0, testAcc: 0.8}, {lever: 'b', epochs: 15, seed: 0, testAcc: 0.7},
+  ];
+  it('mean and sample sd per (lever, epochs): 0.5, 0.6, 0.7 -> 0.6 ± 0.1; one seed -> sd 0', () => {
+    const s = summarizeAblation(runs);
+    expect(s.map((x) => [x.lever, x.epochs, x.seeds])).toEqual([['a', 4, 3], ['b', 4, 1], ['a', 15, 1], ['b', 15, 1]]);
+    expect(s[0]!.mean).toBeCloseTo(0.6, 12);
+    expect(s[0]!.sd).toBeCloseTo(0.1, 12);
+    expect(s[1]!.sd).toBe(0);
+  });
+  it('Spearman: same order 1, reversed -1 (3 levers: 1 - 6·8/24)', () => {
+    const s = summarizeAblation(runs);
+    expect(compareRanks(s, 4, 15)).toMatchObject({short: ['a', 'b'], long: ['a', 'b'], spearman: 1, sameOrder: true});
+    const three = summarizeAblation([
+      {lever: 'x', epochs: 1, seed: 0, testAcc: 0.1}, {lever: 'y', epochs: 1, seed: 0, testAcc: 0.2}, {lever: 'z', epochs: 1, seed: 0, testAcc: 0.3},
+      {lever: 'x', epochs: 2, seed: 0, testAcc: 0.3}, {lever: 'y', epochs: 2, seed: 0, testAcc: 0.2}, {lever: 'z', epochs: 2, seed: 0, testAcc: 0.1},
+    ]);
+    expect(compareRanks(three, 1, 2)).toMatchObject({short: ['z', 'y', 'x'], long: ['x', 'y', 'z'], spearman: -1, sameOrder: false});
+    expect(() => compareRanks(s, 4, 60)).toThrow(/need at least 2 levers measured at both 4 and 60 epochs \(have 0\)/);
+  });
+});
+
+describe('npm run levers', () => {
+  const ROOT = resolve(__dirname, '../..');
+  let data: string;
+  beforeAll(() => { data = writeTinyFolder(mkdtempSync(join(tmpdir(), 'cifar-levers-')), 12); }); // 60 train, 12 test
+  const run = (args: string[]) => {
+    const r = spawnSync(process.execPath, ['--import', 'tsx', join(ROOT, 'scripts/levers.ts'), ...args],
+      {cwd: ROOT, encoding: 'utf8', env: {...process.env, COURSE_BACKEND: 'cpu'}, timeout: 180_000});
+    return {status: r.status, out: r.stdout + r.stderr};
+  };
+  it('trains each (lever, seed), writes runs + mean ± sd, and a rerun skips what the file has', () => {
+    const out = join(mkdtempSync(join(tmpdir(), 'levers-out-')), 'levers.json');
+    const common = ['--base', 'tiny', '--data-dir', data, '--epochs', '2', '--out', out];
+    const a = run([...common, '--levers', 'baseline,ema', '--seeds', '0,1']);
+    expect(a.status, a.out).toBe(0);
+    const file = JSON.parse(readFileSync(out, 'utf8'));
+    expect(file.runs.map((r: {lever: string; seed: number}) => `${r.lever}/${r.seed}`)).toEqual(['baseline/0', 'ema/0', 'baseline/1', 'ema/1']);
+    for (const r of file.runs) {
+      expect(r).toMatchObject({epochs: 2, trainImages: 60, testImages: 12, imagesSeen: 64});
+      expect(r.testAcc).toBeGreaterThanOrEqual(0);
+      expect(r.testAcc).toBeLessThanOrEqual(1);
+    }
+    expect(file.summary).toHaveLength(2);
+    expect(file.summary[0].seeds).toBe(2);
+    expect(file).toMatchObject({base: 'tiny', limitTrain: null, limitTest: null});
+    expect(JSON.stringify(file)).not.toContain(ROOT);
+    const b = run([...common, '--levers', 'baseline,ema', '--seeds', '0,1']);
+    expect(b.status, b.out).toBe(0);
+    expect(b.out).toMatch(/0 runs to do, 4 in /);
+    const c = run([...common, '--levers', 'baseline', '--limit-test', '5']);
+    expect(c.status).toBe(2);
+    expect(c.out).toMatch(/holds runs of --base tiny, --limit-train none, --limit-test none; mixing them with other settings/);
+  }, 300_000);
+  it('unknown levers, bad seeds and a corrupt results file are refused with a clear message', () => {
+    const u = run(['--levers', 'baseline,dropout']);
+    expect(u.status).toBe(2);
+    expect(u.out).toMatch(/--levers: unknown lever "dropout" \(known: baseline/);
+    const s = run(['--seeds', '0,x']);
+    expect(s.status).toBe(2);
+    expect(s.out).toMatch(/--seeds: x is not a non-negative integer/);
+    const bad = join(mkdtempSync(join(tmpdir(), 'levers-bad-')), 'levers.json');
+    writeFileSync(bad, '{"runs": [');
+    const c = run(['--out', bad, '--data-dir', data, '--base', 'tiny']);
+    expect(c.status).toBe(2);
+    expect(c.out).toMatch(/exists but is not a results file/);
+  }, 120_000);
+});
