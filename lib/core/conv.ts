@@ -14,8 +14,13 @@
  * slice of s·H' rows to [H', s, …] and keeping index 0 (no StridedSlice, no rank-5 transpose).
  * Tested against tfjs's cpu `tf.conv2d` and its gradients (test/core/conv*.test.ts, 1e-5 relative).
  * Written by hand on purpose: the course shows what a convolution computes, as a matrix product.
+ * With the native kernels on (Node, wasm), im2col and max-pooling each run as one native kernel per
+ * direction (fused-conv.ts, native/course_conv.c): the same maths without the k·k views, which ran
+ * as scalar wasm kernels (a `fast`-recipe training step: 6.3 s → 1.6 s; lib/core/README.md).
  */
 import * as tf from '@tensorflow/tfjs';
+import {fusedIm2col, fusedMaxPool2d} from './fused-conv';
+import {nativeKernelsActive} from './kernel-path';
 import {dense} from './linear';
 
 export interface ConvGeometry { B: number; H: number; W: number; C: number; outH: number; outW: number }
@@ -72,7 +77,9 @@ export function windowViews(x: tf.Tensor, k: number, stride: number, pad: number
  * the output size H' × W'. Zero padding p on every side.
  */
 export function im2col(x: tf.Tensor, k: number, stride = 1, pad = 0): {cols: tf.Tensor2D; outH: number; outW: number} {
-  const {outH, outW} = convGeometry('im2col', x, k, stride, pad);
+  const g = convGeometry('im2col', x, k, stride, pad), {outH, outW} = g;
+  // the same copy as one native kernel (and col2im backward) when they serve wasm (fused-conv.ts)
+  if (nativeKernelsActive() && x.dtype === 'float32') return {cols: fusedIm2col(x, k, stride, pad, g), outH, outW};
   const cols = tf.tidy(() => {
     const {views, B, C} = windowViews(x, k, stride, pad);
     const stacked = views.length === 1 ? views[0]! : tf.concat(views, 3);  // [B, H', W', k·k·C]
@@ -106,8 +113,10 @@ export function conv2d(x: tf.Tensor, filter: tf.Tensor, bias?: tf.Tensor, opts: 
  * wasm test shows it), while tf.maximum's gradient routes dy to the first maximal element.
  */
 export function maxPool2d(x: tf.Tensor, k: number, stride = k, pad = 0): tf.Tensor4D {
-  convGeometry('maxPool2d', x, k, stride, pad);
+  const g = convGeometry('maxPool2d', x, k, stride, pad);
   if (2 * pad > k) throw new Error(`maxPool2d: padding (${pad}) must be at most half the kernel size (${k})`);
+  // the same maximum as one native kernel (saving the argmax for backward) when they serve wasm (fused-conv.ts)
+  if (nativeKernelsActive() && x.dtype === 'float32') return fusedMaxPool2d(x, k, stride, pad, g);
   return tf.tidy(() => {
     const {views} = windowViews(x, k, stride, pad, -Infinity);
     let m: tf.Tensor = views[0]!;

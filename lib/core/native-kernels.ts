@@ -19,6 +19,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import {gelu} from './activations';
+import {ConvAddon, CONV_ADDON_VERSION, convKernelFuncs} from './conv-kernels';
+import {conv2d, maxPool2d} from './conv';
 import {setNativeKernelsFlag, nativeKernelsActive} from './kernel-path';
 import {layerNorm} from './layernorm';
 import {installLeanBackprop, uninstallLeanBackprop} from './lean-backprop';
@@ -29,7 +31,7 @@ export const NATIVE_TFJS_WASM_VERSION = '4.22.0';
 export const NATIVE_ADDON_VERSION = 4;
 export const NATIVE_ADDON_PATH = path.resolve(__dirname, '..', '..', 'build', 'native', 'course_gemm.node');
 
-export interface NativeAddon {
+export interface NativeAddon extends ConvAddon {
   version?: number;
   sgemmBatch(heap: ArrayBuffer, batch: number, M: number, N: number, K: number, aOff: number, bOff: number, cOff: number,
     aStride: number, bStride: number, transA: boolean, transB: boolean): void;
@@ -104,6 +106,7 @@ function loadAddon(file = NATIVE_ADDON_PATH): NativeAddon | string {
     return `the addon failed to load (${e instanceof Error ? e.message.split('\n')[0] : e}; run npm run setup)`;
   }
   if (lib.version !== NATIVE_ADDON_VERSION) return `the addon is out of date (version ${lib.version ?? 1}, need ${NATIVE_ADDON_VERSION}: run npm run setup)`;
+  if (lib.convVersion !== CONV_ADDON_VERSION) return `the addon's conv kernels are out of date (version ${lib.convVersion ?? 0}, need ${CONV_ADDON_VERSION}: run npm run setup)`;
   return (loaded = lib);
 }
 
@@ -268,6 +271,9 @@ function nativeKernelFuncs(): Record<string, (args: KernelArgs) => tf.TensorInfo
 
 let stockSoftmaxGrad: tf.GradConfig | undefined;
 
+// im2col/col2im and max-pooling (course_conv.c), run by name from fused-conv.ts
+const CONV_KERNELS = convKernelFuncs(() => addon!);
+
 function register(): void {
   for (const [name, fn] of Object.entries(nativeKernelFuncs())) {
     const k = tf.getKernel(name, 'wasm');
@@ -276,7 +282,7 @@ function register(): void {
     tf.unregisterKernel(name, 'wasm');
     tf.registerKernel({kernelName: name, backendName: 'wasm', kernelFunc: fn as unknown as tf.KernelFunc});
   }
-  for (const [name, fn] of Object.entries(COURSE_KERNELS)) {
+  for (const [name, fn] of [...Object.entries(COURSE_KERNELS), ...Object.entries(CONV_KERNELS)]) {
     if (!tf.getKernel(name, 'wasm')) tf.registerKernel({kernelName: name, backendName: 'wasm', kernelFunc: fn as unknown as tf.KernelFunc});
   }
   // softmax's gradient as one kernel on wasm with the native kernels on; tfjs's composed formula
@@ -302,7 +308,7 @@ function unregister(): void {
     tf.registerKernel(k);
     delete stock[name];
   }
-  for (const name of Object.keys(COURSE_KERNELS)) if (tf.getKernel(name, 'wasm')) tf.unregisterKernel(name, 'wasm');
+  for (const name of [...Object.keys(COURSE_KERNELS), ...Object.keys(CONV_KERNELS)]) if (tf.getKernel(name, 'wasm')) tf.unregisterKernel(name, 'wasm');
   if (stockSoftmaxGrad) tf.registerGradient(stockSoftmaxGrad);
   uninstallLeanBackprop();
   setNativeKernelsFlag(false);
@@ -369,6 +375,11 @@ function selfCheckCases(): CheckCase[] {
     {name: 'gelu and its gradient', tol: byNorm(1e-5), run: () => tf.tidy(() => {
       const x = t([301], 9, 6), w = t([301], 10);
       return [gelu(x), tf.grad((a: tf.Tensor) => tf.sum(tf.mul(gelu(a), w)))(x)];
+    })},
+    {name: 'conv2d (im2col) and maxPool2d with their gradients', tol: byNorm(1e-5), run: () => tf.tidy(() => {
+      const x = t([2, 7, 6, 5], 14), f = t([3, 3, 5, 4], 15), w = t([2, 4, 3, 4], 16);
+      const net = (a: tf.Tensor, b: tf.Tensor) => maxPool2d(conv2d(a, b, undefined, {stride: 1, pad: 1}), 3, 2, 1);
+      return [net(x, f), ...tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(net(a, b), w)))([x, f])];
     })},
   ];
 }

@@ -1,24 +1,29 @@
 /**
  * Where a training step's time goes, per kernel (tf.profile):
- *   tsx scripts/bench/profile.ts [--config recipe] [--batch N] [--native 0 (pure wasm) | OPENBLAS_THREADS] [--bmm auto|stock]
+ *   tsx scripts/bench/profile.ts [--config recipe | --recipe NAME] [--batch N] [--native 0 (pure wasm) | OPENBLAS_THREADS] [--bmm auto|stock]
+ * (--recipe profiles any training recipe's model, e.g. `fast`, with its batch size and its stochastic depth.)
  */
 import * as tf from '@tensorflow/tfjs';
 import {initBackend, describeBackend} from '../../lib/backend';
 import {setBmmImpl, bmmPath} from '../../lib/core/bmm';
 
 import {crossEntropy} from '../../lib/optim/losses';
+import {RECIPES} from '../../lib/train/recipes';
 import {initViT, vitForward} from '../../lib/vit/model';
 import {parseCli} from '../cli-args';
 import {BENCH_CONFIGS} from './common';
 
 async function main() {
   const parsed = parseCli({command: 'tsx scripts/bench/profile.ts', summary: 'Per-op profile of one training step of a bench config.', options: {
-    config: {kind: 'string', arg: 'NAME', help: 'bench config (default recipe)'}, batch: {kind: 'positive', help: 'batch size (default: the config\'s)'},
+    config: {kind: 'string', arg: 'NAME', help: 'bench config (default recipe)'}, recipe: {kind: 'string', arg: 'NAME', help: 'a training recipe instead (lib/train/recipes.ts), e.g. fast'}, batch: {kind: 'positive', help: 'batch size (default: the config\'s)'},
     native: {kind: 'count', help: '0 = pure wasm, else OpenBLAS threads'}, bmm: {kind: 'string', arg: 'auto|stock', help: 'batched matmul implementation (default auto)'},
   }});
   if (!parsed) return;
   const args = parsed.values;
-  const bc = BENCH_CONFIGS[(args.config as string) ?? 'recipe']!;
+  const rec = args.recipe === undefined ? undefined : RECIPES[args.recipe as string];
+  if (args.recipe !== undefined && !rec) throw new Error(`unknown --recipe (known: ${Object.keys(RECIPES).join(', ')})`);
+  const bc = rec ? {name: rec.name, model: rec.model, batch: rec.batchSize} : BENCH_CONFIGS[(args.config as string) ?? 'recipe'];
+  if (!bc) throw new Error(`unknown --config (known: ${Object.keys(BENCH_CONFIGS).join(', ')})`);
   if (args.native !== undefined) {
     if (args.native === 0) process.env.COURSE_NATIVE = '0';
     else process.env.COURSE_THREADS = String(args.native);

@@ -6,9 +6,11 @@
 import * as tf from '@tensorflow/tfjs';
 import {afterAll, beforeAll, describe, expect, it} from 'vitest';
 import {initBackend} from '../../lib/backend';
+import {conv2d, im2col, maxPool2d} from '../../lib/core/conv';
+import {ConvAddon, CONV_ADDON_VERSION} from '../../lib/core/conv-kernels';
 import {nativeKernelsActive} from '../../lib/core/kernel-path';
-import {disableNativeKernels, enableNativeKernels, nativeAddonAvailable} from '../../lib/core/native-kernels';
-import {checkConvAgainst, checkPoolAgainst, CONV_CASES, convReference, POOL_CASES, poolReference, Ref} from './conv.shared';
+import {disableNativeKernels, enableNativeKernels, nativeAddonAvailable, NATIVE_ADDON_PATH} from '../../lib/core/native-kernels';
+import {checkConvAgainst, checkPoolAgainst, CONV_CASES, convReference, maxRelErr, POOL_CASES, poolReference, Ref} from './conv.shared';
 
 let convRefs: Ref[] = [];
 let poolRefs: ReturnType<typeof poolReference>[] = [];
@@ -54,5 +56,60 @@ describe('tf.maxPool\'s gradient on wasm is wrong (why maxPool2d is a running ma
     let d = 0;
     for (let i = 0; i < dx.length; i++) d = Math.max(d, Math.abs(dx[i]! - ref.dx[i]!));
     expect(d).toBeGreaterThan(0.1); // if tfjs fixes it, maxPool2d may go back to tf.maxPool
+  });
+});
+
+describe.skipIf(!nativeAddonAvailable() && process.env.CI !== 'true')('the native conv kernels (course_conv.c) = the composed path they replace', () => {
+  afterAll(() => { if (process.env.COURSE_NATIVE !== '0') enableNativeKernels(); else disableNativeKernels(); });
+  // a CCT tokenizer at a small size: (conv 3x3 pad 1 → ReLU → max-pool 3/2/1) × 2, odd image side
+  const tokenizer = (x: tf.Tensor, f1: tf.Tensor, f2: tf.Tensor) => {
+    const a = maxPool2d(tf.relu(conv2d(x, f1, undefined, {stride: 1, pad: 1})), 3, 2, 1);
+    return maxPool2d(tf.relu(conv2d(a, f2, undefined, {stride: 1, pad: 1})), 3, 2, 1);
+  };
+  const run = (native: boolean) => {
+    if (native) expect(enableNativeKernels().active).toBe(true); else disableNativeKernels();
+    return tf.tidy(() => {
+      const x = tf.randomNormal([3, 17, 15, 3], 0, 1, 'float32', 1), f1 = tf.randomNormal([3, 3, 3, 16], 0, 0.5, 'float32', 2);
+      const f2 = tf.randomNormal([3, 3, 16, 24], 0, 0.3, 'float32', 3), w = tf.randomNormal([3, 5, 4, 24], 0, 1, 'float32', 4);
+      const y = tokenizer(x, f1, f2);
+      const grads = tf.grads((a: tf.Tensor, b: tf.Tensor, c: tf.Tensor) => tf.sum(tf.mul(tokenizer(a, b, c), w)))([x, f1, f2]);
+      const cols = im2col(x, 3, 2, 1).cols;
+      return [y, ...grads, cols].map((t) => t.dataSync() as Float32Array);
+    });
+  };
+  it('a two-stage conv tokenizer: value and the gradients for the image and both filters within 1e-5, im2col bit for bit, no leaks', () => {
+    const before = tf.memory().numTensors;
+    const composed = run(false), native = run(true);
+    ['output', 'd/dimage', 'd/dfilter1', 'd/dfilter2'].forEach((what, i) => expect(maxRelErr(native[i]!, composed[i]!), what).toBeLessThan(1e-5));
+    expect(Array.from(native[4]!)).toEqual(Array.from(composed[4]!));
+    expect(tf.memory().numTensors).toBe(before);
+  });
+  it('runs as the native kernels when they are on (one kernel per direction), and as slices/maximum when off', async () => {
+    const x = tf.randomNormal([2, 8, 8, 4], 0, 1, 'float32', 5), f = tf.randomNormal([3, 3, 4, 6], 0, 1, 'float32', 6);
+    const kernels = async () => (await tf.profile(() => {
+      const g = tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(maxPool2d(conv2d(a, b, undefined, {pad: 1}), 3, 2, 1)))([x, f]);
+      tf.dispose(g);
+    })).kernels.map((k) => k.name);
+    expect(enableNativeKernels().active).toBe(true);
+    const on = await kernels();
+    for (const k of ['CourseIm2Col', 'CourseCol2Im', 'CourseMaxPool', 'CourseMaxPoolGrad']) expect(on, k).toContain(k);
+    expect(on).not.toContain('Maximum');
+    disableNativeKernels();
+    const off = await kernels();
+    expect(off).toContain('Maximum');
+    expect(off.filter((k) => k.startsWith('Course'))).toEqual([]);
+    tf.dispose([x, f]);
+  });
+  it('the addon\'s conv() names a bad op, a wrong argument list and operands outside the heap', () => {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const addon = require(NATIVE_ADDON_PATH) as Required<ConvAddon>;
+    expect(addon.convVersion).toBe(CONV_ADDON_VERSION);
+    const heap = new ArrayBuffer(1024), g = [1, 4, 4, 2, 3, 1, 1, 4, 4];
+    expect(() => addon.conv(heap, 7, [0, 128], g)).toThrow('course_conv.conv: op must be 0..3');
+    expect(() => (addon.conv as (...a: unknown[]) => void)(heap, 0)).toThrow('course_conv.conv: expected (heap, op, offsets, sizes)');
+    expect(() => addon.conv(new Uint8Array(8) as unknown as ArrayBuffer, 0, [0, 128], g)).toThrow('heap must be an ArrayBuffer');
+    expect(() => addon.conv(heap, 0, [0], g)).toThrow('wrong number of offsets or sizes');
+    expect(() => addon.conv(heap, 0, [0, 128], g)).toThrow('operands outside the heap');   // cols: 16 rows x 18 floats
+    expect(() => addon.conv(heap, 2, [0, 128, 256], g)).not.toThrow();                    // max-pool: 32 floats in, 32 out, 32 int32
   });
 });

@@ -17,6 +17,9 @@ export const CONV_CASES: Case[] = [
   {name: '4x4, stride 4, pad 0 (a patch embedding)', x: [2, 8, 8, 3], f: [4, 4, 3, 7], stride: 4, pad: 0},
   {name: '5x5, stride 3, pad 2', x: [1, 11, 10, 2], f: [5, 5, 2, 3], stride: 3, pad: 2},
   {name: '2x2, stride 2, pad 0 (input not a multiple of the stride)', x: [2, 5, 5, 3], f: [2, 2, 3, 4], stride: 2, pad: 0},
+  {name: '3x3, stride 1, pad 1, 16 channels, batch 3 (a CCT stage)', x: [3, 9, 10, 16], f: [3, 3, 16, 8], stride: 1, pad: 1},
+  {name: '3x3, stride 2, pad 0, 7 channels, odd sizes', x: [2, 11, 9, 7], f: [3, 3, 7, 5], stride: 2, pad: 0},
+  {name: '3x3, stride 1, pad 2 (output larger than the input)', x: [2, 4, 5, 3], f: [3, 3, 3, 2], stride: 1, pad: 2},
 ];
 
 const rnd = (shape: number[], seed: number) => Array.from(tf.tidy(() => tf.randomNormal(shape, 0, 1, 'float32', seed).dataSync()));
@@ -59,14 +62,18 @@ export function checkConvAgainst(c: Case, ref: Ref): void {
   expect(tf.memory().numTensors, 'tensors left behind').toBe(before);
 }
 
-export const POOL_CASES = [
+export const POOL_CASES: {name: string; x: number[]; k: number; s: number; p: number; ties?: boolean}[] = [
   {name: '3x3 stride 2 pad 1 (CCT)', x: [2, 8, 8, 3], k: 3, s: 2, p: 1},
   {name: '2x2 stride 2 pad 0', x: [2, 6, 6, 4], k: 2, s: 2, p: 0},
   {name: '3x3 stride 2 pad 1, odd input', x: [1, 7, 5, 2], k: 3, s: 2, p: 1},
+  {name: '3x3 stride 2 pad 1, 16 channels, batch 3, odd sizes', x: [3, 9, 11, 16], k: 3, s: 2, p: 1},
+  {name: '3x3 stride 1 pad 1 (overlapping windows)', x: [2, 5, 6, 5], k: 3, s: 1, p: 1},
+  {name: '3x3 stride 2 pad 1 on ReLU-like input with ties (the first maximum in window order gets dy)', x: [2, 7, 8, 9], k: 3, s: 2, p: 1, ties: true},
 ];
 
 export function poolReference(c: typeof POOL_CASES[number], seed: number) {
-  const xs = rnd(c.x, seed);
+  // ties: max(0, round(x)) — many equal values per window, as after a ReLU
+  const xs = c.ties ? rnd(c.x, seed).map((v) => Math.max(0, Math.round(v))) : rnd(c.x, seed);
   return tf.tidy(() => {
     const x = tf.tensor4d(xs, c.x as [number, number, number, number]);
     const y = tf.maxPool(x, c.k, c.s, c.p);

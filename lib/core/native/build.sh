@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Builds the course's native kernels (lib/core/native/course_gemm.c → build/native/course_gemm.node),
+# Builds the course's native kernels (lib/core/native/course_gemm.c + course_conv.c → build/native/course_gemm.node),
 # used by default by the wasm backend (lib/core/native-kernels.ts), when a C compiler, Node's
 # headers and OpenBLAS are present; otherwise says what is missing and exits 0 (the course then
 # uses the pure wasm path and says so). Debian: apt-get install gcc libopenblas-dev (npm run setup
@@ -8,7 +8,7 @@
 set -u
 cd "$(dirname "$0")/../../.."
 out=build/native/course_gemm.node
-src=lib/core/native/course_gemm.c
+src="lib/core/native/course_gemm.c lib/core/native/course_conv.c"
 cc=$(command -v gcc || command -v cc || true)
 nodeinc=""
 for d in "$(dirname "$(dirname "$(readlink -f "$(command -v node)")")")/include/node" /usr/include/node /usr/local/include/node; do
@@ -29,7 +29,7 @@ fi
 mkdir -p build/native
 # -march=native: built on the machine that runs it (npm run setup); -fno-trapping-math lets gcc
 # vectorise the float→int step of exp (it changes no result).
-if "$cc" -O3 -march=native -fno-trapping-math -fopenmp-simd -shared -fPIC -DNODE_GYP_MODULE_NAME=course_gemm -I"$nodeinc" -I"$blasinc" "$src" -lopenblas -lm -o "$out.tmp"; then
+if "$cc" -O3 -march=native -fno-trapping-math -fopenmp-simd -shared -fPIC -DNODE_GYP_MODULE_NAME=course_gemm -I"$nodeinc" -I"$blasinc" $src -lopenblas -lm -o "$out.tmp"; then
   mv "$out.tmp" "$out"
   echo "native kernels built: $out (OpenBLAS; used by default, COURSE_NATIVE=0 turns them off)"
 else

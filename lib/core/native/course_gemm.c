@@ -377,6 +377,8 @@ static napi_value GetThreads(napi_env env, napi_callback_info info) {
 /* Bumped with every change of the exports; lib/core/native-kernels.ts refuses another version. */
 #define COURSE_NATIVE_VERSION 4
 
+napi_status course_conv_exports(napi_env env, napi_value exports); /* course_conv.c */
+
 static napi_value Init(napi_env env, napi_value exports) {
   napi_value version;
   CHECK(napi_create_int32(env, COURSE_NATIVE_VERSION, &version));
@@ -390,6 +392,7 @@ static napi_value Init(napi_env env, napi_value exports) {
     {"transpose", NULL, Transpose, NULL, NULL, NULL, napi_default, NULL},
   };
   CHECK(napi_define_properties(env, exports, sizeof props / sizeof props[0], props));
+  CHECK(course_conv_exports(env, exports));
   return exports;
 }
 

@@ -1,0 +1,180 @@
+/*
+ * course_conv: the convolution kernels of the course's native addon (compiled into
+ * build/native/course_gemm.node together with course_gemm.c by build.sh; registered by
+ * course_conv_exports(), called from course_gemm.c's Init). They work on the tfjs wasm heap like
+ * the rest of the addon, and serve lib/core/conv.ts through lib/core/conv-kernels.ts when the
+ * native kernels are on; conv.ts's composed slices/concat/maximum path is the same maths.
+ *
+ * All tensors are float32 NHWC: x [B, H, W, C]; a k×k window with stride s and zero padding p
+ * gives H' × W' outputs, window (oy, ox) covering rows oy·s − p + i and columns ox·s − p + j.
+ *
+ * conv(heap, op, offsets[], sizes[]), offsets in bytes, sizes = [B, H, W, C, k, s, p, H', W']:
+ *   op 0 im2col    x → cols [B·H'·W', k·k·C], columns ordered (i, j, c); cells outside x are 0
+ *   op 1 col2im    dcols → dx [B, H, W, C]: the adjoint of im2col (each column entry added back
+ *                  to the cell it was copied from)
+ *   op 2 maxpool   x → y [B, H', W', C] and arg [B, H', W', C] (int32: the flat index into x of
+ *                  the first maximal cell in window order; −1 if the window has no cell of x).
+ *                  Cells outside x never win (−∞ padding, as PyTorch's MaxPool2d); NaN wins.
+ *   op 3 maxpool backward  dy, arg → dx [B, H, W, C]: dx[arg[o]] += dy[o]
+ * Every loop over channels is contiguous and vectorised by gcc (-O3 -fopenmp-simd).
+ */
+#include <node_api.h>
+#include <stdint.h>
+#include <string.h>
+
+#define CONV_VERSION 1
+
+typedef struct { int64_t B, H, W, C, k, s, p, oh, ow; } Geom;
+
+static void im2col(const float* x, float* cols, const Geom* g) {
+  const int64_t C = g->C, k = g->k, row = k * k * C;
+  for (int64_t b = 0; b < g->B; b++)
+    for (int64_t oy = 0; oy < g->oh; oy++)
+      for (int64_t ox = 0; ox < g->ow; ox++) {
+        float* out = cols + ((b * g->oh + oy) * g->ow + ox) * row;
+        for (int64_t i = 0; i < k; i++) {
+          const int64_t iy = oy * g->s - g->p + i;
+          for (int64_t j = 0; j < k; j++, out += C) {
+            const int64_t ix = ox * g->s - g->p + j;
+            if (iy < 0 || iy >= g->H || ix < 0 || ix >= g->W) memset(out, 0, (size_t)C * 4);
+            else memcpy(out, x + ((b * g->H + iy) * g->W + ix) * C, (size_t)C * 4);
+          }
+        }
+      }
+}
+
+static void col2im(const float* dcols, float* dx, const Geom* g) {
+  const int64_t C = g->C, k = g->k, row = k * k * C;
+  memset(dx, 0, (size_t)(g->B * g->H * g->W * C) * 4);
+  for (int64_t b = 0; b < g->B; b++)
+    for (int64_t oy = 0; oy < g->oh; oy++)
+      for (int64_t ox = 0; ox < g->ow; ox++) {
+        const float* in = dcols + ((b * g->oh + oy) * g->ow + ox) * row;
+        for (int64_t i = 0; i < k; i++) {
+          const int64_t iy = oy * g->s - g->p + i;
+          for (int64_t j = 0; j < k; j++, in += C) {
+            const int64_t ix = ox * g->s - g->p + j;
+            if (iy < 0 || iy >= g->H || ix < 0 || ix >= g->W) continue;
+            float* d = dx + ((b * g->H + iy) * g->W + ix) * C;
+#pragma omp simd
+            for (int64_t c = 0; c < C; c++) d[c] += in[c];
+          }
+        }
+      }
+}
+
+static void maxpool_fwd(const float* x, float* y, int32_t* arg, const Geom* g) {
+  const int64_t C = g->C;
+  for (int64_t b = 0; b < g->B; b++)
+    for (int64_t oy = 0; oy < g->oh; oy++)
+      for (int64_t ox = 0; ox < g->ow; ox++) {
+        const int64_t o = ((b * g->oh + oy) * g->ow + ox) * C;
+        float* yo = y + o;
+        int32_t* ao = arg + o;
+        for (int64_t c = 0; c < C; c++) { yo[c] = -__builtin_inff(); ao[c] = -1; }
+        for (int64_t i = 0; i < g->k; i++) {
+          const int64_t iy = oy * g->s - g->p + i;
+          if (iy < 0 || iy >= g->H) continue;
+          for (int64_t j = 0; j < g->k; j++) {
+            const int64_t ix = ox * g->s - g->p + j;
+            if (ix < 0 || ix >= g->W) continue;
+            const int64_t base = ((b * g->H + iy) * g->W + ix) * C;
+            const float* xi = x + base;
+#pragma omp simd
+            for (int64_t c = 0; c < C; c++) {
+              const float v = xi[c];
+              /* first maximum wins (strict >), NaN wins (as PyTorch); an unset cell (arg −1) takes any value */
+              const int take = v > yo[c] || v != v || ao[c] < 0;
+              const int keepNan = yo[c] != yo[c];
+              yo[c] = take && !keepNan ? v : yo[c];
+              ao[c] = take && !keepNan ? (int32_t)(base + c) : ao[c];
+            }
+          }
+        }
+      }
+}
+
+static void maxpool_bwd(const float* dy, const int32_t* arg, float* dx, int64_t nOut, int64_t nIn) {
+  memset(dx, 0, (size_t)nIn * 4);
+  for (int64_t o = 0; o < nOut; o++) {
+    const int32_t a = arg[o];
+    if (a >= 0 && a < nIn) dx[a] += dy[o];
+  }
+}
+
+static napi_value fail(napi_env env, const char* msg) {
+  napi_throw_range_error(env, NULL, msg);
+  return NULL;
+}
+
+/* Reads up to cap numbers of a JS array into out; returns its length, or −1 after throwing. */
+static int64_t numbers(napi_env env, napi_value arr, double* out, uint32_t cap) {
+  uint32_t len = 0;
+  if (napi_get_array_length(env, arr, &len) != napi_ok || len > cap) { fail(env, "course_conv.conv: offsets/sizes must be short arrays"); return -1; }
+  for (uint32_t i = 0; i < len; i++) {
+    napi_value e;
+    if (napi_get_element(env, arr, i, &e) != napi_ok || napi_get_value_double(env, e, &out[i]) != napi_ok) {
+      fail(env, "course_conv.conv: offsets and sizes must be numbers");
+      return -1;
+    }
+  }
+  return len;
+}
+
+static napi_value Conv(napi_env env, napi_callback_info info) {
+  size_t argc = 4;
+  napi_value argv[4];
+  void* heap = NULL;
+  size_t bytes = 0;
+  bool isAb = false;
+  int32_t op = -1;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc != 4) {
+    napi_throw_type_error(env, NULL, "course_conv.conv: expected (heap, op, offsets, sizes)");
+    return NULL;
+  }
+  if (napi_is_arraybuffer(env, argv[0], &isAb) != napi_ok || !isAb || napi_get_arraybuffer_info(env, argv[0], &heap, &bytes) != napi_ok) {
+    napi_throw_type_error(env, NULL, "course_conv.conv: heap must be an ArrayBuffer");
+    return NULL;
+  }
+  if (napi_get_value_int32(env, argv[1], &op) != napi_ok || op < 0 || op > 3) return fail(env, "course_conv.conv: op must be 0..3");
+  double off[3] = {0}, sz[9] = {0};
+  const int64_t nOff = numbers(env, argv[2], off, 3), nSz = numbers(env, argv[3], sz, 9);
+  if (nOff < 0 || nSz < 0) return NULL;
+  const int64_t wantOff = op == 0 || op == 1 ? 2 : 3;
+  if (nOff != wantOff || nSz != 9) return fail(env, "course_conv.conv: wrong number of offsets or sizes");
+  Geom g = {(int64_t)sz[0], (int64_t)sz[1], (int64_t)sz[2], (int64_t)sz[3], (int64_t)sz[4], (int64_t)sz[5], (int64_t)sz[6], (int64_t)sz[7], (int64_t)sz[8]};
+  /* every access is bounds-checked against H and W, so any non-negative geometry is memory-safe */
+  if (g.B < 0 || g.H < 1 || g.W < 1 || g.C < 0 || g.k < 1 || g.s < 1 || g.p < 0 || g.oh < 0 || g.ow < 0) return fail(env, "course_conv.conv: bad geometry");
+  const int64_t nIn = g.B * g.H * g.W * g.C, nOut = g.B * g.oh * g.ow * g.C, nCols = g.B * g.oh * g.ow * g.k * g.k * g.C;
+  if (nIn >= INT32_MAX) return fail(env, "course_conv.conv: input too large for int32 indices");
+  /* elements each operand spans, in the order of the offsets */
+  int64_t span[3] = {0};
+  switch (op) {
+    case 0: span[0] = nIn; span[1] = nCols; break;
+    case 1: span[0] = nCols; span[1] = nIn; break;
+    case 2: span[0] = nIn; span[1] = nOut; span[2] = nOut; break;
+    case 3: span[0] = nOut; span[1] = nOut; span[2] = nIn; break;
+  }
+  uint8_t* P[3];
+  for (int64_t i = 0; i < wantOff; i++) {
+    if (off[i] < 0 || (int64_t)off[i] + 4 * span[i] > (int64_t)bytes) return fail(env, "course_conv.conv: operands outside the heap");
+    P[i] = (uint8_t*)heap + (int64_t)off[i];
+  }
+  switch (op) {
+    case 0: im2col((const float*)P[0], (float*)P[1], &g); break;
+    case 1: col2im((const float*)P[0], (float*)P[1], &g); break;
+    case 2: maxpool_fwd((const float*)P[0], (float*)P[1], (int32_t*)P[2], &g); break;
+    case 3: maxpool_bwd((const float*)P[0], (const int32_t*)P[1], (float*)P[2], nOut, nIn); break;
+  }
+  return NULL;
+}
+
+/* Adds conv() and convVersion to the addon's exports (called from course_gemm.c's Init). */
+napi_status course_conv_exports(napi_env env, napi_value exports) {
+  napi_value version, fn;
+  napi_status st;
+  if ((st = napi_create_int32(env, CONV_VERSION, &version)) != napi_ok) return st;
+  if ((st = napi_set_named_property(env, exports, "convVersion", version)) != napi_ok) return st;
+  if ((st = napi_create_function(env, "conv", NAPI_AUTO_LENGTH, Conv, NULL, &fn)) != napi_ok) return st;
+  return napi_set_named_property(env, exports, "conv", fn);
+}
