@@ -17,7 +17,7 @@ import {describeBackend, initBackend} from '../lib/backend';
 import {cnnConfig, cnnForward, initCnn} from '../lib/cnn/resnet';
 import {countParams, disposeParams} from '../lib/core/params';
 import {headOf, ImageSet, loadCifar10} from '../lib/data/cifar';
-import {AdamW} from '../lib/optim/adamw';
+import {FusedAdamW} from '../lib/optim/fused-adamw';
 import {numBatches} from '../lib/data/batches';
 import {balancedSubset, epochsForBudget, FractionRun, summarize} from '../lib/train/data-fraction';
 import {getRecipe, TrainRecipe} from '../lib/train/recipes';
@@ -94,7 +94,7 @@ async function main() {
         } else {
           const params = initCnn(cnnCfg, seed), stepsPerEpoch = numBatches(train.count, batchSize, true);
           if (stepsPerEpoch < 1) throw new UsageError(`fraction ${fraction} leaves ${train.count} images, fewer than one batch (${batchSize})`);
-          t = {recipe, params, optimizer: new AdamW(params, {lr: recipe.lr, weightDecay: recipe.weightDecay}), stepsPerEpoch,
+          t = {recipe, params, optimizer: new FusedAdamW(params, {lr: recipe.lr, weightDecay: recipe.weightDecay}), stepsPerEpoch,
             totalSteps: stepsPerEpoch * epochs, forward: (p, x) => cnnForward(p, cnnCfg, x)};
         }
         const t0 = Date.now();

@@ -28,7 +28,7 @@ import {installLeanBackprop, uninstallLeanBackprop} from './lean-backprop';
 /** The tfjs-backend-wasm version whose internals (heap, dataIdMap, makeOutput) this module reads. */
 export const NATIVE_TFJS_WASM_VERSION = '4.22.0';
 /** Bumped with every change of the addon's exports; an older build is rebuilt by `npm run setup`. */
-export const NATIVE_ADDON_VERSION = 4;
+export const NATIVE_ADDON_VERSION = 5;
 export const NATIVE_ADDON_PATH = path.resolve(__dirname, '..', '..', 'build', 'native', 'course_gemm.node');
 
 export interface NativeAddon extends ConvAddon {
@@ -41,6 +41,8 @@ export interface NativeAddon extends ConvAddon {
   /** Fused kernels by op number (course_gemm.c): byte offsets, sizes, float scalars. */
   fused(heap: ArrayBuffer, op: number, offsets: number[], sizes: number[], scalars: number[]): void;
   transpose(heap: ArrayBuffer, inOff: number, outOff: number, shape: number[], perm: number[]): void;
+  /** Threads of the elementwise kernels (fused, unary, transpose); their results do not depend on it. */
+  setKernelThreads(n: number): void;
 }
 
 interface WasmInternals {
@@ -172,7 +174,7 @@ function nativeUnary(kernelName: string) {
 }
 
 // op numbers of the addon's fused() (course_gemm.c)
-const FUSED = {lnFwd: 0, lnBwd: 1, geluFwd: 2, geluBwd: 3, softmaxFwd: 4, softmaxBwd: 5, adamw: 6} as const;
+const FUSED = {lnFwd: 0, lnBwd: 1, geluFwd: 2, geluBwd: 3, softmaxFwd: 4, softmaxBwd: 5, adamw: 6, colSum: 7, binary: 8} as const;
 
 function fused(be: WasmInternals, op: number, ins: tf.TensorInfo[], outs: tf.TensorInfo[], sizes: number[], scalars: number[] = []): void {
   for (const t of ins) if (t.dtype !== 'float32') throw new Error(`native kernels: float32 tensors only (got ${t.dtype})`);
@@ -262,10 +264,71 @@ function nativeTranspose(args: KernelArgs): tf.TensorInfo | tf.TensorInfo[] {
   return out;
 }
 
+/**
+ * Sum over leading axes (x [N, D] → [D]: the bias gradients autograd takes of every `x·W + b`) in
+ * one pass; the wasm Sum kernel transposes the input first to reduce a non-innermost axis. Other
+ * axes and dtypes: stock.
+ */
+function nativeSum(args: KernelArgs): tf.TensorInfo | tf.TensorInfo[] {
+  const be = args.backend as WasmInternals, x = args.inputs.x as tf.TensorInfo;
+  const {axis, keepDims} = args.attrs as {axis: number | number[]; keepDims: boolean};
+  const r = x.shape.length;
+  const axes = [...new Set((Array.isArray(axis) ? axis : [axis]).map((a) => (a < 0 ? a + r : a)))].sort((a, b) => a - b);
+  const leading = axes.length > 0 && axes.every((a, i) => a === i);
+  if (x.dtype !== 'float32' || r === 0 || !leading) return stock.Sum!.kernelFunc(args as unknown as Parameters<tf.KernelFunc>[0]);
+  const k = axes.length, N = prod(x.shape.slice(0, k)), D = prod(x.shape.slice(k));
+  const out = be.makeOutput(keepDims ? x.shape.map((d, i) => (i < k ? 1 : d)) : x.shape.slice(k), 'float32');
+  fused(be, FUSED.colSum, [x], [out], [N, D]);
+  return out;
+}
+
+// op numbers of the addon's binary kernel
+const BINARY_OPS: Record<string, number> = {Add: 0, Sub: 1, Multiply: 2};
+
+/**
+ * Add, Sub and Multiply of float32 tensors in one vectorised pass when each operand is the output's
+ * shape, a scalar, a row [1, …, 1, D] (a bias) or a column [..., 1]; any other broadcast: stock.
+ * The same IEEE operation per element as the wasm kernels, so the same numbers bit for bit.
+ */
+function nativeBinary(kernelName: string) {
+  return (args: KernelArgs): tf.TensorInfo | tf.TensorInfo[] => {
+    const be = args.backend as WasmInternals;
+    const {a, b} = args.inputs as {a: tf.TensorInfo; b: tf.TensorInfo};
+    const toStock = () => stock[kernelName]!.kernelFunc(args as unknown as Parameters<tf.KernelFunc>[0]);
+    if (a.dtype !== 'float32' || b.dtype !== 'float32') return toStock();
+    const R = Math.max(a.shape.length, b.shape.length);
+    const pad = (s: number[]) => [...Array(R - s.length).fill(1), ...s] as number[];
+    const pa = pad(a.shape), pb = pad(b.shape);
+    const outShape: number[] = [];
+    for (let i = 0; i < R; i++) {
+      const x = pa[i]!, y = pb[i]!;
+      if (x !== y && x !== 1 && y !== 1) return toStock(); // tfjs's error
+      outShape.push(x === 1 ? y : x);
+    }
+    const size = prod(outShape);
+    const D = R === 0 ? 1 : outShape[R - 1]!, N = D === 0 ? 0 : size / D;
+    // [rowStride, colStride] of an operand on the [N, D] view of the output, or undefined
+    const strides = (p: number[]): [number, number] | undefined => {
+      const n = prod(p);
+      if (n === size) return [D, 1];
+      if (n === 1) return [0, 0];
+      if (p[R - 1] === D && n === D) return [0, 1];
+      if (p[R - 1] === 1 && n === N && p.every((d, i) => i === R - 1 || d === outShape[i])) return [1, 0];
+      return undefined;
+    };
+    const sa = strides(pa), sb = strides(pb);
+    if (!sa || !sb) return toStock();
+    const out = be.makeOutput(outShape, 'float32');
+    if (size > 0) fused(be, FUSED.binary, [a, b], [out], [N, D, sa[0], sa[1], sb[0], sb[1], BINARY_OPS[kernelName]!]);
+    return out;
+  };
+}
+
 /** The stock wasm kernels this module replaces, by name. */
 function nativeKernelFuncs(): Record<string, (args: KernelArgs) => tf.TensorInfo | tf.TensorInfo[]> {
-  const k: Record<string, (args: KernelArgs) => tf.TensorInfo | tf.TensorInfo[]> = {BatchMatMul: nativeBatchMatMul, Softmax: nativeSoftmax, Identity: sharedIdentity, Transpose: nativeTranspose};
+  const k: Record<string, (args: KernelArgs) => tf.TensorInfo | tf.TensorInfo[]> = {BatchMatMul: nativeBatchMatMul, Softmax: nativeSoftmax, Identity: sharedIdentity, Transpose: nativeTranspose, Sum: nativeSum};
   for (const name of Object.keys(UNARY_OPS)) k[name] = nativeUnary(name);
+  for (const name of Object.keys(BINARY_OPS)) k[name] = nativeBinary(name);
   return k;
 }
 
@@ -362,6 +425,14 @@ function selfCheckCases(): CheckCase[] {
     {name: 'transposes', tol: perElement(0, 0), run: () => tf.tidy(() => {
       const x = t([3, 5, 4, 6], 11);
       return [tf.transpose(x, [0, 2, 1, 3]), tf.transpose(x, [3, 1, 0, 2]), tf.transpose(t([7, 9, 5], 12), [0, 2, 1]), tf.transpose(t([8, 11], 13))];
+    })},
+    {name: 'sums over leading axes', tol: byNorm(1e-5), run: () => tf.tidy(() => {
+      const x = t([37, 5, 24], 14);
+      return [tf.sum(x, 0), tf.sum(x, [0, 1]), tf.sum(x, [1, 0], true), tf.sum(x), tf.sum(t([40000, 3], 15), 0)];
+    })},
+    {name: 'add, sub, mul with broadcasting', tol: perElement(0, 0), run: () => tf.tidy(() => {
+      const x = t([7, 5, 24], 16), y = t([7, 5, 24], 17), row = t([24], 18), col = t([7, 5, 1], 19), s = tf.scalar(1.5);
+      return [tf.add(x, y), tf.add(row, x), tf.sub(x, row), tf.sub(row, x), tf.mul(x, s), tf.mul(s, x), tf.sub(x, col), tf.mul(col, x), tf.add(t([1, 1, 24], 20), x)];
     })},
     // value and gradients through lib's ops, which switch to the fused kernels once registered
     {name: 'softmax and its gradient', tol: byNorm(1e-5), run: () => tf.tidy(() => {
@@ -464,6 +535,7 @@ export function disableNativeKernels(): void {
 export function setThreads(n: number): void {
   if (!Number.isInteger(n) || n < 1) throw new Error(`setThreads: threads must be a positive integer (got ${n})`);
   wantThreads = n;
+  addon?.setKernelThreads(n); // the elementwise kernels use as many (their results do not depend on it)
 }
 
 /** OpenBLAS threads used for large GEMMs. */

@@ -61,13 +61,13 @@ function sameShape(a: number[], b: number[]): boolean {
 
 export class AdamW {
   readonly cfg: Required<AdamWConfig>;
-  private readonly params: Record<string, tf.Variable>;
-  private readonly names: string[];
-  private readonly decayed: Set<string>;
-  private m: Record<string, tf.Variable> = {};
-  private v: Record<string, tf.Variable> = {};
-  private t = 0;
-  private disposed = false;
+  protected readonly params: Record<string, tf.Variable>;
+  protected readonly names: string[];
+  protected readonly decayed: Set<string>;
+  protected m: Record<string, tf.Variable> = {};
+  protected v: Record<string, tf.Variable> = {};
+  protected t = 0;
+  protected disposed = false;
 
   constructor(params: Record<string, tf.Variable>, cfg: AdamWConfig) {
     const c = {beta1: 0.9, beta2: 0.999, eps: 1e-8, decay: defaultDecay, ...cfg};
@@ -142,7 +142,7 @@ export class AdamW {
     // END SOLUTION
   }
 
-  private checkGrads(grads: Record<string, tf.Tensor>): void {
+  protected checkGrads(grads: Record<string, tf.Tensor>): void {
     const missing = this.names.filter((n) => grads[n] === undefined || grads[n] === null);
     const unknown = Object.keys(grads).filter((n) => !(n in this.params));
     if (missing.length > 0 || unknown.length > 0) {

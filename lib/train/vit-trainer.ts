@@ -17,6 +17,7 @@ import {headOf, ImageSet} from '../data/cifar';
 import {CIFAR10_MEAN, CIFAR10_STD, toNormalizedTensor} from '../data/normalize';
 import {initViT, vitForward, vitParamShapes} from '../vit/model';
 import {AdamW} from '../optim/adamw';
+import {FusedAdamW} from '../optim/fused-adamw';
 import {clipByGlobalNorm} from '../optim/clip';
 import {crossEntropy} from '../optim/losses';
 import {stepProgress} from '../progress';
@@ -51,7 +52,7 @@ export type Forward = (params: Params, x: tf.Tensor, opts: {training?: boolean; 
 
 export function createTrainer(recipe: TrainRecipe, trainCount: number): Trainer {
   const params = initViT(recipe.model, recipe.seed);
-  const optimizer = new AdamW(params, {lr: recipe.lr, weightDecay: recipe.weightDecay});
+  const optimizer = new FusedAdamW(params, {lr: recipe.lr, weightDecay: recipe.weightDecay}); // AdamW, one native kernel per parameter when available
   const stepsPerEpoch = numBatches(trainCount, recipe.batchSize, true);
   if (stepsPerEpoch < 1) throw new Error(`the training set (${trainCount} images) is smaller than one batch (${recipe.batchSize})`);
   const t: Trainer = {recipe, params, optimizer, stepsPerEpoch, totalSteps: stepsPerEpoch * recipe.epochs};

@@ -8,7 +8,7 @@ import * as tf from '@tensorflow/tfjs';
 import {describeBackend, initBackend, BackendName} from '../../lib/backend';
 import {bmmPath, setBmmImpl} from '../../lib/core/bmm';
 import {countParams, Params} from '../../lib/core/params';
-import {AdamW} from '../../lib/optim/adamw';
+import {FusedAdamW} from '../../lib/optim/fused-adamw';
 import {crossEntropy} from '../../lib/optim/losses';
 import {initViT, vitForward} from '../../lib/vit/model';
 import {parseCli} from '../cli-args';
@@ -47,7 +47,7 @@ async function main() {
   const cfg = bc.model;
   const params: Params = initViT(cfg, 0);
   const names = Object.keys(params), vars = names.map((n) => params[n]!);
-  const opt = new AdamW(params, {lr: 1e-3, weightDecay: 0.05, decay: () => true}); // decay on all, like the PyTorch reference
+  const opt = new FusedAdamW(params, {lr: 1e-3, weightDecay: 0.05, decay: () => true}); // decay on all, like the PyTorch reference
   const images = tf.randomUniform([B, cfg.imageSize, cfg.imageSize, cfg.channels], 0, 1, 'float32', 1);
   const labels = tf.tensor1d(Array.from({length: B}, (_, i) => i % cfg.numClasses), 'int32');
   const tensors: [number, number][] = [];

@@ -15,10 +15,11 @@ import {bmmPath} from '../../lib/core/bmm';
 import {fusedAdamWStep} from '../../lib/core/fused';
 import {layerNorm} from '../../lib/core/layernorm';
 import {AdamW} from '../../lib/optim/adamw';
+import {FusedAdamW} from '../../lib/optim/fused-adamw';
 import {leanBackpropInstalled, uninstallLeanBackprop} from '../../lib/core/lean-backprop';
 import {nativeKernelsActive} from '../../lib/core/kernel-path';
 import {defaultNativeThreads, disableNativeKernels, enableNativeKernels, NativeAddon, nativeAddonAvailable, nativeRequested, nativeStatus,
-  NATIVE_ADDON_PATH, NATIVE_TFJS_WASM_VERSION} from '../../lib/core/native-kernels';
+  nativeThreads, NATIVE_ADDON_PATH, NATIVE_TFJS_WASM_VERSION, setThreads} from '../../lib/core/native-kernels';
 import {disposeParams, Params} from '../../lib/core/params';
 import {crossEntropy} from '../../lib/optim/losses';
 import {initViT, vitConfig, vitForward} from '../../lib/vit/model';
@@ -85,7 +86,7 @@ describe('native kernels: availability and start-up checks', () => {
   it('an addon that computes wrong numbers fails the self-check: the stock kernels stay, the reason names the case', async () => {
     const a = tf.tensor2d([[1, 2], [3, 4]]), b = tf.tensor2d([[5, 6], [7, 8]]);
     const wrong: NativeAddon = {
-      version: 4, setThreads: () => {}, getThreads: () => 1, unary: () => {}, fused: () => {}, transpose: () => {},
+      version: 5, setThreads: () => {}, getThreads: () => 1, unary: () => {}, fused: () => {}, transpose: () => {}, setKernelThreads: () => {},
       sgemmBatch: () => {}, // leaves the output as it was: not the product
     };
     const r = enableNativeKernels({addon: wrong});
@@ -286,6 +287,92 @@ describe.skipIf(!built && process.env.CI !== 'true')('native kernels (OpenBLAS G
       opt.dispose();
       tf.dispose([p, m, v, p0, ref.w]);
     }
+  });
+  it('native Sum over leading axes (bias gradients) = the wasm Sum: axes, negative axes, keepDims, many chunks; other axes and int32 stock', async () => {
+    const x = rn([37, 5, 24], 61), big = rn([50000, 3], 62), ints = tf.cast(tf.mul(x, 10), 'int32');
+    const fs: ((t: tf.Tensor) => tf.Tensor)[] = [(t) => tf.sum(t, 0), (t) => tf.sum(t, [1, 0]), (t) => tf.sum(t, [-3, -2], true), (t) => tf.sum(t),
+      (t) => tf.sum(t, -1), (t) => tf.sum(t, [0, 2])];
+    const ref = [...fs.map((f) => f(x)), tf.sum(big, 0), tf.sum(ints, 0)];
+    expect(enableNativeGemm()).toBe(true);
+    const nat = [...fs.map((f) => f(x)), tf.sum(big, 0), tf.sum(ints, 0)];
+    disableNativeGemm();
+    for (let i = 0; i < ref.length; i++) {
+      expect(nat[i]!.shape).toEqual(ref[i]!.shape);
+      expect(nat[i]!.dtype).toBe(ref[i]!.dtype);
+      expect(await relErr(nat[i]!, ref[i]!), `case ${i}`).toBeLessThan(1e-5);
+    }
+    // against float64 sums: the chunked native sum is at least as close as the wasm one
+    const b = await big.data(), want = [0, 1, 2].map((j) => { let s = 0; for (let i = j; i < b.length; i += 3) s += b[i]!; return s; });
+    const err = async (t: tf.Tensor) => Math.max(...Array.from(await t.data()).map((v, j) => Math.abs(v - want[j]!)));
+    expect(await err(nat[6]!)).toBeLessThanOrEqual(await err(ref[6]!) + 1e-4);
+    tf.dispose([x, big, ints, ...ref, ...nat]);
+  });
+  it('native Add, Sub, Multiply = the wasm kernels bit for bit: same shape, scalar, bias row, column, either side; other broadcasts and int32 stock', async () => {
+    const x = rn([6, 7, 33], 63), y = rn([6, 7, 33], 64), row = rn([33], 65), row3 = rn([1, 1, 33], 66), col = rn([6, 7, 1], 67), s = tf.scalar(-1.25);
+    const other = rn([6, 1, 33], 68), ints = tf.cast(tf.mul(x, 10), 'int32');
+    const pairs: [tf.Tensor, tf.Tensor][] = [[x, y], [x, s], [s, x], [x, row], [row, x], [row3, x], [x, col], [col, x], [x, other], [rn([4, 1], 69), rn([1, 5], 70)], [ints, ints], [s, s]];
+    const ops = [tf.add, tf.sub, tf.mul];
+    const ref = pairs.flatMap(([a, b]) => ops.map((op) => op(a, b)));
+    expect(enableNativeGemm()).toBe(true);
+    const nat = pairs.flatMap(([a, b]) => ops.map((op) => op(a, b)));
+    disableNativeGemm();
+    for (let i = 0; i < ref.length; i++) {
+      expect(nat[i]!.shape, `case ${i}`).toEqual(ref[i]!.shape);
+      expect(Array.from(await nat[i]!.data()), `case ${i}`).toEqual(Array.from(await ref[i]!.data()));
+    }
+    tf.dispose([x, y, row, row3, col, s, other, ints, ...pairs.flat(), ...ref, ...nat]);
+  });
+  it('the elementwise kernels give the same numbers bit for bit on 1, 2 and 3 threads (chunking depends on the size only)', async () => {
+    expect(enableNativeGemm()).toBe(true);
+    const before = nativeThreads();
+    const x = rn([1200, 130], 71), g = rn([130], 72), b = rn([130], 73), dy = rn([1200, 130], 74), big = rn([70000, 3], 75);
+    const run = () => tf.tidy(() => {
+      const ln = tf.grads((a: tf.Tensor, c: tf.Tensor, d: tf.Tensor) => tf.mul(layerNorm(a, c, d), dy))([x, g, b], dy);
+      const ge = tf.grad((a: tf.Tensor) => tf.mul(gelu(a), dy))(tf.mul(x, 3));
+      const sm = tf.grad((a: tf.Tensor) => tf.mul(tf.softmax(a), dy))(x);
+      return [...ln, ge, sm, tf.sum(big, 0), tf.transpose(tf.reshape(x, [120, 10, 130]), [1, 2, 0]), tf.add(x, b), tf.exp(x), tf.erf(x)];
+    });
+    const outs: Float32Array[][] = [];
+    for (const t of [1, 2, 3]) {
+      setThreads(t);
+      const r = run();
+      outs.push(await Promise.all(r.map(async (z) => (await z.data()) as Float32Array)));
+      tf.dispose(r);
+    }
+    setThreads(before);
+    disableNativeGemm();
+    for (const o of outs.slice(1)) o.forEach((a, i) => expect(Array.from(a), `output ${i}`).toEqual(Array.from(outs[0]![i]!)));
+    tf.dispose([x, g, b, dy, big]);
+  });
+  it('FusedAdamW (one kernel per parameter) = AdamW.step: decayed and undecayed params, a step-wise lr, 3 steps; AdamW itself when native is off', async () => {
+    const init = () => ({'blocks.0.w': tf.variable(rn([9, 4], 81)), 'blocks.0.bias': tf.variable(rn([4], 82))});
+    const a = init(), f = init(), off = init();
+    const cfg = {lr: 0.01, weightDecay: 0.05};
+    const ref = new AdamW(a, cfg), fused = new FusedAdamW(f, cfg), fallback = new FusedAdamW(off, cfg);
+    expect(fused.decayedNames()).toEqual(['blocks.0.w']);
+    for (let t = 1; t <= 3; t++) {
+      const grads = {'blocks.0.w': rn([9, 4], 90 + t), 'blocks.0.bias': rn([4], 95 + t)};
+      ref.step(grads, 0.01 * t);
+      fallback.step(grads, 0.01 * t);            // native off: AdamW.step itself
+      expect(enableNativeGemm()).toBe(true);
+      const before = tf.memory().numTensors;
+      fused.step(grads, 0.01 * t);
+      expect(tf.memory().numTensors).toBe(before); // no leaks
+      disableNativeGemm();
+      tf.dispose(Object.values(grads));
+    }
+    expect(fused.stepCount).toBe(3);
+    for (const n of Object.keys(a) as (keyof typeof a)[]) {
+      expect(await relErr(f[n], a[n]), n).toBeLessThan(1e-6);
+      expect(await relErr(fused.getState().m[n]!, ref.getState().m[n]!), n).toBeLessThan(1e-6);
+      expect(await relErr(fused.getState().v[n]!, ref.getState().v[n]!), n).toBeLessThan(1e-6);
+      expect(Array.from(await off[n].data())).toEqual(Array.from(await a[n].data()));
+    }
+    expect(enableNativeGemm()).toBe(true);
+    expect(() => fused.step({'blocks.0.w': tf.zeros([9, 4])})).toThrow(/no gradient for 1 param\(s\): blocks.0.bias/);
+    disableNativeGemm();
+    for (const o of [ref, fused, fallback]) o.dispose();
+    tf.dispose([...Object.values(a), ...Object.values(f), ...Object.values(off)]);
   });
   it('bad shapes still give tfjs\'s error', () => {
     enableNativeGemm();

@@ -19,6 +19,101 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <math.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdlib.h>
+
+
+/* ---- a small parallel-for for the elementwise kernels ------------------------------------------
+ * The calling thread and (kernelThreads − 1) workers take chunks of [0, n) from one atomic counter
+ * tagged with the job's generation. The chunking depends on n only (never on the thread count), so
+ * every result, reductions included, is the same for any number of threads. On a busy machine a
+ * worker that is not scheduled costs only the wake-up: the caller does the chunks nobody took.
+ * Workers sleep on a condition variable between jobs (no spinning that would take a core from
+ * OpenBLAS or other processes). */
+#if defined(__x86_64__) || defined(__i386__)
+#define CPU_RELAX() __builtin_ia32_pause()
+#else
+#define CPU_RELAX() ((void)0)
+#endif
+typedef void (*RangeFn)(const void* ctx, int64_t lo, int64_t hi, int64_t chunk);
+#define MAX_KERNEL_THREADS 8
+static int kernelThreads = 1;
+static int nWorkers = 0;
+static pthread_mutex_t poolMu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t poolCv = PTHREAD_COND_INITIALIZER;
+static struct { RangeFn fn; const void* ctx; int64_t n, chunk; uint32_t nChunks; } job;
+static uint32_t jobGen = 0;       /* under poolMu */
+static uint64_t jobNext = 0;      /* (generation << 32) | next chunk, atomic */
+static uint32_t jobDone = 0;      /* chunks finished, atomic */
+
+static int64_t claimChunk(uint32_t gen, uint32_t nChunks) {
+  uint64_t v = __atomic_load_n(&jobNext, __ATOMIC_ACQUIRE);
+  for (;;) {
+    if ((uint32_t)(v >> 32) != gen || (uint32_t)v >= nChunks) return -1;
+    if (__atomic_compare_exchange_n(&jobNext, &v, v + 1, false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) return (int64_t)(uint32_t)v;
+  }
+}
+
+static void runClaimed(uint32_t gen, RangeFn fn, const void* ctx, int64_t n, int64_t chunk, uint32_t nChunks) {
+  int64_t c;
+  while ((c = claimChunk(gen, nChunks)) >= 0) {
+    const int64_t lo = c * chunk, hi = lo + chunk < n ? lo + chunk : n;
+    fn(ctx, lo, hi, c);
+    __atomic_fetch_add(&jobDone, 1, __ATOMIC_ACQ_REL);
+  }
+}
+
+static void* poolWorker(void* arg) {
+  (void)arg;
+  uint32_t seen = 0;
+  for (;;) {
+    pthread_mutex_lock(&poolMu);
+    while (jobGen == seen) pthread_cond_wait(&poolCv, &poolMu);
+    seen = jobGen;
+    const RangeFn fn = job.fn;
+    const void* ctx = job.ctx;
+    const int64_t n = job.n, chunk = job.chunk;
+    const uint32_t nChunks = job.nChunks;
+    pthread_mutex_unlock(&poolMu);
+    runClaimed(seen, fn, ctx, n, chunk, nChunks);  /* claims fail once the job is over: ctx is not touched then */
+  }
+  return NULL;
+}
+
+/* Number of chunks of [0, n) with at least minChunk items each (at most 64). */
+static inline uint32_t chunksOf(int64_t n, int64_t minChunk) {
+  int64_t c = n / (minChunk > 0 ? minChunk : 1);
+  return (uint32_t)(c < 1 ? 1 : c > 64 ? 64 : c);
+}
+
+/* fn over [0, n) in nChunks equal chunks (the last one shorter), on up to kernelThreads threads. */
+static void parallelFor(RangeFn fn, const void* ctx, int64_t n, uint32_t nChunks) {
+  if (n <= 0) return;
+  const int64_t chunk = (n + nChunks - 1) / nChunks;
+  nChunks = (uint32_t)((n + chunk - 1) / chunk);
+  if (kernelThreads <= 1 || nChunks == 1) {
+    for (uint32_t c = 0; c < nChunks; c++) { const int64_t lo = c * chunk; fn(ctx, lo, lo + chunk < n ? lo + chunk : n, c); }
+    return;
+  }
+  while (nWorkers < kernelThreads - 1 && nWorkers < MAX_KERNEL_THREADS - 1) {
+    pthread_t t;
+    if (pthread_create(&t, NULL, poolWorker, NULL) != 0) break;
+    pthread_detach(t);
+    nWorkers++;
+  }
+  pthread_mutex_lock(&poolMu);
+  const uint32_t gen = ++jobGen;
+  job.fn = fn; job.ctx = ctx; job.n = n; job.chunk = chunk; job.nChunks = nChunks;
+  __atomic_store_n(&jobDone, 0, __ATOMIC_RELEASE);
+  __atomic_store_n(&jobNext, (uint64_t)gen << 32, __ATOMIC_RELEASE);
+  pthread_cond_broadcast(&poolCv);
+  pthread_mutex_unlock(&poolMu);
+  runClaimed(gen, fn, ctx, n, chunk, nChunks);
+  for (int spins = 0; __atomic_load_n(&jobDone, __ATOMIC_ACQUIRE) < nChunks; spins++) {
+    if (spins > 1000) sched_yield(); else CPU_RELAX();
+  }
+}
 
 #define CHECK(call) do { if ((call) != napi_ok) { napi_throw_error(env, NULL, "course_gemm: N-API call failed: " #call); return NULL; } } while (0)
 
@@ -64,6 +159,20 @@ static bool heapArgs(napi_env env, napi_callback_info info, const char* fn, size
   return true;
 }
 
+/* C_i = op(A_i)·op(B_i) for the batch items [lo, hi) (row-major; C contiguous). */
+typedef struct { const float *A, *B; float* C; int64_t M, N, K, aStride, bStride; bool ta, tb; } Gemms;
+static void gemm_items(const void* vc, int64_t lo, int64_t hi, int64_t chunk) {
+  const Gemms* c = (const Gemms*)vc;
+  const int64_t M = c->M, N = c->N, K = c->K;
+  const int lda = c->ta ? (int)M : (int)K, ldb = c->tb ? (int)K : (int)N;
+  (void)chunk;
+  for (int64_t i = lo; i < hi; i++) {
+    if (K == 0) { for (int64_t j = 0; j < M * N; j++) c->C[i * M * N + j] = 0.0f; continue; }
+    cblas_sgemm(CblasRowMajor, c->ta ? CblasTrans : CblasNoTrans, c->tb ? CblasTrans : CblasNoTrans, (int)M, (int)N, (int)K,
+                1.0f, c->A + i * c->aStride, lda, c->B + i * c->bStride, ldb, 0.0f, c->C + i * M * N, (int)N);
+  }
+}
+
 static napi_value SgemmBatch(napi_env env, napi_callback_info info) {
   HeapCall c;
   if (!heapArgs(env, info, "sgemmBatch", 12, 9, &c)) return NULL;
@@ -83,12 +192,12 @@ static napi_value SgemmBatch(napi_env env, napi_callback_info info) {
   const float* A = (const float*)((uint8_t*)c.heap + aOff);
   const float* B = (const float*)((uint8_t*)c.heap + bOff);
   float* C = (float*)((uint8_t*)c.heap + cOff);
-  const int lda = ta ? (int)M : (int)K, ldb = tb ? (int)K : (int)N;
-  for (int64_t i = 0; i < batch; i++) {
-    if (K == 0) { for (int64_t j = 0; j < M * N; j++) C[i * M * N + j] = 0.0f; continue; }
-    cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, (int)M, (int)N, (int)K,
-                1.0f, A + i * aStride, lda, B + i * bStride, ldb, 0.0f, C + i * M * N, (int)N);
-  }
+  Gemms k = {A, B, C, M, N, K, aStride, bStride, ta, tb};
+  /* many small products (attention's [65,32]·[32,65] per head), each on 1 OpenBLAS thread: the
+   * items are spread over the elementwise kernels' threads instead, ~1 MFLOP per chunk at least */
+  const int64_t work = M * N * (K > 0 ? K : 1);
+  if (batch > 1 && openblas_get_num_threads() == 1) parallelFor(gemm_items, &k, batch, chunksOf(batch, work >= (1 << 20) ? 1 : (1 << 20) / work));
+  else gemm_items(&k, 0, batch, 0);
   return NULL;
 }
 
@@ -128,6 +237,16 @@ static inline float erf_f(float a) {
   return a != a ? a : out;
 }
 
+typedef struct { const float* in; float* out; int op; } UnaryArgs;
+static void unary_range(const void* vc, int64_t lo, int64_t hi, int64_t chunk) {
+  const UnaryArgs* c = (const UnaryArgs*)vc;
+  const float* in = c->in;
+  float* out = c->out;
+  (void)chunk;
+  if (c->op == 0) { for (int64_t i = lo; i < hi; i++) out[i] = exp_f(in[i]); }
+  else { for (int64_t i = lo; i < hi; i++) out[i] = erf_f(in[i]); }
+}
+
 static napi_value Unary(napi_env env, napi_callback_info info) {
   HeapCall c;
   if (!heapArgs(env, info, "unary", 5, 4, &c)) return NULL;
@@ -138,49 +257,64 @@ static napi_value Unary(napi_env env, napi_callback_info info) {
   }
   const float* in = (const float*)((uint8_t*)c.heap + inOff);
   float* out = (float*)((uint8_t*)c.heap + outOff);
-  if (op == 0) { for (int64_t i = 0; i < n; i++) out[i] = exp_f(in[i]); }
-  else { for (int64_t i = 0; i < n; i++) out[i] = erf_f(in[i]); }
+  UnaryArgs k = {in, out, (int)op};
+  parallelFor(unary_range, &k, n, chunksOf(n, 32768));
   return NULL;
 }
 
-/* ---- fused elementwise kernels (single thread, vectorised by gcc: -O3 -fopenmp-simd) -------------
+/* ---- fused elementwise kernels (vectorised by gcc: -O3 -fopenmp-simd; rows or elements split
+ * into chunks by parallelFor above) ---------------------------------------------------------------
  * Each replaces a chain of tfjs kernels that would each read and write whole tensors on one wasm
- * thread; all are checked against the composed tfjs ops in test/core/native-kernels-wasm.test.ts. */
+ * thread; all are checked against the composed tfjs ops in test/core/native-kernels-wasm.test.ts.
+ * Chunks hold at least this many floats: below it a hand-off costs more than the work. */
+#define MIN_CHUNK_FLOATS 32768
+static inline int64_t rowsPerChunk(int64_t D) { return D >= MIN_CHUNK_FLOATS ? 1 : MIN_CHUNK_FLOATS / (D > 0 ? D : 1); }
 
 /* LayerNorm over the last axis: x[N,D] → y = xhat·g + b, xhat = (x − mean)·rstd, rstd[N] = 1/√(var + eps). */
-static void ln_fwd(const float* x, const float* g, const float* b, float* y, float* xh, float* rs, int64_t N, int64_t D, float eps) {
-  for (int64_t i = 0; i < N; i++) {
-    const float* xr = x + i * D;
-    float* yr = y + i * D;
-    float* hr = xh + i * D;
+typedef struct { const float *x, *g, *b; float *y, *xh, *rs; int64_t D; float eps; } LnFwd;
+static void ln_fwd(const void* vc, int64_t lo, int64_t hi, int64_t chunk) {
+  const LnFwd* c = (const LnFwd*)vc;
+  const int64_t D = c->D;
+  const float *g = c->g, *b = c->b;
+  (void)chunk;
+  for (int64_t i = lo; i < hi; i++) {
+    const float* xr = c->x + i * D;
+    float* yr = c->y + i * D;
+    float* hr = c->xh + i * D;
     float s = 0.0f;
 #pragma omp simd reduction(+:s)
     for (int64_t j = 0; j < D; j++) s += xr[j];
     const float mean = s / (float)D;
     float v = 0.0f;
 #pragma omp simd reduction(+:v)
-    for (int64_t j = 0; j < D; j++) { float c = xr[j] - mean; v += c * c; }
-    const float r = 1.0f / sqrtf(v / (float)D + eps);
-    rs[i] = r;
+    for (int64_t j = 0; j < D; j++) { float d = xr[j] - mean; v += d * d; }
+    const float r = 1.0f / sqrtf(v / (float)D + c->eps);
+    c->rs[i] = r;
 #pragma omp simd
     for (int64_t j = 0; j < D; j++) { float h = (xr[j] - mean) * r; hr[j] = h; yr[j] = h * g[j] + b[j]; }
   }
 }
 
 /* LayerNorm backward: dxhat = dy·g; dx = rstd·(dxhat − mean(dxhat) − xhat·mean(dxhat·xhat));
- * dg = Σ_rows dy·xhat, db = Σ_rows dy (accumulated into dg, db, which start at 0). */
-static void ln_bwd(const float* dy, const float* xh, const float* rs, const float* g, float* dx, float* dg, float* db, int64_t N, int64_t D) {
+ * dg = Σ_rows dy·xhat, db = Σ_rows dy: per chunk into part[chunk][2D], summed in chunk order after. */
+typedef struct { const float *dy, *xh, *rs, *g; float *dx, *part; int64_t D; } LnBwd;
+static void ln_bwd(const void* vc, int64_t lo, int64_t hi, int64_t chunk) {
+  const LnBwd* c = (const LnBwd*)vc;
+  const int64_t D = c->D;
+  const float* g = c->g;
+  float* dg = c->part + chunk * 2 * D;
+  float* db = dg + D;
   for (int64_t j = 0; j < D; j++) { dg[j] = 0.0f; db[j] = 0.0f; }
-  for (int64_t i = 0; i < N; i++) {
-    const float* d = dy + i * D;
-    const float* h = xh + i * D;
-    float* o = dx + i * D;
+  for (int64_t i = lo; i < hi; i++) {
+    const float* d = c->dy + i * D;
+    const float* h = c->xh + i * D;
+    float* o = c->dx + i * D;
     float m1 = 0.0f, m2 = 0.0f;
 #pragma omp simd reduction(+:m1, m2)
     for (int64_t j = 0; j < D; j++) { float t = d[j] * g[j]; m1 += t; m2 += t * h[j]; }
     m1 /= (float)D;
     m2 /= (float)D;
-    const float r = rs[i];
+    const float r = c->rs[i];
 #pragma omp simd
     for (int64_t j = 0; j < D; j++) {
       o[j] = r * (d[j] * g[j] - m1 - h[j] * m2);
@@ -191,13 +325,22 @@ static void ln_bwd(const float* dy, const float* xh, const float* rs, const floa
 }
 
 /* exact GELU x·Φ(x), Φ(x) = (1 + erf(x/√2))/2, and its gradient dy·(Φ(x) + x·φ(x)). */
-static void gelu_fwd(const float* x, float* y, int64_t n) {
+typedef struct { const float *x, *dy; float* out; } Gelu;
+static void gelu_fwd(const void* vc, int64_t lo, int64_t hi, int64_t chunk) {
+  const Gelu* c = (const Gelu*)vc;
+  const float* x = c->x;
+  float* y = c->out;
+  (void)chunk;
 #pragma omp simd
-  for (int64_t i = 0; i < n; i++) y[i] = x[i] * (0.5f + 0.5f * erf_f(x[i] * 0.70710678118654752f));
+  for (int64_t i = lo; i < hi; i++) y[i] = x[i] * (0.5f + 0.5f * erf_f(x[i] * 0.70710678118654752f));
 }
-static void gelu_bwd(const float* dy, const float* x, float* dx, int64_t n) {
+static void gelu_bwd(const void* vc, int64_t lo, int64_t hi, int64_t chunk) {
+  const Gelu* c = (const Gelu*)vc;
+  const float *x = c->x, *dy = c->dy;
+  float* dx = c->out;
+  (void)chunk;
 #pragma omp simd
-  for (int64_t i = 0; i < n; i++) {
+  for (int64_t i = lo; i < hi; i++) {
     const float xi = x[i];
     const float cdf = 0.5f + 0.5f * erf_f(xi * 0.70710678118654752f);
     const float pdf = exp_f(-0.5f * xi * xi) * 0.39894228040143268f;
@@ -206,10 +349,14 @@ static void gelu_bwd(const float* dy, const float* x, float* dx, int64_t n) {
 }
 
 /* softmax over the last axis of x[N,T], and its gradient dx = y·(dy − Σ_t dy·y). */
-static void softmax_fwd(const float* x, float* y, int64_t N, int64_t T) {
-  for (int64_t i = 0; i < N; i++) {
-    const float* xr = x + i * T;
-    float* yr = y + i * T;
+typedef struct { const float *x, *dy; float* out; int64_t T; } Softmax;
+static void softmax_fwd(const void* vc, int64_t lo, int64_t hi, int64_t chunk) {
+  const Softmax* c = (const Softmax*)vc;
+  const int64_t T = c->T;
+  (void)chunk;
+  for (int64_t i = lo; i < hi; i++) {
+    const float* xr = c->x + i * T;
+    float* yr = c->out + i * T;
     float m = -__builtin_inff();
 #pragma omp simd reduction(max:m)
     for (int64_t j = 0; j < T; j++) m = xr[j] > m ? xr[j] : m;
@@ -221,11 +368,14 @@ static void softmax_fwd(const float* x, float* y, int64_t N, int64_t T) {
     for (int64_t j = 0; j < T; j++) yr[j] *= inv;
   }
 }
-static void softmax_bwd(const float* dy, const float* y, float* dx, int64_t N, int64_t T) {
-  for (int64_t i = 0; i < N; i++) {
-    const float* d = dy + i * T;
-    const float* yr = y + i * T;
-    float* o = dx + i * T;
+static void softmax_bwd(const void* vc, int64_t lo, int64_t hi, int64_t chunk) {
+  const Softmax* c = (const Softmax*)vc;   /* x = y (the softmax output) */
+  const int64_t T = c->T;
+  (void)chunk;
+  for (int64_t i = lo; i < hi; i++) {
+    const float* d = c->dy + i * T;
+    const float* yr = c->x + i * T;
+    float* o = c->out + i * T;
     float s = 0.0f;
 #pragma omp simd reduction(+:s)
     for (int64_t j = 0; j < T; j++) s += d[j] * yr[j];
@@ -237,10 +387,15 @@ static void softmax_bwd(const float* dy, const float* y, float* dx, int64_t N, i
 /* One AdamW update (torch.optim.AdamW): p' = p·keep − step·m'/(√v'/bc2 + eps),
  * m' = b1·m + c1·g, v' = b2·v + c2·g² (c1 = 1−b1, c2 = 1−b2 rounded from double, as tfjs's scalars are),
  * written to new buffers (tfjs tensors are immutable). */
-static void adamw(const float* p, const float* m, const float* v, const float* g, float* po, float* mo, float* vo, int64_t n,
-                  float b1, float b2, float keep, float step, float bc2, float eps, float c1, float c2) {
+typedef struct { const float *p, *m, *v, *g; float *po, *mo, *vo; float b1, b2, keep, step, bc2, eps, c1, c2; } AdamW;
+static void adamw(const void* vc, int64_t lo, int64_t hi, int64_t chunk) {
+  const AdamW* c = (const AdamW*)vc;
+  const float b1 = c->b1, b2 = c->b2, keep = c->keep, step = c->step, bc2 = c->bc2, eps = c->eps, c1 = c->c1, c2 = c->c2;
+  const float *p = c->p, *m = c->m, *v = c->v, *g = c->g;
+  float *po = c->po, *mo = c->mo, *vo = c->vo;
+  (void)chunk;
 #pragma omp simd
-  for (int64_t i = 0; i < n; i++) {
+  for (int64_t i = lo; i < hi; i++) {
     const float gi = g[i];
     const float mi = m[i] * b1 + gi * c1;
     const float vi = v[i] * b2 + (gi * gi) * c2;
@@ -251,10 +406,49 @@ static void adamw(const float* p, const float* m, const float* v, const float* g
   }
 }
 
-/* fused(heap, op, offsets[8], sizes[4], scalars[6]): the kernels above, by op number:
+/* Column sums x[N,D] → [D] (tf.sum over the leading axes: bias gradients): per chunk of rows into
+ * part[chunk][D], summed in chunk order after. */
+typedef struct { const float* x; float* part; int64_t D; } ColSum;
+static void col_sum(const void* vc, int64_t lo, int64_t hi, int64_t chunk) {
+  const ColSum* c = (const ColSum*)vc;
+  const int64_t D = c->D;
+  float* s = c->part + chunk * D;
+  for (int64_t j = 0; j < D; j++) s[j] = 0.0f;
+  for (int64_t i = lo; i < hi; i++) {
+    const float* r = c->x + i * D;
+#pragma omp simd
+    for (int64_t j = 0; j < D; j++) s[j] += r[j];
+  }
+}
+
+/* Elementwise a ∘ b on an [N, D] view of the output; each operand is read at r·rowStride + j·colStride
+ * (colStride 1: a full row; 0: one value per row; rowStride 0: the same row for every r, e.g. a bias). */
+typedef struct { const float *a, *b; float* out; int64_t D, aRow, aCol, bRow, bCol; int op; } Binary;
+#define BINARY_LOOP(EXPR) \
+  for (int64_t r = lo; r < hi; r++) { \
+    const float* ar = c->a + r * c->aRow; const float* br = c->b + r * c->bRow; float* o = c->out + r * D; \
+    if (c->aCol && c->bCol) { _Pragma("omp simd") for (int64_t j = 0; j < D; j++) { const float x = ar[j], y = br[j]; o[j] = (EXPR); } } \
+    else if (c->aCol) { const float y = br[0]; _Pragma("omp simd") for (int64_t j = 0; j < D; j++) { const float x = ar[j]; o[j] = (EXPR); } } \
+    else if (c->bCol) { const float x = ar[0]; _Pragma("omp simd") for (int64_t j = 0; j < D; j++) { const float y = br[j]; o[j] = (EXPR); } } \
+    else { const float x = ar[0], y = br[0]; for (int64_t j = 0; j < D; j++) o[j] = (EXPR); } \
+  }
+static void binary(const void* vc, int64_t lo, int64_t hi, int64_t chunk) {
+  const Binary* c = (const Binary*)vc;
+  const int64_t D = c->D;
+  (void)chunk;
+  switch (c->op) {
+    case 0: BINARY_LOOP(x + y) break;
+    case 1: BINARY_LOOP(x - y) break;
+    case 2: BINARY_LOOP(x * y) break;
+  }
+}
+
+/* fused(heap, op, offsets[8], sizes[8], scalars[8]): the kernels above, by op number:
  *   0 ln_fwd(x, g, b | y, xhat, rstd; N, D; eps)     1 ln_bwd(dy, xhat, rstd, g | dx, dg, db; N, D)
  *   2 gelu_fwd(x | y; n)    3 gelu_bwd(dy, x | dx; n)    4 softmax_fwd(x | y; N, T)    5 softmax_bwd(dy, y | dx; N, T)
  *   6 adamw(p, m, v, g | p', m', v'; n; b1, b2, keep, step, bc2, eps, 1−b1, 1−b2)
+ *   7 col_sum(x | out; N, D)
+ *   8 binary(a, b | out; N, D, aRow, aCol, bRow, bCol, op (0 add, 1 sub, 2 mul))
  * Offsets are byte offsets into the heap; the caller (lib/core/native-kernels.ts) passes the sizes. */
 static napi_value Fused(napi_env env, napi_callback_info info) {
   HeapCall c;
@@ -262,10 +456,10 @@ static napi_value Fused(napi_env env, napi_callback_info info) {
   void* heap = c.heap;
   const size_t heapBytes = c.bytes;
   const int32_t op = (int32_t)c.v[0];
-  double off[8] = {0}, sz[4] = {0}, sc[8] = {0};
+  double off[8] = {0}, sz[8] = {0}, sc[8] = {0};
   napi_value arrs[3] = {c.argv[2], c.argv[3], c.argv[4]};
   double* dst[3] = {off, sz, sc};
-  const uint32_t cap[3] = {8, 4, 8};
+  const uint32_t cap[3] = {8, 8, 8};
   for (int a = 0; a < 3; a++) {
     uint32_t len = 0;
     CHECK(napi_get_array_length(env, arrs[a], &len));
@@ -276,8 +470,13 @@ static napi_value Fused(napi_env env, napi_callback_info info) {
       CHECK(napi_get_value_double(env, e, &dst[a][i]));
     }
   }
-  const int64_t s0 = (int64_t)sz[0], s1 = (int64_t)sz[1];
-  /* bytes each operand spans, to check every offset stays inside the heap */
+  int64_t s[8];
+  for (int i = 0; i < 8; i++) {
+    s[i] = (int64_t)sz[i];
+    if (s[i] < 0) { napi_throw_range_error(env, NULL, "course_gemm.fused: negative size"); return NULL; }
+  }
+  const int64_t s0 = s[0], s1 = s[1];
+  /* floats each operand spans, to check every offset stays inside the heap */
   int64_t span[8] = {0};
   int nOps = 0;
   switch (op) {
@@ -288,24 +487,76 @@ static napi_value Fused(napi_env env, napi_callback_info info) {
     case 4: nOps = 2; span[0] = s0 * s1; span[1] = s0 * s1; break;
     case 5: nOps = 3; span[0] = s0 * s1; span[1] = s0 * s1; span[2] = s0 * s1; break;
     case 6: nOps = 7; for (int i = 0; i < 7; i++) span[i] = s0; break;
+    case 7: nOps = 2; span[0] = s0 * s1; span[1] = s1; break;
+    case 8:
+      if (s[3] > 1 || s[5] > 1 || s[6] > 2) { napi_throw_range_error(env, NULL, "course_gemm.fused: bad binary operands"); return NULL; }
+      nOps = 3;
+      span[0] = s0 * s1 == 0 ? 0 : (s0 - 1) * s[2] + (s1 - 1) * s[3] + 1;
+      span[1] = s0 * s1 == 0 ? 0 : (s0 - 1) * s[4] + (s1 - 1) * s[5] + 1;
+      span[2] = s0 * s1;
+      break;
     default: napi_throw_range_error(env, NULL, "course_gemm.fused: unknown op"); return NULL;
   }
-  if (s0 < 0 || s1 < 0) { napi_throw_range_error(env, NULL, "course_gemm.fused: negative size"); return NULL; }
   float* P[8];
   for (int i = 0; i < nOps; i++) {
     if (off[i] < 0 || (int64_t)off[i] + 4 * span[i] > (int64_t)heapBytes) { napi_throw_range_error(env, NULL, "course_gemm.fused: operands outside the heap"); return NULL; }
     P[i] = (float*)((uint8_t*)heap + (int64_t)off[i]);
   }
   switch (op) {
-    case 0: ln_fwd(P[0], P[1], P[2], P[3], P[4], P[5], s0, s1, (float)sc[0]); break;
-    case 1: ln_bwd(P[0], P[1], P[2], P[3], P[4], P[5], P[6], s0, s1); break;
-    case 2: gelu_fwd(P[0], P[1], s0); break;
-    case 3: gelu_bwd(P[0], P[1], P[2], s0); break;
-    case 4: softmax_fwd(P[0], P[1], s0, s1); break;
-    case 5: softmax_bwd(P[0], P[1], P[2], s0, s1); break;
-    case 6: adamw(P[0], P[1], P[2], P[3], P[4], P[5], P[6], s0, (float)sc[0], (float)sc[1], (float)sc[2], (float)sc[3], (float)sc[4], (float)sc[5], (float)sc[6], (float)sc[7]); break;
+    case 0: { LnFwd k = {P[0], P[1], P[2], P[3], P[4], P[5], s1, (float)sc[0]}; parallelFor(ln_fwd, &k, s0, chunksOf(s0, rowsPerChunk(s1))); break; }
+    case 1: case 7: {
+      const uint32_t nc = chunksOf(s0, rowsPerChunk(s1));
+      const int64_t width = op == 1 ? 2 * s1 : s1;
+      float* part = (float*)malloc((size_t)(nc * width > 0 ? nc * width : 1) * sizeof(float));
+      if (!part) { napi_throw_error(env, NULL, "course_gemm.fused: out of memory"); return NULL; }
+      if (op == 1) { LnBwd k = {P[0], P[1], P[2], P[3], P[4], part, s1}; parallelFor(ln_bwd, &k, s0, nc); }
+      else { ColSum k = {P[0], part, s1}; parallelFor(col_sum, &k, s0, nc); }
+      const uint32_t used = s0 > 0 ? (uint32_t)((s0 + (s0 + nc - 1) / nc - 1) / ((s0 + nc - 1) / nc)) : 0; /* chunks parallelFor ran */
+      float* outs[2] = {op == 1 ? P[5] : P[1], op == 1 ? P[6] : NULL};
+      for (int w = 0; w < (op == 1 ? 2 : 1); w++) {
+        float* o = outs[w];
+        for (int64_t j = 0; j < s1; j++) o[j] = 0.0f;
+        for (uint32_t k = 0; k < used; k++) {
+          const float* q = part + k * width + w * s1;
+#pragma omp simd
+          for (int64_t j = 0; j < s1; j++) o[j] += q[j];
+        }
+      }
+      free(part);
+      break;
+    }
+    case 2: { Gelu k = {P[0], NULL, P[1]}; parallelFor(gelu_fwd, &k, s0, chunksOf(s0, MIN_CHUNK_FLOATS)); break; }
+    case 3: { Gelu k = {P[1], P[0], P[2]}; parallelFor(gelu_bwd, &k, s0, chunksOf(s0, MIN_CHUNK_FLOATS)); break; }
+    case 4: { Softmax k = {P[0], NULL, P[1], s1}; parallelFor(softmax_fwd, &k, s0, chunksOf(s0, rowsPerChunk(s1))); break; }
+    case 5: { Softmax k = {P[1], P[0], P[2], s1}; parallelFor(softmax_bwd, &k, s0, chunksOf(s0, rowsPerChunk(s1))); break; }
+    case 6: {
+      AdamW k = {P[0], P[1], P[2], P[3], P[4], P[5], P[6], (float)sc[0], (float)sc[1], (float)sc[2], (float)sc[3], (float)sc[4], (float)sc[5], (float)sc[6], (float)sc[7]};
+      parallelFor(adamw, &k, s0, chunksOf(s0, MIN_CHUNK_FLOATS));
+      break;
+    }
+    case 8: { Binary k = {P[0], P[1], P[2], s1, s[2], s[3], s[4], s[5], (int)s[6]}; parallelFor(binary, &k, s0, chunksOf(s0, rowsPerChunk(s1))); break; }
   }
   return NULL;
+}
+
+/* Output rows [lo, hi) of a transpose: the index of row lo is decomposed once, then counted up. */
+typedef struct { const float* in; float* out; uint32_t rank; int64_t ostrIn[6], oshape[6], inner, s; } Transp;
+static void transpose_rows(const void* vc, int64_t lo, int64_t hi, int64_t chunk) {
+  const Transp* c = (const Transp*)vc;
+  const uint32_t rank = c->rank;
+  const int64_t inner = c->inner, s = c->s;
+  int64_t idx[6] = {0};
+  (void)chunk;
+  for (int64_t i = (int64_t)rank - 2, o = lo; i >= 0; i--) { idx[i] = o % c->oshape[i]; o /= c->oshape[i]; }
+  for (int64_t o = lo; o < hi; o++) {
+    int64_t base = 0;
+    for (uint32_t i = 0; i + 1 < rank; i++) base += idx[i] * c->ostrIn[i];
+    const float* src = c->in + base;
+    float* dst = c->out + o * inner;
+    if (s == 1) __builtin_memcpy(dst, src, (size_t)inner * 4);
+    else for (int64_t j = 0; j < inner; j++) dst[j] = src[j * s];
+    for (int i = (int)rank - 2; i >= 0; i--) { if (++idx[i] < c->oshape[i]) break; idx[i] = 0; }
+  }
 }
 
 /* transpose(heap, inOff, outOff, shape[], perm[]): out = x.transpose(perm) for float32, rank 1..6.
@@ -340,19 +591,10 @@ static napi_value Transpose(napi_env env, napi_callback_info info) {
   istr[rank - 1] = 1;
   for (int i = (int)rank - 2; i >= 0; i--) istr[i] = istr[i + 1] * shape[i + 1];
   for (uint32_t i = 0; i < rank; i++) { ostrIn[i] = istr[perm[i]]; oshape[i] = shape[perm[i]]; }
-  const float* in = (const float*)((uint8_t*)c.heap + inOff);
-  float* out = (float*)((uint8_t*)c.heap + outOff);
-  const int64_t inner = oshape[rank - 1], s = ostrIn[rank - 1], outer = total / inner;
-  int64_t idx[6] = {0};
-  for (int64_t o = 0; o < outer; o++) {
-    int64_t base = 0;
-    for (uint32_t i = 0; i + 1 < rank; i++) base += idx[i] * ostrIn[i];
-    const float* src = in + base;
-    float* dst = out + o * inner;
-    if (s == 1) __builtin_memcpy(dst, src, (size_t)inner * 4);
-    else for (int64_t j = 0; j < inner; j++) dst[j] = src[j * s];
-    for (int i = (int)rank - 2; i >= 0; i--) { if (++idx[i] < oshape[i]) break; idx[i] = 0; }
-  }
+  Transp k = {(const float*)((uint8_t*)c.heap + inOff), (float*)((uint8_t*)c.heap + outOff), rank, {0}, {0}, oshape[rank - 1], ostrIn[rank - 1]};
+  for (uint32_t i = 0; i < rank; i++) { k.ostrIn[i] = ostrIn[i]; k.oshape[i] = oshape[i]; }
+  const int64_t outer = total / k.inner;
+  parallelFor(transpose_rows, &k, outer, chunksOf(outer, rowsPerChunk(k.inner)));
   return NULL;
 }
 
@@ -367,6 +609,18 @@ static napi_value SetThreads(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+/* setKernelThreads(n): threads of the elementwise kernels above (parallelFor); results do not depend on it. */
+static napi_value SetKernelThreads(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  int32_t n = 1;
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc != 1) { napi_throw_type_error(env, NULL, "course_gemm.setKernelThreads: expected 1 argument"); return NULL; }
+  CHECK(napi_get_value_int32(env, argv[0], &n));
+  kernelThreads = n < 1 ? 1 : n > MAX_KERNEL_THREADS ? MAX_KERNEL_THREADS : n;
+  return NULL;
+}
+
 static napi_value GetThreads(napi_env env, napi_callback_info info) {
   napi_value out;
   (void)info;
@@ -375,7 +629,7 @@ static napi_value GetThreads(napi_env env, napi_callback_info info) {
 }
 
 /* Bumped with every change of the exports; lib/core/native-kernels.ts refuses another version. */
-#define COURSE_NATIVE_VERSION 4
+#define COURSE_NATIVE_VERSION 5
 
 napi_status course_conv_exports(napi_env env, napi_value exports); /* course_conv.c */
 
@@ -390,6 +644,7 @@ static napi_value Init(napi_env env, napi_value exports) {
     {"unary", NULL, Unary, NULL, NULL, NULL, napi_default, NULL},
     {"fused", NULL, Fused, NULL, NULL, NULL, napi_default, NULL},
     {"transpose", NULL, Transpose, NULL, NULL, NULL, napi_default, NULL},
+    {"setKernelThreads", NULL, SetKernelThreads, NULL, NULL, NULL, napi_default, NULL},
   };
   CHECK(napi_define_properties(env, exports, sizeof props / sizeof props[0], props));
   CHECK(course_conv_exports(env, exports));
