@@ -6,11 +6,14 @@
  * split + pads + adds) and max-pooling (k·k views + running maximum; backward: compare, select and
  * pad per view), which run as scalar wasm kernels: the `fast` recipe's step spent ~70 % of its
  * kernel time there. Geometry (sizes) is checked by conv.ts's convGeometry before these run.
+ * Also the ReLU between convolution and pooling: the wasm `Relu` kernel and its gradient
+ * (Step, Cast, Multiply: three scalar passes) as one vectorised pass each.
  */
 import * as tf from '@tensorflow/tfjs';
+import {nativeKernelsActive} from './kernel-path';
 
 /** Bumped with every change of course_conv.c's exports (its CONV_VERSION). */
-export const CONV_ADDON_VERSION = 1;
+export const CONV_ADDON_VERSION = 2;
 
 /** What course_conv.c adds to the addon's exports. */
 export interface ConvAddon {
@@ -19,7 +22,7 @@ export interface ConvAddon {
   conv?(heap: ArrayBuffer, op: number, offsets: number[], sizes: number[]): void;
 }
 
-const OP = {im2col: 0, col2im: 1, maxPool: 2, maxPoolGrad: 3} as const;
+const OP = {im2col: 0, col2im: 1, maxPool: 2, maxPoolGrad: 3, relu: 4, reluGrad: 5} as const;
 
 interface WasmHeap {
   wasm: {HEAPU8: Uint8Array};
@@ -35,13 +38,20 @@ export interface WindowAttrs { B: number; H: number; W: number; C: number; k: nu
 
 const sizes = (a: WindowAttrs) => [a.B, a.H, a.W, a.C, a.k, a.stride, a.pad, a.outH, a.outW];
 
-/** The kernels by name, calling `getAddon()`'s conv() on the wasm heap; every output is a new buffer. */
-export function convKernelFuncs(getAddon: () => ConvAddon): Record<string, KernelFn> {
-  const call = (be: WasmHeap, op: number, tensors: tf.TensorInfo[], a: WindowAttrs) => {
+function caller(getAddon: () => ConvAddon) {
+  return (be: WasmHeap, op: number, tensors: tf.TensorInfo[], sz: number[]) => {
     const lib = getAddon();
     if (typeof lib.conv !== 'function') throw new Error('native kernels: the addon has no conv kernels (out of date: run npm run setup)');
-    lib.conv(be.wasm.HEAPU8.buffer as ArrayBuffer, op, tensors.map((t) => be.dataIdMap.get(t.dataId)!.memoryOffset), sizes(a));
+    lib.conv(be.wasm.HEAPU8.buffer as ArrayBuffer, op, tensors.map((t) => be.dataIdMap.get(t.dataId)!.memoryOffset), sz);
   };
+}
+
+const count = (t: tf.TensorInfo) => t.shape.reduce((a, b) => a * b, 1);
+
+/** The kernels by name, calling `getAddon()`'s conv() on the wasm heap; every output is a new buffer. */
+export function convKernelFuncs(getAddon: () => ConvAddon): Record<string, KernelFn> {
+  const run = caller(getAddon);
+  const call = (be: WasmHeap, op: number, tensors: tf.TensorInfo[], a: WindowAttrs) => run(be, op, tensors, sizes(a));
   const float32 = (t: tf.TensorInfo, name: string) => { if (t.dtype !== 'float32') throw new Error(`${name}: float32 tensors only (got ${t.dtype})`); };
   return {
     // x [B, H, W, C] → cols [B·H'·W', k·k·C]
@@ -76,5 +86,49 @@ export function convKernelFuncs(getAddon: () => ConvAddon): Record<string, Kerne
       call(be, OP.maxPoolGrad, [dy!, argmax!, dx], a);
       return dx;
     },
+    // ReLU's gradient: dy, x → dy · step(x)
+    CourseReluGrad: ({inputs, backend}) => {
+      const be = backend as WasmHeap, {dy, x} = inputs as Record<string, tf.TensorInfo>;
+      float32(dy!, 'CourseReluGrad');
+      float32(x!, 'CourseReluGrad');
+      const dx = be.makeOutput(x!.shape, 'float32');
+      if (count(x!) > 0) run(be, OP.reluGrad, [dy!, x!, dx], [count(x!)]);
+      return dx;
+    },
   };
+}
+
+/** Stock wasm kernels served natively: `Relu` for float32 (`stock(name)` runs the rest). */
+export function convReplacementFuncs(getAddon: () => ConvAddon, stock: (name: string) => tf.KernelConfig): Record<string, KernelFn> {
+  const run = caller(getAddon);
+  return {
+    Relu: (args) => {
+      const be = args.backend as WasmHeap, x = args.inputs.x as tf.TensorInfo;
+      if (x.dtype !== 'float32') return stock('Relu').kernelFunc(args as unknown as Parameters<tf.KernelFunc>[0]);
+      const y = be.makeOutput(x.shape, 'float32');
+      if (count(x) > 0) run(be, OP.relu, [x, y], [count(x)]);
+      return y;
+    },
+  };
+}
+
+let stockReluGrad: tf.GradConfig | undefined;
+
+/** ReLU's gradient as one kernel while the native kernels serve wasm; tfjs's dy·cast(step(x)) otherwise. */
+export function installConvGradients(): void {
+  stockReluGrad ??= tf.getGradient('Relu');
+  const stockGrad = stockReluGrad!;
+  tf.registerGradient({
+    kernelName: 'Relu', inputsToSave: ['x'],
+    gradFunc: (dy, saved, attrs) => {
+      const [x] = saved as tf.Tensor[];
+      if (!nativeKernelsActive() || x!.dtype !== 'float32') return stockGrad.gradFunc(dy, saved, attrs);
+      return {x: () => tf.engine().runKernel('CourseReluGrad', {dy: dy as tf.Tensor, x: x!}) as tf.Tensor};
+    },
+  });
+}
+
+/** Puts tfjs's own ReLU gradient back. */
+export function uninstallConvGradients(): void {
+  if (stockReluGrad) tf.registerGradient(stockReluGrad);
 }

@@ -19,7 +19,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import {gelu} from './activations';
-import {ConvAddon, CONV_ADDON_VERSION, convKernelFuncs} from './conv-kernels';
+import {ConvAddon, CONV_ADDON_VERSION, convKernelFuncs, convReplacementFuncs, installConvGradients, uninstallConvGradients} from './conv-kernels';
 import {conv2d, maxPool2d} from './conv';
 import {setNativeKernelsFlag, nativeKernelsActive} from './kernel-path';
 import {layerNorm} from './layernorm';
@@ -329,6 +329,7 @@ function nativeKernelFuncs(): Record<string, (args: KernelArgs) => tf.TensorInfo
   const k: Record<string, (args: KernelArgs) => tf.TensorInfo | tf.TensorInfo[]> = {BatchMatMul: nativeBatchMatMul, Softmax: nativeSoftmax, Identity: sharedIdentity, Transpose: nativeTranspose, Sum: nativeSum};
   for (const name of Object.keys(UNARY_OPS)) k[name] = nativeUnary(name);
   for (const name of Object.keys(BINARY_OPS)) k[name] = nativeBinary(name);
+  Object.assign(k, convReplacementFuncs(() => addon!, (name) => stock[name]!)); // Relu (conv-kernels.ts)
   return k;
 }
 
@@ -361,6 +362,7 @@ function register(): void {
       return {logits: () => tf.engine().runKernel('CourseSoftmaxGrad', {dy: dy as tf.Tensor, y: y!}) as tf.Tensor};
     },
   });
+  installConvGradients(); // ReLU's gradient as one kernel (conv-kernels.ts)
   installLeanBackprop(); // frees gradients and saved tensors during the backward pass (lean-backprop.ts)
   setNativeKernelsFlag(true);
 }
@@ -373,6 +375,7 @@ function unregister(): void {
   }
   for (const name of [...Object.keys(COURSE_KERNELS), ...Object.keys(CONV_KERNELS)]) if (tf.getKernel(name, 'wasm')) tf.unregisterKernel(name, 'wasm');
   if (stockSoftmaxGrad) tf.registerGradient(stockSoftmaxGrad);
+  uninstallConvGradients();
   uninstallLeanBackprop();
   setNativeKernelsFlag(false);
 }
@@ -447,9 +450,9 @@ function selfCheckCases(): CheckCase[] {
       const x = t([301], 9, 6), w = t([301], 10);
       return [gelu(x), tf.grad((a: tf.Tensor) => tf.sum(tf.mul(gelu(a), w)))(x)];
     })},
-    {name: 'conv2d (im2col) and maxPool2d with their gradients', tol: byNorm(1e-5), run: () => tf.tidy(() => {
+    {name: 'conv2d (im2col), ReLU and maxPool2d with their gradients', tol: byNorm(1e-5), run: () => tf.tidy(() => {
       const x = t([2, 7, 6, 5], 14), f = t([3, 3, 5, 4], 15), w = t([2, 4, 3, 4], 16);
-      const net = (a: tf.Tensor, b: tf.Tensor) => maxPool2d(conv2d(a, b, undefined, {stride: 1, pad: 1}), 3, 2, 1);
+      const net = (a: tf.Tensor, b: tf.Tensor) => maxPool2d(tf.relu(conv2d(a, b, undefined, {stride: 1, pad: 1})), 3, 2, 1);
       return [net(x, f), ...tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(net(a, b), w)))([x, f])];
     })},
   ];

@@ -1,6 +1,7 @@
 /**
  * One model benchmark in its own process (so peak RSS and the wasm heap belong to it):
  *   tsx scripts/bench/model.ts --config recipe --backend wasm [--batch N] [--reps N] [--warmup N] [--bmm auto|stock]
+ *   (or --recipe NAME: any training recipe's model and batch, e.g. fast; not part of npm run bench)
  * Prints one line `RESULT {json}`: training and inference images/s (median of reps after warm-up),
  * peak RSS, wasm heap, tensors alive before/after each training step.
  */
@@ -11,6 +12,7 @@ import {countParams, Params} from '../../lib/core/params';
 import {FusedAdamW} from '../../lib/optim/fused-adamw';
 import {crossEntropy} from '../../lib/optim/losses';
 import {initViT, vitForward} from '../../lib/vit/model';
+import {RECIPES} from '../../lib/train/recipes';
 import {parseCli} from '../cli-args';
 import {BENCH_CONFIGS, median, peakRssMb, round, timeIt, wasmHeapMb} from './common';
 import {enableWasmThreads} from '../../lib/core/wasm-threads';
@@ -21,14 +23,16 @@ const USAGE = 'tsx scripts/bench/model.ts --config recipe|small|base|tiny --back
 
 async function main() {
   const parsed = parseCli({command: 'tsx scripts/bench/model.ts', summary: `One measured run of npm run bench (a child process). ${USAGE}`, options: {
-    config: {kind: 'string', arg: 'recipe|small|base|tiny', help: 'model config (default tiny)'}, backend: {kind: 'string', arg: 'wasm|cpu', help: 'tfjs backend (default wasm)'},
+    config: {kind: 'string', arg: 'recipe|small|base|tiny', help: 'model config (default tiny)'}, recipe: {kind: 'string', arg: 'NAME', help: 'a training recipe\'s model and batch instead (lib/train/recipes.ts), e.g. fast'}, backend: {kind: 'string', arg: 'wasm|cpu', help: 'tfjs backend (default wasm)'},
     bmm: {kind: 'string', arg: 'auto|stock', help: 'batched matmul implementation (default auto)'}, batch: {kind: 'positive', help: 'batch size (default: the config\'s)'},
     reps: {kind: 'positive', help: 'measured repetitions (default 3)'}, warmup: {kind: 'count', help: 'warm-up repetitions (default 2)'},
     threads: {kind: 'positive', help: 'wasm threads (default 1)'}, native: {kind: 'count', help: '0 = pure wasm, else OpenBLAS threads'},
   }});
   if (!parsed) return;
   const args = parsed.values;
-  const bc = BENCH_CONFIGS[(args.config as string) ?? 'tiny'];
+  const rec = args.recipe === undefined ? undefined : RECIPES[args.recipe as string];
+  if (args.recipe !== undefined && !rec) throw new Error(`unknown --recipe (known: ${Object.keys(RECIPES).join(', ')})`);
+  const bc = rec ? {name: rec.name, model: rec.model, batch: rec.batchSize} : BENCH_CONFIGS[(args.config as string) ?? 'tiny'];
   if (!bc) throw new Error(`unknown --config (known: ${Object.keys(BENCH_CONFIGS).join(', ')})`);
   const backend = ((args.backend as string) ?? 'wasm') as BackendName;
   const threads = (args.threads as number | undefined) ?? 1;

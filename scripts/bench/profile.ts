@@ -51,7 +51,7 @@ async function main() {
   }
   const total = [...by.values()].reduce((a, b) => a + b.ms, 0);
   console.log(`${describeBackend(info)}; bmm ${bmmPath()}; ${bc.name} batch ${B}: step ${wall.toFixed(0)} ms (profiled), kernels ${total.toFixed(0)} ms, peak ${(prof.peakBytes / 2 ** 20).toFixed(0)} MB`);
-  for (const [name, e] of [...by.entries()].sort((a, b) => b[1].ms - a[1].ms).slice(0, 15)) {
+  for (const [name, e] of [...by.entries()].sort((a, b) => b[1].ms - a[1].ms).slice(0, Number(process.env.PROFILE_TOP ?? 15))) {
     console.log(`${name.padEnd(22)} ${e.ms.toFixed(0).padStart(7)} ms ${(100 * e.ms / total).toFixed(1).padStart(5)} %  ${String(e.n).padStart(5)} calls`);
   }
   process.exit(0);

@@ -84,19 +84,39 @@ describe.skipIf(!nativeAddonAvailable() && process.env.CI !== 'true')('the nativ
     expect(Array.from(native[4]!)).toEqual(Array.from(composed[4]!));
     expect(tf.memory().numTensors).toBe(before);
   });
+  it('ReLU and its gradient (native) = the stock wasm kernels bit for bit: negatives, zeros, NaN, ±inf; int32 stays stock', () => {
+    const before = tf.memory().numTensors;
+    const vals = [-2, -0, 0, 1e-30, 3.5, NaN, Infinity, -Infinity, ...Array.from({length: 37}, (_, i) => Math.sin(i) * 3)];
+    const dys = vals.map((_, i) => (i % 3) - 0.5);
+    const run = (native: boolean) => {
+      if (native) expect(enableNativeKernels().active).toBe(true); else disableNativeKernels();
+      return tf.tidy(() => {
+        const x = tf.tensor1d(vals), dy = tf.tensor1d(dys);
+        const dx = tf.grad((a: tf.Tensor) => tf.sum(tf.mul(tf.relu(a), dy)))(x);
+        return [tf.relu(x), dx, tf.relu(tf.tensor1d([-3, 0, 4], 'int32'))].map((t) => Array.from(t.dataSync()));
+      });
+    };
+    const stock = run(false), native = run(true);
+    expect(native).toEqual(stock);
+    expect(native[0]!.slice(0, 8)).toEqual([0, 0, 0, 1e-30, 3.5, NaN, Infinity, 0].map((v) => Math.fround(v)));
+    expect(native[2]).toEqual([0, 0, 4]);
+    expect(tf.memory().numTensors).toBe(before);
+  });
   it('runs as the native kernels when they are on (one kernel per direction), and as slices/maximum when off', async () => {
     const x = tf.randomNormal([2, 8, 8, 4], 0, 1, 'float32', 5), f = tf.randomNormal([3, 3, 4, 6], 0, 1, 'float32', 6);
     const kernels = async () => (await tf.profile(() => {
-      const g = tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(maxPool2d(conv2d(a, b, undefined, {pad: 1}), 3, 2, 1)))([x, f]);
+      const g = tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(maxPool2d(tf.relu(conv2d(a, b, undefined, {pad: 1})), 3, 2, 1)))([x, f]);
       tf.dispose(g);
     })).kernels.map((k) => k.name);
     expect(enableNativeKernels().active).toBe(true);
     const on = await kernels();
-    for (const k of ['CourseIm2Col', 'CourseCol2Im', 'CourseMaxPool', 'CourseMaxPoolGrad']) expect(on, k).toContain(k);
+    for (const k of ['CourseIm2Col', 'CourseCol2Im', 'CourseMaxPool', 'CourseMaxPoolGrad', 'CourseReluGrad']) expect(on, k).toContain(k);
     expect(on).not.toContain('Maximum');
+    expect(on).not.toContain('Step');
     disableNativeKernels();
     const off = await kernels();
     expect(off).toContain('Maximum');
+    expect(off).toContain('Step');
     expect(off.filter((k) => k.startsWith('Course'))).toEqual([]);
     tf.dispose([x, f]);
   });
@@ -105,7 +125,10 @@ describe.skipIf(!nativeAddonAvailable() && process.env.CI !== 'true')('the nativ
     const addon = require(NATIVE_ADDON_PATH) as Required<ConvAddon>;
     expect(addon.convVersion).toBe(CONV_ADDON_VERSION);
     const heap = new ArrayBuffer(1024), g = [1, 4, 4, 2, 3, 1, 1, 4, 4];
-    expect(() => addon.conv(heap, 7, [0, 128], g)).toThrow('course_conv.conv: op must be 0..3');
+    expect(() => addon.conv(heap, 7, [0, 128], g)).toThrow('course_conv.conv: op must be 0..5');
+    expect(() => addon.conv(heap, 4, [0, 128], g)).toThrow('wrong number of offsets or sizes');        // ReLU takes [n]
+    expect(() => addon.conv(heap, 4, [0, 900], [64])).toThrow('operands outside the heap');
+    expect(() => addon.conv(heap, 4, [0, 256], [64])).not.toThrow();
     expect(() => (addon.conv as (...a: unknown[]) => void)(heap, 0)).toThrow('course_conv.conv: expected (heap, op, offsets, sizes)');
     expect(() => addon.conv(new Uint8Array(8) as unknown as ArrayBuffer, 0, [0, 128], g)).toThrow('heap must be an ArrayBuffer');
     expect(() => addon.conv(heap, 0, [0], g)).toThrow('wrong number of offsets or sizes');

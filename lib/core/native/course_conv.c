@@ -16,13 +16,16 @@
  *                  the first maximal cell in window order; −1 if the window has no cell of x).
  *                  Cells outside x never win (−∞ padding, as PyTorch's MaxPool2d); NaN wins.
  *   op 3 maxpool backward  dy, arg → dx [B, H, W, C]: dx[arg[o]] += dy[o]
+ * and the ReLU between a convolution and its pooling, sizes = [n]:
+ *   op 4 relu      x → y = x > 0 ? x : 0 (−0 → +0, NaN stays NaN, as tfjs's wasm kernel)
+ *   op 5 relu backward  dy, x → dx = dy · step(x), step(x) = x > 0 ? 1 : 0 (NaN for NaN, as tfjs's Step)
  * Every loop over channels is contiguous and vectorised by gcc (-O3 -fopenmp-simd).
  */
 #include <node_api.h>
 #include <stdint.h>
 #include <string.h>
 
-#define CONV_VERSION 1
+#define CONV_VERSION 2
 
 typedef struct { int64_t B, H, W, C, k, s, p, oh, ow; } Geom;
 
@@ -102,6 +105,19 @@ static void maxpool_bwd(const float* dy, const int32_t* arg, float* dx, int64_t 
   }
 }
 
+static void relu_fwd(const float* x, float* y, int64_t n) {
+#pragma omp simd
+  for (int64_t i = 0; i < n; i++) y[i] = x[i] > 0.0f ? x[i] : (x[i] != x[i] ? x[i] : 0.0f);
+}
+
+static void relu_bwd(const float* dy, const float* x, float* dx, int64_t n) {
+#pragma omp simd
+  for (int64_t i = 0; i < n; i++) {
+    const float st = x[i] > 0.0f ? 1.0f : 0.0f;
+    dx[i] = dy[i] * (x[i] != x[i] ? x[i] : st);
+  }
+}
+
 static napi_value fail(napi_env env, const char* msg) {
   napi_throw_range_error(env, NULL, msg);
   return NULL;
@@ -136,12 +152,24 @@ static napi_value Conv(napi_env env, napi_callback_info info) {
     napi_throw_type_error(env, NULL, "course_conv.conv: heap must be an ArrayBuffer");
     return NULL;
   }
-  if (napi_get_value_int32(env, argv[1], &op) != napi_ok || op < 0 || op > 3) return fail(env, "course_conv.conv: op must be 0..3");
+  if (napi_get_value_int32(env, argv[1], &op) != napi_ok || op < 0 || op > 5) return fail(env, "course_conv.conv: op must be 0..5");
   double off[3] = {0}, sz[9] = {0};
   const int64_t nOff = numbers(env, argv[2], off, 3), nSz = numbers(env, argv[3], sz, 9);
   if (nOff < 0 || nSz < 0) return NULL;
-  const int64_t wantOff = op == 0 || op == 1 ? 2 : 3;
-  if (nOff != wantOff || nSz != 9) return fail(env, "course_conv.conv: wrong number of offsets or sizes");
+  const int64_t wantOff = op == 0 || op == 1 || op == 4 ? 2 : 3;
+  if (nOff != wantOff || nSz != (op >= 4 ? 1 : 9)) return fail(env, "course_conv.conv: wrong number of offsets or sizes");
+  uint8_t* P[3];
+  if (op >= 4) {
+    const int64_t n = (int64_t)sz[0];
+    if (n < 0) return fail(env, "course_conv.conv: bad size");
+    for (int64_t i = 0; i < wantOff; i++) {
+      if (off[i] < 0 || (int64_t)off[i] + 4 * n > (int64_t)bytes) return fail(env, "course_conv.conv: operands outside the heap");
+      P[i] = (uint8_t*)heap + (int64_t)off[i];
+    }
+    if (op == 4) relu_fwd((const float*)P[0], (float*)P[1], n);
+    else relu_bwd((const float*)P[0], (const float*)P[1], (float*)P[2], n);
+    return NULL;
+  }
   Geom g = {(int64_t)sz[0], (int64_t)sz[1], (int64_t)sz[2], (int64_t)sz[3], (int64_t)sz[4], (int64_t)sz[5], (int64_t)sz[6], (int64_t)sz[7], (int64_t)sz[8]};
   /* every access is bounds-checked against H and W, so any non-negative geometry is memory-safe */
   if (g.B < 0 || g.H < 1 || g.W < 1 || g.C < 0 || g.k < 1 || g.s < 1 || g.p < 0 || g.oh < 0 || g.ow < 0) return fail(env, "course_conv.conv: bad geometry");
@@ -155,7 +183,6 @@ static napi_value Conv(napi_env env, napi_callback_info info) {
     case 2: span[0] = nIn; span[1] = nOut; span[2] = nOut; break;
     case 3: span[0] = nOut; span[1] = nOut; span[2] = nIn; break;
   }
-  uint8_t* P[3];
   for (int64_t i = 0; i < wantOff; i++) {
     if (off[i] < 0 || (int64_t)off[i] + 4 * span[i] > (int64_t)bytes) return fail(env, "course_conv.conv: operands outside the heap");
     P[i] = (uint8_t*)heap + (int64_t)off[i];
