@@ -51,7 +51,10 @@ export function dense(x: tf.Tensor, w: tf.Tensor, b?: tf.Tensor): tf.Tensor {
   }
   return tf.tidy(() => {
     const x2 = x.rank === 2 ? x as tf.Tensor2D : tf.reshape(x, [-1, inDim]) as tf.Tensor2D; // [N, in]
-    const y2 = b === undefined ? linearNoBias(x2, w as tf.Tensor2D) : linearBias(x2, w as tf.Tensor2D, b as tf.Tensor1D); // [N, out]
+    // without a bias under the native kernels: tfjs's own matMul gradient (the same two products, but
+    // lazy: dX is skipped when x needs none, e.g. the images under a conv tokenizer's first im2col)
+    const y2 = b === undefined ? (nativeKernelsActive() ? tf.matMul(x2, w) : linearNoBias(x2, w as tf.Tensor2D))
+      : linearBias(x2, w as tf.Tensor2D, b as tf.Tensor1D); // [N, out]
     return x.rank === 2 ? y2 : tf.reshape(y2, [...x.shape.slice(0, -1), outDim]);
   });
 }
