@@ -2,15 +2,12 @@
  * Notebook-only display helpers (they need a running tslab kernel, so they live outside lib/).
  * showChart sends one display_data message with the vega-lite spec AND an SVG rendered in the
  * kernel: JupyterLab, VS Code and the site draw the interactive chart, classic Jupyter the SVG.
+ * The browser runner uses this module as it is, with its own display/bundle.ts.
  */
-import * as jupyter from 'tslab/dist/jupyter';
 import {fitToWidth, VEGALITE_MIME, VegaLiteSpec} from '../lib/viz/render';
+import {displayBundle} from './bundle';
 
-export function displayBundle(data: Record<string, unknown>, metadata: Record<string, unknown> = {}): void {
-  const write = (jupyter as any).lastWriteDisplayData;
-  if (!write) throw new Error('displayBundle: not running inside a tslab kernel cell');
-  write({data, metadata, transient: {}}, false);
-}
+export {displayBundle};
 
 /**
  * Display a vega-lite chart (spec + kernel-rendered SVG fallback), no wider than a notebook cell:
@@ -47,7 +44,9 @@ export function showTable(rows: Record<string, unknown>[], opts: {digits?: numbe
 
 /** Display a PNG (bytes) with an alt text. */
 export function showPng(png: Uint8Array, alt = 'image'): void {
-  displayBundle({'image/png': Buffer.from(png).toString('base64'), 'text/plain': `<${alt}>`});
+  let bin = '';
+  for (let i = 0; i < png.length; i += 0x8000) bin += String.fromCharCode(...png.subarray(i, i + 0x8000));
+  displayBundle({'image/png': btoa(bin), 'text/plain': `<${alt}>`});
 }
 
 /** Display an SVG string. */

@@ -3,8 +3,8 @@
  * chapters/*.ipynb) + lib/ sources → build/site/. A chapter with a committed full-mode run in
  * site/full-runs/ whose code cells equal the chapter's is shown with that run's outputs (trained
  * models instead of quick mode's few steps); a stale full run is ignored with a warning. Fully offline: vendor scripts, KaTeX fonts and
- * tfjs wasm files are copied from node_modules. Usage: `npm run build:site [-- --out DIR] [--teacher] [--base /path/]` (--teacher: solution regions replaced by
- * the student stub, see the README's teacher section; --base: the URL path the site is served under, for the 404 page).
+ * tfjs wasm files are copied from node_modules. Usage: `npm run build:site [-- --out DIR] [--teacher] [--no-run] [--base /path/]` (--teacher: solution regions replaced by
+ * the student stub, see the README's teacher section, and no run mode; --no-run: no run mode (site/runner); --base: the URL path the site is served under, for the 404 page).
  */
 import {copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync} from 'node:fs';
 import {basename, dirname, join, relative, resolve} from 'node:path';
@@ -18,6 +18,7 @@ import {findRegions} from '../grader/regions';
 import {Demo, firstSentences, renderNotebook, RenderedNotebook, text as cellText} from './notebook';
 import {findCifarFolder, firstTestImages} from '../lib/data/cifar';
 import {encodePng} from '../lib/viz/vit';
+import {buildRunner, RunnerBuild} from './runner/bundle';
 
 export interface BuildOptions {
   root?: string;          // repository root
@@ -29,13 +30,18 @@ export interface BuildOptions {
   quiet?: boolean;
   /** teacher-safe build: solution regions replaced by the student stub, search without them */
   teacher?: boolean;
+  /**
+   * run mode on the chapter pages (site/runner: editable cells run in the reader's browser); default
+   * on, always off in a teacher build (its lib/ bundle would carry the solutions)
+   */
+  runMode?: boolean;
   /** URL path the site is served under, for the 404 page's absolute asset links (default '/') */
   basePath?: string;
   /** override package.json (tests) */
   pkg?: {version?: string; repository?: unknown};
 }
 
-export interface BuildResult { teacher: boolean; repository?: string; outDir: string; pages: string[]; chapters: string[]; libs: string[]; charts: number; seconds: number; model: boolean; phases: Record<string, number> }
+export interface BuildResult { runner?: RunnerBuild; teacher: boolean; repository?: string; outDir: string; pages: string[]; chapters: string[]; libs: string[]; charts: number; seconds: number; model: boolean; phases: Record<string, number> }
 
 const ROOT = resolve(__dirname, '..');
 
@@ -322,6 +328,9 @@ export async function buildSite(opts: BuildOptions = {}): Promise<BuildResult> {
   mkdirSync(out, {recursive: true});
   copyVendor(root, out);
   phase('copy assets');
+  const runMode = !teacher && opts.runMode !== false;
+  const runner = runMode ? await buildRunner(root, out, log) : undefined;
+  if (runner) phase('runner bundle');
 
   const modules = sourceModules(root);
   const chapters: ChapterFile[] = chapterFiles(root, opts.chaptersDir ?? join(root, 'build/chapters'), opts.fullRunsDir ?? join(root, 'site/full-runs'), log);
@@ -396,7 +405,8 @@ export async function buildSite(opts: BuildOptions = {}): Promise<BuildResult> {
     const pre = prefixFor(c.url);
     const actions = `<p class="page-actions"><a class="button" href="${pre}notebooks/${c.slug}.ipynb" download="${c.slug}.ipynb">Download this notebook (.ipynb)</a>` +
       (c.seconds !== undefined ? ` <span class="runtime">executed in ${c.seconds.toFixed(1)} s${c.mode ? ` (${c.mode} mode)` : ''}</span>` : ' <span class="runtime">not executed yet</span>') +
-      `<button class="button code-toggle" type="button" aria-pressed="false">Hide code cells</button></p>` + runLocally(repo, commands, c.slug, where);
+      `<button class="button code-toggle" type="button" aria-pressed="false">Hide code cells</button>` +
+      (runMode ? runButton(pre) : '') + `</p>` + runLocally(repo, commands, c.slug, where);
     write(join(out, c.url), layout({...base, url: c.url, title: c.r.title, description: c.r.summary, body: c.r.html, headings: c.r.headings,
       prev: chapterNav[i - 1] ?? {url: 'index.html', title: 'Overview', short: 'Overview'}, next: chapterNav[i + 1], extraScripts: scripts, actions, kind: 'chapter',
       repo: repo ? {url: repo, file: `chapters/${c.slug}.ipynb`} : undefined}));
@@ -439,8 +449,13 @@ export async function buildSite(opts: BuildOptions = {}): Promise<BuildResult> {
   phase('landing + search index');
   const seconds = (performance.now() - t0) / 1000;
   if (process.env.SITE_PROFILE) log(Object.entries(phases).map(([k, v]) => `  ${k}: ${v.toFixed(2)} s`).join('\n'));
-  log(`site: ${pages.length} pages (${rendered.length} chapters, ${libList.length} source files, ${charts} charts${modelUrl ? ', ViT model' : ', no ViT model yet'}${teacher ? ', teacher build: solution regions stubbed' : ''}) → ${relative(process.cwd(), out) || out} in ${seconds.toFixed(2)} s`);
-  return {outDir: out, pages, chapters: rendered.map(c => c.url), libs: libList.map(m => m.url), charts, seconds, model: Boolean(modelUrl), phases, teacher, repository: repo};
+  log(`site: ${pages.length} pages (${rendered.length} chapters, ${libList.length} source files, ${charts} charts${modelUrl ? ', ViT model' : ', no ViT model yet'}${runner ? `, run mode (runner ${(runner.bytes / 1e6).toFixed(1)} MB, loaded on demand)` : ', no run mode'}${teacher ? ', teacher build: solution regions stubbed' : ''}) → ${relative(process.cwd(), out) || out} in ${seconds.toFixed(2)} s`);
+  return {runner, outDir: out, pages, chapters: rendered.map(c => c.url), libs: libList.map(m => m.url), charts, seconds, model: Boolean(modelUrl), phases, teacher, repository: repo};
+}
+
+/** The chapter page's "Run in browser" button: everything else of run mode loads when it is pressed. */
+export function runButton(pre: string): string {
+  return `<button class="button run-toggle" type="button" data-runner="${pre}assets/runner/" title="Edit and run the code cells in this browser tab (TensorFlow.js on WebGL or wasm; nothing is sent to a server)">Run in browser</button>`;
 }
 
 function landing(root: string, chapters: {url: string; title: string; summary: string; seconds?: number; mode?: string}[], nLib: number, runBox: string): string {
@@ -467,7 +482,7 @@ ${runBox.replace('<details class="run-local">', '<details class="run-local" open
 if (require.main === module) {
   const args = process.argv.slice(2);
   const arg = (name: string) => { const i = args.indexOf(name); return i >= 0 ? args[i + 1] : undefined; };
-  buildSite({outDir: arg('--out'), chaptersDir: arg('--chapters'), modelsDir: arg('--models'), teacher: args.includes('--teacher'), basePath: arg('--base')})
+  buildSite({outDir: arg('--out'), chaptersDir: arg('--chapters'), modelsDir: arg('--models'), teacher: args.includes('--teacher'), runMode: !args.includes('--no-run'), basePath: arg('--base')})
     .catch(e => { console.error(`site build failed: ${e instanceof Error ? e.stack : e}`); process.exit(1); });
 }
 void statSync;

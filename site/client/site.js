@@ -225,7 +225,8 @@
     document.addEventListener('course-theme', function () { redrawCharts(false); });
   }
   /** Draw every chart now (tests, printing); resolves when all are drawn. */
-  window.courseCharts = {drawAll: function () { return Promise.all(charts().map(function (f) { return f.dataset.rendered === 'true' ? null : drawChart(f); })); }};
+  window.courseCharts = {drawAll: function () { return Promise.all(charts().map(function (f) { return f.dataset.rendered === 'true' ? null : drawChart(f); })); },
+    draw: drawChart};
 
   // keyboard users must be able to scroll wide code, tables and formulas; a code block whose lines
   // run under the copy button gets a strip above its first line for the button ("wide")
@@ -350,6 +351,13 @@
     window.addEventListener('load', markScrollable);
     initCharts();
     initToc();
+    // run mode (site/runner): its script loads only when the reader asks for it
+    var run = document.querySelector('.run-toggle');
+    if (run) run.addEventListener('click', function () {
+      if (window.courseRunner || run.disabled) return;
+      run.disabled = true; run.textContent = 'Loading the runner\u2026';
+      loadScript(run.dataset.runner + 'page.js').catch(function () { run.disabled = false; run.textContent = 'Run in browser (could not load the runner: retry)'; });
+    });
     var cur = document.querySelector('.sidebar details [aria-current="page"]'), side = document.getElementById('sidebar');
     if (cur && side) side.scrollTop = Math.max(0, cur.getBoundingClientRect().top - side.getBoundingClientRect().top - side.clientHeight / 2);
   });
