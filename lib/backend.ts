@@ -13,6 +13,7 @@ import * as tf from '@tensorflow/tfjs';
 // Node-only (loads the addon); lib/backend.ts itself is Node-only (require, process.env). Teaching
 // modules ask lib/core/kernel-path.ts instead, which a browser bundle can include.
 import * as nk from './core/native-kernels';
+import {installWasmKernels} from './core/wasm-kernels';
 
 export type BackendName = 'wasm' | 'cpu' | 'tensorflow';
 
@@ -81,6 +82,7 @@ export async function initBackend(prefer?: BackendName): Promise<BackendInfo> {
     // getThreadsCount is a function of the wasm package, not a method of the backend object
     const wasmPkg = require('@tensorflow/tfjs-backend-wasm') as {getThreadsCount?: () => number};
     info.threads = wasmPkg.getThreadsCount?.() ?? 1;
+    installWasmKernels(); // pure wasm's fast matMul/sum kernels (wasm-kernels.ts), under the native ones
     info.kernels = startNativeKernels();
   }
   if (requested !== 'auto' && chosen !== requested) info.note = `${requested} unavailable, fell back to ${chosen}`;

@@ -31,7 +31,7 @@ passed=$((passed+vp)); failed=$((failed+vf))
 # the default when built): what a learner without a C compiler / OpenBLAS, or the browser, runs.
 echo "== vitest, pure wasm path (COURSE_NATIVE=0) =="
 rm -f build/vitest-wasm.json
-COURSE_NATIVE=0 npx vitest run test/core/formulations-wasm.test.ts test/core/native-kernels-wasm.test.ts test/train/wasm.test.ts test/foundation/backend.test.ts \
+COURSE_NATIVE=0 npx vitest run test/core/formulations-wasm.test.ts test/core/native-kernels-wasm.test.ts test/core/wasm-kernels-wasm.test.ts test/train/wasm.test.ts test/foundation/backend.test.ts \
   --reporter=default --reporter=json --outputFile.json=build/vitest-wasm.json
 read -r vp vf < <(vitest_counts build/vitest-wasm.json)
 passed=$((passed+vp)); failed=$((failed+vf))

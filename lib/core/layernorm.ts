@@ -7,7 +7,6 @@
  *   dgamma = sum(dy * xhat), dbeta = sum(dy)
  */
 import * as tf from '@tensorflow/tfjs';
-import {sumRows} from './colsum';
 import {fusedLayerNorm} from './fused';
 import {nativeKernelsActive} from './kernel-path';
 
@@ -29,7 +28,7 @@ function makeLayerNorm(eps: number) {
         const m1 = tf.mean(dxhat, -1, true);                                 // [N, 1]
         const m2 = tf.mean(tf.mul(dxhat, xh!), -1, true);                    // [N, 1]
         const dx = tf.mul(rs!, tf.sub(tf.sub(dxhat, m1), tf.mul(xh!, m2)));  // [N, D]
-        return [dx, sumRows(tf.mul(dy, xh!)), sumRows(dy)];   // column sums as a GEMM on wasm (colsum.ts)
+        return [dx, tf.sum(tf.mul(dy, xh!), 0), tf.sum(dy, 0)];             // [D], [D]
       },
     };
   }) as any) as (x: tf.Tensor2D, gamma: tf.Tensor1D, beta: tf.Tensor1D) => tf.Tensor2D;

@@ -7,6 +7,7 @@
  * once a tape node's gradient has run, frees the gradients of its outputs (final by then: all their
  * consumers come later on the tape) and its saved tensors (used by no other node), unless still
  * referenced. Higher-order gradients (gradientDepth > 0) keep tfjs's behaviour.
+ * It also releases at once the tensors saved for gradients that need only their shapes (below).
  * Installed with the native kernels (lib/core/native-kernels.ts, which checks the tfjs version);
  * tested in test/core/native-kernels-wasm.test.ts (equal gradients, no leaks, lower peak).
  */
@@ -112,6 +113,22 @@ function leanGradients(this: EngineInternals, f: () => tf.Tensor, xs: tf.Tensor[
   });
 }
 
+/**
+ * Kernels whose registered gradient (tfjs-core 4.22.0) reads only the *shapes* of the tensors saved
+ * for it: Add, Sub (to reduce a broadcast), Reshape, Slice, Concat. Their saved copies are released
+ * as soon as the tape node is recorded (a disposed tensor keeps its shape), so e.g. `x·W + b` with
+ * autograd does not keep `x·W` alive until the backward pass, nor a residual sum its two inputs.
+ */
+const SHAPE_ONLY_GRADIENTS = new Set(['Add', 'Sub', 'Reshape', 'Slice', 'Concat']);
+
+type AddTapeNode = (kernelName: string, inputs: unknown, outputs: unknown, gradientsFunc: unknown, saved: tf.Tensor[] | undefined, attrs: unknown) => void;
+let stockAddTapeNode: AddTapeNode | undefined;
+
+function shapeOnlyAddTapeNode(this: unknown, kernelName: string, inputs: unknown, outputs: unknown, gradientsFunc: unknown, saved: tf.Tensor[] | undefined, attrs: unknown): void {
+  stockAddTapeNode!.call(this, kernelName, inputs, outputs, gradientsFunc, saved, attrs);
+  if (saved && SHAPE_ONLY_GRADIENTS.has(kernelName)) for (const t of saved) t.dispose();
+}
+
 let stockGradients: GradientsFn | undefined;
 
 /** Replaces the engine's gradients() with the freeing version (idempotent). */
@@ -120,6 +137,9 @@ export function installLeanBackprop(): void {
   if (stockGradients) return;
   stockGradients = engine.gradients;
   engine.gradients = leanGradients as unknown as GradientsFn;
+  const e = engine as unknown as {addTapeNode: AddTapeNode};
+  stockAddTapeNode = e.addTapeNode;
+  e.addTapeNode = shapeOnlyAddTapeNode as unknown as AddTapeNode;
 }
 
 /** Puts tfjs's own gradients() back. */
@@ -127,6 +147,8 @@ export function uninstallLeanBackprop(): void {
   if (!stockGradients) return;
   (tf.engine() as unknown as EngineInternals).gradients = stockGradients;
   stockGradients = undefined;
+  (tf.engine() as unknown as {addTapeNode: AddTapeNode}).addTapeNode = stockAddTapeNode!;
+  stockAddTapeNode = undefined;
 }
 
 export function leanBackpropInstalled(): boolean {

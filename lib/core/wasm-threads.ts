@@ -9,7 +9,7 @@
  * (2) turns the flag on and asks for n threads, (3) reports at least 2n CPUs from `os.cpus()`
  * (the C++ side caps threads at logical cores / 2, i.e. 1 on a 2-vCPU machine).
  *
- * Only XNNPACK ops (rank-2 flag-free matMul, FastBMM, some others) use the threads; elementwise
+ * Only XNNPACK ops (flag-free matMul, the per-item GEMMs of wasm-kernels.ts, some others) use the threads; elementwise
  * and transpose kernels stay single-threaded. The pthread workers keep Node alive: a script that
  * uses this must end with `process.exit()`. It depends on bundle internals, so it refuses any
  * other tfjs version. Used by `npm run bench -- --threads 2`; the course itself stays 1-thread.

@@ -8,7 +8,6 @@ import * as tf from '@tensorflow/tfjs';
 import {describeBackend, initBackend, BackendName} from '../../lib/backend';
 import {gelu, geluTanh} from '../../lib/core/activations';
 import {bmm, bmmPath, setBmmImpl} from '../../lib/core/bmm';
-import {sumRows} from '../../lib/core/colsum';
 import {layerNorm} from '../../lib/core/layernorm';
 import {dense} from '../../lib/core/linear';
 import {enableWasmThreads} from '../../lib/core/wasm-threads';
@@ -33,8 +32,8 @@ function formulations(B: number): Formulation[] {
   const geluIn = () => [rn([N, Fd], 14)];
   const img = () => [tf.randomUniform([B, 32, 32, 3], 0, 1, 'float32', 15)];
   return [
-    {op: 'linear [N,192]x[192,576]', name: 'dense(): flag-free matMul + add, custom gradient with explicit transposes', lib: true, f: (x, w, b) => dense(x, w!, b!), inputs: linIn},
-    {op: 'linear [N,192]x[192,576]', name: 'matMul + add, tfjs autograd (transpose flags)', f: (x, w, b) => tf.add(tf.matMul(x, w!), b!), inputs: linIn},
+    {op: 'linear [N,192]x[192,576]', name: 'dense(): matMul + add, autograd, on the wasm kernels (wasm-kernels.ts)', lib: true, bmm: 'auto', f: (x, w, b) => dense(x, w!, b!), inputs: linIn},
+    {op: 'linear [N,192]x[192,576]', name: 'matMul + add, autograd, on the stock wasm kernels (transpose flags)', bmm: 'stock', f: (x, w, b) => dense(x, w!, b!), inputs: linIn},
     {op: 'linear [N,192]x[192,576]', name: 'tf.fused.matMul with bias, tfjs autograd', f: (x, w, b) => tf.fused.matMul({a: x as tf.Tensor2D, b: w as tf.Tensor2D, bias: b}), inputs: linIn},
     {op: 'QKV projection + head split', name: '3 dense() on column blocks of W_qkv + rank-4 transposes', lib: true, inputs: qkvIn, f: (x, w, b) => {
       const p = (i: number) => splitHeads(dense(x, tf.slice(w!, [0, i * D], [D, D]), tf.slice(b!, [i * D], [D])), H);
@@ -48,17 +47,16 @@ function formulations(B: number): Formulation[] {
       const parts = tf.split(dense(x, w!, b!), 3, 2);
       return tf.concat(parts.map((t) => splitHeads(t, H)), 0);
     }},
-    {op: 'scores Q·Kᵀ [BH,65,64]', name: 'bmm() = FastBMM (per-item XNNPACK on wasm views) + explicit transpose', lib: true, bmm: 'auto', inputs: qk, f: (q, k) => bmm(q, tr3(k!))},
-    {op: 'scores Q·Kᵀ [BH,65,64]', name: 'bmm() stock: tf.matMul + explicit-transpose custom gradient', bmm: 'stock', inputs: qk, f: (q, k) => bmm(q, tr3(k!))},
-    {op: 'scores Q·Kᵀ [BH,65,64]', name: 'tf.matMul(q, k, false, true), tfjs autograd', inputs: qk, f: (q, k) => tf.matMul(q, k!, false, true)},
+    {op: 'scores Q·Kᵀ [BH,65,64]', name: 'bmm(q, transpose(k)) on the wasm kernels (per-item XNNPACK on heap views)', lib: true, bmm: 'auto', inputs: qk, f: (q, k) => bmm(q, tr3(k!))},
+    {op: 'scores Q·Kᵀ [BH,65,64]', name: 'bmm(q, transpose(k)) on the stock wasm kernels', bmm: 'stock', inputs: qk, f: (q, k) => bmm(q, tr3(k!))},
+    {op: 'scores Q·Kᵀ [BH,65,64]', name: 'tf.matMul(q, k, false, true) on the wasm kernels', bmm: 'auto', inputs: qk, f: (q, k) => tf.matMul(q, k!, false, true)},
     {op: 'softmax [BH,65,65]', name: 'tf.softmax (fused kernel + its gradient)', lib: true, inputs: () => [rn([BH, T, T], 16)], f: (x) => tf.softmax(x)},
     {op: 'softmax [BH,65,65]', name: 'composed exp(x - max) / sum, autograd', inputs: () => [rn([BH, T, T], 16)], f: (x) => {
       const e = tf.exp(tf.sub(x, tf.max(x, -1, true)));
       return tf.div(e, tf.sum(e, -1, true));
     }},
-    {op: 'weighted sum P·V', name: 'bmm() = FastBMM', lib: true, bmm: 'auto', inputs: pv, f: (p, v) => bmm(p, v!)},
-    {op: 'weighted sum P·V', name: 'bmm() stock', bmm: 'stock', inputs: pv, f: (p, v) => bmm(p, v!)},
-    {op: 'weighted sum P·V', name: 'tf.matMul, tfjs autograd', inputs: pv, f: (p, v) => tf.matMul(p, v!)},
+    {op: 'weighted sum P·V', name: 'bmm() on the wasm kernels', lib: true, bmm: 'auto', inputs: pv, f: (p, v) => bmm(p, v!)},
+    {op: 'weighted sum P·V', name: 'bmm() on the stock wasm kernels', bmm: 'stock', inputs: pv, f: (p, v) => bmm(p, v!)},
     {op: 'LayerNorm [N,192]', name: 'layerNorm(): custom analytic gradient', lib: true, inputs: lnIn, f: (x, g, b) => layerNorm(x, g!, b!)},
     {op: 'LayerNorm [N,192]', name: 'tf.moments composition, autograd', inputs: lnIn, f: (x, g, b) => {
       const {mean, variance} = tf.moments(x, -1, true);
@@ -68,8 +66,8 @@ function formulations(B: number): Formulation[] {
     {op: 'GELU [N,384]', name: 'exact erf composed, autograd', inputs: geluIn, f: (x) => tf.mul(tf.mul(x, 0.5), tf.add(1, tf.erf(tf.mul(x, Math.SQRT1_2))))},
     {op: 'GELU [N,384]', name: 'geluTanh(): tanh approximation, custom gradient (option)', inputs: geluIn, f: (x) => geluTanh(x)},
     {op: 'GELU [N,384]', name: 'x·sigmoid(1.702x) approximation, autograd', inputs: geluIn, f: (x) => tf.mul(x, tf.sigmoid(tf.mul(x, 1.702)))},
-    {op: 'column sum [N,384] (bias / LN-affine gradient)', name: 'sumRows(): ones[1,N]·x GEMM on wasm', lib: true, inputs: geluIn, f: (x) => sumRows(x)},
-    {op: 'column sum [N,384] (bias / LN-affine gradient)', name: 'tf.sum(x, 0)', inputs: geluIn, f: (x) => tf.sum(x, 0)},
+    {op: 'column sum [N,384] (bias / LN-affine gradient)', name: 'tf.sum(x, 0) on the wasm kernels: ones[1,N]·x GEMM', lib: true, bmm: 'auto', inputs: geluIn, f: (x) => tf.sum(x, 0)},
+    {op: 'column sum [N,384] (bias / LN-affine gradient)', name: 'tf.sum(x, 0) on the stock wasm kernel', bmm: 'stock', inputs: geluIn, f: (x) => tf.sum(x, 0)},
     {op: 'patchify [B,32,32,3] p=4', name: 'patchify(): rank-4 transpose', lib: true, inputs: img, f: (x) => patchify(x, 4)},
     {op: 'patchify [B,32,32,3] p=4', name: 'rank-6 transpose', inputs: img, f: (x) => {
       const y = tf.transpose(tf.reshape(x, [B, 8, 4, 8, 4, 3]), [0, 1, 3, 2, 4, 5]);

@@ -71,7 +71,7 @@ describe('native kernels: availability and start-up checks', () => {
   it('the pinned tfjs-backend-wasm is installed: the addon reads its internals (fails loudly on an upgrade)', () => {
     const pkg = JSON.parse(fs.readFileSync(path.join(__dirname, '../../node_modules/@tensorflow/tfjs-backend-wasm/package.json'), 'utf8'));
     const ours = JSON.parse(fs.readFileSync(path.join(__dirname, '../../package.json'), 'utf8'));
-    expect(pkg.version, 'tfjs-backend-wasm changed: re-check lib/core/native-kernels.ts and fastbmm.ts against its internals, then bump NATIVE_TFJS_WASM_VERSION').toBe(NATIVE_TFJS_WASM_VERSION);
+    expect(pkg.version, 'tfjs-backend-wasm changed: re-check lib/core/native-kernels.ts and wasm-kernels.ts against its internals, then bump NATIVE_TFJS_WASM_VERSION').toBe(NATIVE_TFJS_WASM_VERSION);
     expect(ours.dependencies['@tensorflow/tfjs-backend-wasm']).toBe(NATIVE_TFJS_WASM_VERSION);
     expect(tf.version.tfjs).toBe(NATIVE_TFJS_WASM_VERSION);
   });

@@ -1,4 +1,4 @@
-// Child process for wasm-threads.test.ts: threaded wasm, then a GEMM and a FastBMM checked against plain JS.
+// Child process for wasm-threads.test.ts: threaded wasm, then a GEMM and a batched matMul (lib/core/wasm-kernels.ts) checked against plain JS.
 import * as tf from '@tensorflow/tfjs';
 import {initBackend} from '../../lib/backend';
 import {bmm, bmmPath} from '../../lib/core/bmm';

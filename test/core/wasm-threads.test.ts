@@ -8,7 +8,7 @@ describe('enableWasmThreads (opt-in Node threads for wasm)', () => {
     expect(() => enableWasmThreads(0)).toThrow(/positive integer \(got 0\)/);
     expect(() => enableWasmThreads(1.5)).toThrow(/positive integer/);
   });
-  it('a child process gets 2 XNNPACK threads and correct GEMM / FastBMM results', () => {
+  it('a child process gets 2 XNNPACK threads and correct GEMM / batched matMul (wasm-kernels.ts) results', () => {
     const root = path.resolve(__dirname, '..', '..');
     const r = spawnSync(path.join(root, 'node_modules', '.bin', 'tsx'), [path.join(__dirname, 'wasm-threads.child.ts')], {cwd: root, encoding: 'utf8', timeout: 110_000});
     const line = (r.stdout ?? '').split('\n').find((l) => l.startsWith('RESULT '));
