@@ -334,6 +334,7 @@ function nativeKernelFuncs(): Record<string, (args: KernelArgs) => tf.TensorInfo
 }
 
 let stockSoftmaxGrad: tf.GradConfig | undefined;
+let stockTileGrad: tf.GradConfig | undefined;
 
 // im2col/col2im and max-pooling (course_conv.c), run by name from fused-conv.ts
 const CONV_KERNELS = convKernelFuncs(() => addon!);
@@ -363,6 +364,23 @@ function register(): void {
     },
   });
   installConvGradients(); // ReLU's gradient as one kernel (conv-kernels.ts)
+  // Tile's gradient as one reshape + Sum (tfjs's adds one slice per repetition: the CLS token tiled
+  // over a batch of 128 is 256 kernels per step); the same sums, in another order
+  stockTileGrad ??= tf.getGradient('Tile');
+  const stockTile = stockTileGrad!;
+  tf.registerGradient({
+    kernelName: 'Tile', inputsToSave: ['x'],
+    gradFunc: (dy, saved, attrs) => {
+      const [x] = saved as tf.Tensor[];
+      const reps = (attrs as {reps: number[]}).reps;
+      if (!nativeKernelsActive() || reps.length !== x!.rank) return stockTile.gradFunc(dy, saved, attrs);
+      return {x: () => tf.tidy(() => {
+        const split: number[] = [], axes: number[] = [];
+        x!.shape.forEach((d, i) => { if (reps[i]! > 1) { axes.push(split.length); split.push(reps[i]!); } split.push(d); });
+        return axes.length === 0 ? tf.reshape(dy as tf.Tensor, x!.shape) : tf.reshape(tf.sum(tf.reshape(dy as tf.Tensor, split), axes), x!.shape);
+      })};
+    },
+  });
   installLeanBackprop(); // frees gradients and saved tensors during the backward pass (lean-backprop.ts)
   setNativeKernelsFlag(true);
 }
@@ -375,6 +393,7 @@ function unregister(): void {
   }
   for (const name of [...Object.keys(COURSE_KERNELS), ...Object.keys(CONV_KERNELS)]) if (tf.getKernel(name, 'wasm')) tf.unregisterKernel(name, 'wasm');
   if (stockSoftmaxGrad) tf.registerGradient(stockSoftmaxGrad);
+  if (stockTileGrad) tf.registerGradient(stockTileGrad);
   uninstallConvGradients();
   uninstallLeanBackprop();
   setNativeKernelsFlag(false);

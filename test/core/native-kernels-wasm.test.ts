@@ -374,6 +374,20 @@ describe.skipIf(!built && process.env.CI !== 'true')('native kernels (OpenBLAS G
     for (const o of [ref, fused, fallback]) o.dispose();
     tf.dispose([...Object.values(a), ...Object.values(f), ...Object.values(off)]);
   });
+  it('Tile\'s gradient (one reshape + Sum) = tfjs\'s slice-and-add gradient: ranks 1-4, one or several tiled axes, the CLS token', async () => {
+    const cases: [number[], number[]][] = [[[5], [3]], [[3, 4], [2, 3]], [[1, 1, 16], [128, 1, 1]], [[2, 3, 4], [2, 1, 3]], [[2, 1, 3, 2], [1, 4, 1, 2]], [[3, 2], [1, 1]]];
+    for (const [shape, reps] of cases) {
+      const x = rn(shape, 101), dy = rn(shape.map((d, i) => d * reps[i]!), 102);
+      const g = tf.grad((a: tf.Tensor) => tf.sum(tf.mul(tf.tile(a, reps), dy)));
+      const ref = g(x);
+      expect(enableNativeGemm()).toBe(true);
+      const nat = g(x);
+      disableNativeGemm();
+      expect(nat.shape).toEqual(shape);
+      expect(await relErr(nat, ref), `${shape} × ${reps}`).toBeLessThan(1e-6);
+      tf.dispose([x, dy, ref, nat]);
+    }
+  });
   it('bad shapes still give tfjs\'s error', () => {
     enableNativeGemm();
     expect(() => tf.matMul(tf.ones([2, 3]), tf.ones([4, 5]))).toThrow(/inner shapes/);

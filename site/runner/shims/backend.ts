@@ -7,6 +7,7 @@
 import * as tf from '@tensorflow/tfjs';
 import {setWasmPaths} from '@tensorflow/tfjs-backend-wasm';
 import type {BackendInfo} from '../../../lib/backend';
+import {installWasmKernels} from '../../../lib/core/wasm-kernels';
 
 export type BackendName = 'webgl' | 'wasm' | 'cpu';
 
@@ -44,6 +45,7 @@ export async function initBackend(prefer?: BackendName): Promise<BackendInfo> {
     info.simd = Boolean(await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT'));
     info.threads = 1;
     info.kernels = 'in the browser';
+    installWasmKernels(); // lib's matMul/sum kernels for pure wasm (XNNPACK GEMMs for flags and batches), as in Node
   }
   if (chosen === 'webgl') info.kernels = `WebGL ${tf.env().getNumber('WEBGL_VERSION')} in the browser`;
   if (chosen === 'cpu') info.kernels = 'in the browser';
