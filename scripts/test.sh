@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# All tests: type check, vitest, and every chapter executed in Jupyter (quick mode).
+# All tests: type check, vitest, every chapter executed in Jupyter (quick mode), then in the browser (run mode).
 # Ends with one plain summary line "N passed, N failed" covering everything it ran.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -52,6 +52,14 @@ echo "== chapters in Jupyter (COURSE_MODE=$COURSE_MODE) =="
 np=$(grep -c '^ok ' build/notebooks.log || true); nf=$(grep -c '^FAIL ' build/notebooks.log || true)
 if [ "$np" = 0 ] && [ "$nf" = 0 ]; then nf=1; fi
 passed=$((passed+np)); failed=$((failed+nf))
+
+# every chapter once more in the reader's browser (site run mode, quick, wasm), compared with the
+# Jupyter run above (test/site/run-chapters.browser.ts); "Run all" times go to build/run-mode-times.json
+echo "== chapters in the browser (run mode: quick, wasm, headless Chromium) =="
+rm -f build/vitest-run-mode.json
+npx vitest run --config test/site/run-chapters.vitest.mts --reporter=default --reporter=json --outputFile.json=build/vitest-run-mode.json
+read -r vp vf < <(vitest_counts build/vitest-run-mode.json)
+passed=$((passed+vp)); failed=$((failed+vf))
 
 echo "== total: $(( $(date +%s) - t0 ))s =="
 if [ "$skipped" -gt 0 ]; then echo "$passed passed, $failed failed, $skipped skipped"; else echo "$passed passed, $failed failed"; fi
