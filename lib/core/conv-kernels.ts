@@ -13,7 +13,7 @@ import * as tf from '@tensorflow/tfjs';
 import {nativeKernelsActive} from './kernel-path';
 
 /** Bumped with every change of course_conv.c's exports (its CONV_VERSION). */
-export const CONV_ADDON_VERSION = 2;
+export const CONV_ADDON_VERSION = 3;
 
 /** What course_conv.c adds to the addon's exports. */
 export interface ConvAddon {

@@ -9,7 +9,7 @@ import {initBackend} from '../../lib/backend';
 import {conv2d, im2col, maxPool2d} from '../../lib/core/conv';
 import {ConvAddon, CONV_ADDON_VERSION} from '../../lib/core/conv-kernels';
 import {nativeKernelsActive} from '../../lib/core/kernel-path';
-import {disableNativeKernels, enableNativeKernels, nativeAddonAvailable, NATIVE_ADDON_PATH} from '../../lib/core/native-kernels';
+import {disableNativeKernels, enableNativeKernels, nativeAddonAvailable, NATIVE_ADDON_PATH, nativeThreads, setThreads} from '../../lib/core/native-kernels';
 import {checkConvAgainst, checkPoolAgainst, CONV_CASES, convReference, maxRelErr, POOL_CASES, poolReference, Ref} from './conv.shared';
 
 let convRefs: Ref[] = [];
@@ -83,6 +83,22 @@ describe.skipIf(!nativeAddonAvailable() && process.env.CI !== 'true')('the nativ
     ['output', 'd/dimage', 'd/dfilter1', 'd/dfilter2'].forEach((what, i) => expect(maxRelErr(native[i]!, composed[i]!), what).toBeLessThan(1e-5));
     expect(Array.from(native[4]!)).toEqual(Array.from(composed[4]!));
     expect(tf.memory().numTensors).toBe(before);
+  });
+  it('the same numbers bit for bit on 1, 2 and 3 threads (the kernels split the batch by image, by size only)', () => {
+    expect(enableNativeKernels().active).toBe(true);
+    const before = nativeThreads();
+    const outs = [1, 2, 3].map((t) => {
+      setThreads(t);
+      return tf.tidy(() => {
+        const x = tf.randomNormal([40, 12, 11, 64], 0, 1, 'float32', 7), dy = tf.randomNormal([40, 6, 6, 64], 0, 1, 'float32', 8); // 5 chunks of 8 images
+        const dx = tf.grad((a: tf.Tensor) => tf.sum(tf.mul(maxPool2d(tf.relu(a), 3, 2, 1), dy)))(x);
+        const cols = im2col(x, 3, 1, 1).cols;
+        const dcols = tf.grad((a: tf.Tensor) => tf.sum(tf.mul(im2col(a, 3, 2, 1).cols, 1.5)))(x);
+        return [maxPool2d(x, 3, 2, 1), dx, cols, dcols, tf.relu(tf.reshape(x, [-1]))].map((t) => Array.from(t.dataSync()));
+      });
+    });
+    setThreads(before);
+    for (const o of outs.slice(1)) o.forEach((a, i) => expect(a, `output ${i}`).toEqual(outs[0]![i]));
   });
   it('ReLU and its gradient (native) = the stock wasm kernels bit for bit: negatives, zeros, NaN, ±inf; int32 stays stock', () => {
     const before = tf.memory().numTensors;

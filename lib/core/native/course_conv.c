@@ -19,19 +19,42 @@
  * and the ReLU between a convolution and its pooling, sizes = [n]:
  *   op 4 relu      x → y = x > 0 ? x : 0 (−0 → +0, NaN stays NaN, as tfjs's wasm kernel)
  *   op 5 relu backward  dy, x → dx = dy · step(x), step(x) = x > 0 ? 1 : 0 (NaN for NaN, as tfjs's Step)
- * Every loop over channels is contiguous and vectorised by gcc (-O3 -fopenmp-simd).
+ * Every loop over channels is contiguous and vectorised by gcc (-O3 -fopenmp-simd); the work is
+ * split by image (ReLU: by 32 K floats) over course_gemm.c's kernel threads, the same numbers for
+ * any thread count.
  */
 #include <node_api.h>
 #include <stdint.h>
 #include <string.h>
 
-#define CONV_VERSION 2
+#define CONV_VERSION 3
 
 typedef struct { int64_t B, H, W, C, k, s, p, oh, ow; } Geom;
 
-static void im2col(const float* x, float* cols, const Geom* g) {
+/* course_gemm.c's parallel-for: fn(ctx, lo, hi, chunk) over [0, n) in nChunks chunks on the kernel
+ * threads; the chunking depends on n only, so results never depend on the thread count. */
+typedef void (*RangeFn)(const void* ctx, int64_t lo, int64_t hi, int64_t chunk);
+void course_parallel_for(RangeFn fn, const void* ctx, int64_t n, uint32_t nChunks);
+
+/* The window kernels below each handle images [lo, hi): every image's output (and, backward, its
+ * dx) is written by one chunk only. */
+typedef struct { const void* in; const void* in2; void* out; void* out2; const Geom* g; } Job;
+
+/* Chunks of the batch with ≥ ~64 K floats each (at most 64 and at most B). */
+static uint32_t imageChunks(const Geom* g) {
+  const int64_t per = g->H * g->W * g->C > 0 ? g->H * g->W * g->C : 1;
+  int64_t imgs = (65536 + per - 1) / per, c = g->B / (imgs > 0 ? imgs : 1);
+  return (uint32_t)(c < 1 ? 1 : c > 64 ? 64 : c);
+}
+
+static void im2col(const void* ctx, int64_t lo, int64_t hi, int64_t chunk) {
+  const Job* J = (const Job*)ctx;
+  const Geom* g = J->g;
+  const float* x = (const float*)J->in;
+  float* cols = (float*)J->out;
   const int64_t C = g->C, k = g->k, row = k * k * C;
-  for (int64_t b = 0; b < g->B; b++)
+  (void)chunk;
+  for (int64_t b = lo; b < hi; b++)
     for (int64_t oy = 0; oy < g->oh; oy++)
       for (int64_t ox = 0; ox < g->ow; ox++) {
         float* out = cols + ((b * g->oh + oy) * g->ow + ox) * row;
@@ -46,10 +69,15 @@ static void im2col(const float* x, float* cols, const Geom* g) {
       }
 }
 
-static void col2im(const float* dcols, float* dx, const Geom* g) {
-  const int64_t C = g->C, k = g->k, row = k * k * C;
-  memset(dx, 0, (size_t)(g->B * g->H * g->W * C) * 4);
-  for (int64_t b = 0; b < g->B; b++)
+static void col2im(const void* ctx, int64_t lo, int64_t hi, int64_t chunk) {
+  const Job* J = (const Job*)ctx;
+  const Geom* g = J->g;
+  const float* dcols = (const float*)J->in;
+  float* dx = (float*)J->out;
+  const int64_t C = g->C, k = g->k, row = k * k * C, img = g->H * g->W * C;
+  (void)chunk;
+  memset(dx + lo * img, 0, (size_t)((hi - lo) * img) * 4);
+  for (int64_t b = lo; b < hi; b++)
     for (int64_t oy = 0; oy < g->oh; oy++)
       for (int64_t ox = 0; ox < g->ow; ox++) {
         const float* in = dcols + ((b * g->oh + oy) * g->ow + ox) * row;
@@ -66,9 +94,15 @@ static void col2im(const float* dcols, float* dx, const Geom* g) {
       }
 }
 
-static void maxpool_fwd(const float* x, float* y, int32_t* arg, const Geom* g) {
+static void maxpool_fwd(const void* ctx, int64_t lo, int64_t hi, int64_t chunk) {
+  const Job* J = (const Job*)ctx;
+  const Geom* g = J->g;
+  const float* x = (const float*)J->in;
+  float* y = (float*)J->out;
+  int32_t* arg = (int32_t*)J->out2;
   const int64_t C = g->C;
-  for (int64_t b = 0; b < g->B; b++)
+  (void)chunk;
+  for (int64_t b = lo; b < hi; b++)
     for (int64_t oy = 0; oy < g->oh; oy++)
       for (int64_t ox = 0; ox < g->ow; ox++) {
         const int64_t o = ((b * g->oh + oy) * g->ow + ox) * C;
@@ -97,22 +131,39 @@ static void maxpool_fwd(const float* x, float* y, int32_t* arg, const Geom* g) {
       }
 }
 
-static void maxpool_bwd(const float* dy, const int32_t* arg, float* dx, int64_t nOut, int64_t nIn) {
-  memset(dx, 0, (size_t)nIn * 4);
-  for (int64_t o = 0; o < nOut; o++) {
+/* dx of images [lo, hi): their outputs' argmax indices all point inside their own image */
+static void maxpool_bwd(const void* ctx, int64_t lo, int64_t hi, int64_t chunk) {
+  const Job* J = (const Job*)ctx;
+  const Geom* g = J->g;
+  const float* dy = (const float*)J->in;
+  const int32_t* arg = (const int32_t*)J->in2;
+  float* dx = (float*)J->out;
+  const int64_t img = g->H * g->W * g->C, outImg = g->oh * g->ow * g->C;
+  (void)chunk;
+  memset(dx + lo * img, 0, (size_t)((hi - lo) * img) * 4);
+  for (int64_t o = lo * outImg; o < hi * outImg; o++) {
     const int32_t a = arg[o];
-    if (a >= 0 && a < nIn) dx[a] += dy[o];
+    if (a >= lo * img && a < hi * img) dx[a] += dy[o];
   }
 }
 
-static void relu_fwd(const float* x, float* y, int64_t n) {
+static void relu_fwd(const void* ctx, int64_t lo, int64_t hi, int64_t chunk) {
+  const Job* J = (const Job*)ctx;
+  const float* x = (const float*)J->in;
+  float* y = (float*)J->out;
+  (void)chunk;
 #pragma omp simd
-  for (int64_t i = 0; i < n; i++) y[i] = x[i] > 0.0f ? x[i] : (x[i] != x[i] ? x[i] : 0.0f);
+  for (int64_t i = lo; i < hi; i++) y[i] = x[i] > 0.0f ? x[i] : (x[i] != x[i] ? x[i] : 0.0f);
 }
 
-static void relu_bwd(const float* dy, const float* x, float* dx, int64_t n) {
+static void relu_bwd(const void* ctx, int64_t lo, int64_t hi, int64_t chunk) {
+  const Job* J = (const Job*)ctx;
+  const float* dy = (const float*)J->in;
+  const float* x = (const float*)J->in2;
+  float* dx = (float*)J->out;
+  (void)chunk;
 #pragma omp simd
-  for (int64_t i = 0; i < n; i++) {
+  for (int64_t i = lo; i < hi; i++) {
     const float st = x[i] > 0.0f ? 1.0f : 0.0f;
     dx[i] = dy[i] * (x[i] != x[i] ? x[i] : st);
   }
@@ -166,8 +217,9 @@ static napi_value Conv(napi_env env, napi_callback_info info) {
       if (off[i] < 0 || (int64_t)off[i] + 4 * n > (int64_t)bytes) return fail(env, "course_conv.conv: operands outside the heap");
       P[i] = (uint8_t*)heap + (int64_t)off[i];
     }
-    if (op == 4) relu_fwd((const float*)P[0], (float*)P[1], n);
-    else relu_bwd((const float*)P[0], (const float*)P[1], (float*)P[2], n);
+    Job J = {P[0], op == 5 ? P[1] : NULL, op == 4 ? P[1] : P[2], NULL, NULL};
+    const int64_t c = n / 32768;
+    course_parallel_for(op == 4 ? relu_fwd : relu_bwd, &J, n, (uint32_t)(c < 1 ? 1 : c > 64 ? 64 : c));
     return NULL;
   }
   Geom g = {(int64_t)sz[0], (int64_t)sz[1], (int64_t)sz[2], (int64_t)sz[3], (int64_t)sz[4], (int64_t)sz[5], (int64_t)sz[6], (int64_t)sz[7], (int64_t)sz[8]};
@@ -187,12 +239,10 @@ static napi_value Conv(napi_env env, napi_callback_info info) {
     if (off[i] < 0 || (int64_t)off[i] + 4 * span[i] > (int64_t)bytes) return fail(env, "course_conv.conv: operands outside the heap");
     P[i] = (uint8_t*)heap + (int64_t)off[i];
   }
-  switch (op) {
-    case 0: im2col((const float*)P[0], (float*)P[1], &g); break;
-    case 1: col2im((const float*)P[0], (float*)P[1], &g); break;
-    case 2: maxpool_fwd((const float*)P[0], (float*)P[1], (int32_t*)P[2], &g); break;
-    case 3: maxpool_bwd((const float*)P[0], (const int32_t*)P[1], (float*)P[2], nOut, nIn); break;
-  }
+  /* inputs, outputs in the order of the offsets: im2col x | cols, col2im dcols | dx, maxpool x | y, arg, backward dy, arg | dx */
+  Job J = {P[0], op == 3 ? P[1] : NULL, op == 3 ? P[2] : P[1], op == 2 ? P[2] : NULL, &g};
+  const RangeFn fns[4] = {im2col, col2im, maxpool_fwd, maxpool_bwd};
+  course_parallel_for(fns[op], &J, g.B, imageChunks(&g));
   return NULL;
 }
 

@@ -115,6 +115,9 @@ static void parallelFor(RangeFn fn, const void* ctx, int64_t n, uint32_t nChunks
   }
 }
 
+/* The same parallel-for for course_conv.c's kernels (which chunk by image). */
+void course_parallel_for(RangeFn fn, const void* ctx, int64_t n, uint32_t nChunks) { parallelFor(fn, ctx, n, nChunks); }
+
 #define CHECK(call) do { if ((call) != napi_ok) { napi_throw_error(env, NULL, "course_gemm: N-API call failed: " #call); return NULL; } } while (0)
 
 /* The arguments of sgemmBatch and unary: argv[0] is the wasm heap, then numbers. */
