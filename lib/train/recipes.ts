@@ -119,8 +119,9 @@ export const RECIPES: Record<string, TrainRecipe> = {
       'scaled to the budget: conv tokenizer with 2 conv(3x3)-ReLU-maxpool stages (3 -> 64 -> 128 channels, 8x8 = 64 tokens), ' +
       '6 pre-norm blocks of dModel 128, 4 heads, dFF 256, sequence pooling, stochastic depth 0.1; crop+flip, label smoothing 0.1, ' +
       'AdamW 1e-3 wd 0.05, 1 warm-up epoch + cosine, EMA 0.999 of the weights, 12 epochs of 50k. ' +
-      'Measured briefly (2026-12-01, native kernels, load average ~11): 11 img/s vs 60 for cifar-small on the same machine; ' +
-      'the conv tokenizer (im2col backward, max-pool of 9 views at 32x32x64) dominates, so 12 epochs do NOT fit 1 h until that path is faster',
+      'Throughput (2026-12-01, native conv kernels: lib/core/README.md, Convolution): 1079-1113 CPU ms per step of 128 vs 875 for cifar-small ' +
+      '(was 3900 with the composed im2col/max-pool), i.e. ~0.8x cifar-small\'s img/s (was 0.24x: 48 vs 202 img/s on a quiet machine); ' +
+      'npm run train, 30 batches at load ~11: 31-33 img/s vs 38-44 for cifar-small. Estimated ~160 img/s on a quiet machine (not yet measured there): 12 epochs ~ 65 min of training',
     model: vitConfig({patchSize: 4, dModel: 128, numHeads: 4, numLayers: 6, dFF: 256, pool: 'seq', tokenizer: 'conv', convStages: 2, convChannels: 64, dropPath: 0.1}),
     epochs: 12, batchSize: 128, warmupEpochs: 1, ema: 0.999,
   },
@@ -129,7 +130,8 @@ export const RECIPES: Record<string, TrainRecipe> = {
     description: 'CANDIDATE for >= 85 % within 8 h (not yet measured end to end): the fast model trained ~8x longer with the small-data ' +
       "recipe of Hassani et al. (CCT's CIFAR-10 config: AdamW 5.5e-4 wd 0.06, label smoothing 0.1, RandAugment m9, mixup/cutmix, warm-up, cosine to 1e-5) " +
       'and Lee et al. (stochastic depth 0.1), scaled to this budget: 90 epochs (warm-up 5), RandAugment n 2 m 9 after crop+flip, ' +
-      'cutmix or mixup on every batch (0.5 each, as switch prob 0.5), EMA 0.9998',
+      'cutmix or mixup on every batch (0.5 each, as switch prob 0.5), EMA 0.9998. Same model and speed as fast (~0.8x cifar-small\'s img/s ' +
+      'with the native conv kernels; augmentation extra): 90 epochs ~ 7.8 h at an estimated ~160 img/s',
     model: vitConfig({patchSize: 4, dModel: 128, numHeads: 4, numLayers: 6, dFF: 256, pool: 'seq', tokenizer: 'conv', convStages: 2, convChannels: 64, dropPath: 0.1}),
     epochs: 90, batchSize: 128, lr: 5.5e-4, minLr: 1e-5, weightDecay: 0.06, warmupEpochs: 5, ema: 0.9998,
     augment: {crop: true, flip: true, cutmix: 0.5, mixup: 0.5, randAugment: {n: 2, m: 9}},
