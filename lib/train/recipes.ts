@@ -119,7 +119,7 @@ export const RECIPES: Record<string, TrainRecipe> = {
       'scaled to the budget: conv tokenizer with 2 conv(3x3)-ReLU-maxpool stages (3 -> 64 -> 128 channels, 8x8 = 64 tokens), ' +
       '6 pre-norm blocks of dModel 128, 4 heads, dFF 256, sequence pooling, stochastic depth 0.1; crop+flip, label smoothing 0.1, ' +
       'AdamW 1e-3 wd 0.05, 1 warm-up epoch + cosine, EMA 0.999 of the weights, 12 epochs of 50k. ' +
-      'Throughput (2026-12-01, native conv kernels: lib/core/README.md, Convolution): 1079-1113 CPU ms per step of 128 vs 875 for cifar-small ' +
+      'Throughput (2026-12-01, native conv kernels: lib/core/README.md, Convolution): 988-1010 CPU ms per step of 128 vs 789-804 for cifar-small ' +
       '(was 3900 with the composed im2col/max-pool), i.e. ~0.8x cifar-small\'s img/s (was 0.24x: 48 vs 202 img/s on a quiet machine); ' +
       'npm run train, 30 batches at load ~11: 31-33 img/s vs 38-44 for cifar-small. Estimated ~160 img/s on a quiet machine (not yet measured there): 12 epochs ~ 65 min of training',
     model: vitConfig({patchSize: 4, dModel: 128, numHeads: 4, numLayers: 6, dFF: 256, pool: 'seq', tokenizer: 'conv', convStages: 2, convChannels: 64, dropPath: 0.1}),
