@@ -2,7 +2,7 @@
  * npm run levers -- [--levers A,B,…] [--seeds 0,1,2] [--epochs 4] [--base cifar-small] [--out FILE]
  *                   [--data-dir DIR] [--limit-train N] [--limit-test N]
  *
- * Issue #17 item 4, "ablations that mean something": every lever of lib/train/ablation.ts alone on
+ * Chapter 4's ablations: every lever of lib/train/ablation.ts alone on
  * top of the base recipe, trained on the whole training set for the same number of epochs, with
  * several seeds, evaluated on the whole test set (EMA weights when the lever keeps an EMA). Every run
  * is appended to the results file as soon as it ends, with its mean ± sd summary and the command; a
@@ -22,7 +22,7 @@ import {CliSpec, parseCli, runCli, UsageError} from './cli-args';
 
 export const LEVERS_CLI = {
   command: 'npm run levers --',
-  summary: 'Recipe levers at an equal budget: each lever alone on the base recipe, several seeds, the full test set (issue #17); writes a results file.',
+  summary: 'Recipe levers at an equal budget: each lever alone on the base recipe, several seeds, the full test set (Chapter 4); writes a results file.',
   options: {
     'levers': {kind: 'string', arg: 'LIST', help: `comma-separated levers (default all: ${LEVERS.map((l) => l.name).join(', ')})`},
     'seeds': {kind: 'string', arg: 'LIST', help: 'comma-separated integer seeds (default 0,1,2)'},

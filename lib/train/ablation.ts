@@ -1,5 +1,5 @@
 /**
- * Recipe levers, measured (issue #17 item 4): every lever is one change to a base recipe, trained on
+ * Recipe levers, measured (Chapter 4): every lever is one change to a base recipe, trained on
  * the whole training set for a budget of whole epochs, with several seeds, and evaluated on the
  * whole test set. The pure parts live here (tested): the lever list, the budget's schedule, the
  * mean ± sd summary and the rank comparison between two budgets. The training loop is
@@ -18,7 +18,7 @@ export interface Lever {
 const withModel = (r: TrainRecipe, m: Partial<TrainRecipe['model']>): TrainRecipe => ({...r, model: {...r.model, ...m}});
 const withAugment = (r: TrainRecipe, a: Partial<TrainRecipe['augment']>): TrainRecipe => ({...r, augment: {...r.augment, ...a}});
 
-/** The levers of issue #17 item 3, each alone on top of the base recipe (by default cifar-small). */
+/** The levers of Chapter 4 (augmentation, EMA, stochastic depth, tokenizers), each alone on top of the base recipe (by default cifar-small). */
 export const LEVERS: Lever[] = [
   {name: 'baseline', what: 'the base recipe as it is (cifar-small: crop + flip, label smoothing 0.1)', apply: (r) => r},
   {name: 'no-augmentation', what: 'no crop, no flip', apply: (r) => withAugment(r, {crop: false, flip: false, cutmix: 0, mixup: 0})},
