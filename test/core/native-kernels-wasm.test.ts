@@ -322,7 +322,7 @@ describe.skipIf(!built && process.env.CI !== 'true')('native kernels (OpenBLAS G
     }
     tf.dispose([x, y, row, row3, col, s, other, ints, ...pairs.flat(), ...ref, ...nat]);
   });
-  it('the elementwise kernels give the same numbers bit for bit on 1, 2 and 3 threads (chunking depends on the size only)', async () => {
+  it('the elementwise kernels and per-head GEMMs give the same numbers bit for bit on 1, 2 and 3 threads (chunking depends on the size only)', async () => {
     expect(enableNativeGemm()).toBe(true);
     const before = nativeThreads();
     const x = rn([1200, 130], 71), g = rn([130], 72), b = rn([130], 73), dy = rn([1200, 130], 74), big = rn([70000, 3], 75);
@@ -330,7 +330,8 @@ describe.skipIf(!built && process.env.CI !== 'true')('native kernels (OpenBLAS G
       const ln = tf.grads((a: tf.Tensor, c: tf.Tensor, d: tf.Tensor) => tf.mul(layerNorm(a, c, d), dy))([x, g, b], dy);
       const ge = tf.grad((a: tf.Tensor) => tf.mul(gelu(a), dy))(tf.mul(x, 3));
       const sm = tf.grad((a: tf.Tensor) => tf.mul(tf.softmax(a), dy))(x);
-      return [...ln, ge, sm, tf.sum(big, 0), tf.transpose(tf.reshape(x, [120, 10, 130]), [1, 2, 0]), tf.add(x, b), tf.exp(x), tf.erf(x)];
+      const heads = tf.matMul(tf.reshape(x.slice([0, 0], [1200, 128]), [75, 64, 32]), tf.reshape(dy.slice([0, 0], [1200, 128]), [75, 32, 64])); // per-item GEMMs
+      return [...ln, ge, sm, tf.sum(big, 0), tf.transpose(tf.reshape(x, [120, 10, 130]), [1, 2, 0]), tf.add(x, b), tf.exp(x), tf.erf(x), heads];
     });
     const outs: Float32Array[][] = [];
     for (const t of [1, 2, 3]) {
