@@ -147,11 +147,14 @@
     else addOutput(cell, el('pre', 'output stream ' + name, stripAnsi(text)));
   }
   function progressNode(line) {
+    // a bar when the total is known ("[===>   ] 120/390 steps"), else the line alone ("2 steps | loss …")
     var m = /\]\s+([\d.,]+)\/([\d.,]+)/.exec(line), d = el('div', 'output progress');
-    var p = el('progress');
-    if (m) { p.max = Number(m[2].replace(/,/g, '')); p.value = Number(m[1].replace(/,/g, '')); }
-    p.setAttribute('aria-label', 'progress');
-    d.appendChild(p);
+    if (m) {
+      var p = el('progress');
+      p.max = Number(m[2].replace(/,/g, '')); p.value = Number(m[1].replace(/,/g, ''));
+      p.setAttribute('aria-label', 'progress');
+      d.appendChild(p);
+    }
     d.appendChild(el('code', '', line.replace(/\[[=> ]*\]\s*/, '')));
     return d;
   }
@@ -219,7 +222,20 @@
     cells.forEach(function (c) { if (c.prompt) c.prompt.textContent = '[ ]'; });
   }
 
+  // one cell at a time, in the order they were asked for; a restart drops the cells still waiting
+  var queue = Promise.resolve(), epoch = 0;
   function runCell(i) {
+    var cell = cells[i], mine = epoch;
+    cell.status.textContent = 'waiting\u2026';
+    if (cell.prompt) cell.prompt.textContent = '[*]';
+    var job = queue.then(function () {
+      if (mine !== epoch) { cell.status.textContent = 'not run (the kernel was restarted)'; if (cell.prompt) cell.prompt.textContent = '[ ]'; return {ok: false, stopped: true, seconds: 0}; }
+      return runNow(i);
+    });
+    queue = job.catch(function () { /* the next cell runs anyway */ });
+    return job;
+  }
+  function runNow(i) {
     var cell = cells[i];
     return new Promise(function (resolve) {
       var p = {id: ++nextId, index: i, resolve: resolve};
@@ -267,6 +283,7 @@
   }
   function restart() {
     stopAll = true;
+    epoch++;
     killKernel();
     ready = null;
     return startKernel();

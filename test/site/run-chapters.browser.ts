@@ -8,6 +8,7 @@
  *     float32 sum of weights 0.99999994 prints "1.000" where an exact 1 prints "1");
  *   - training losses: every `loss <decimal>` a cell prints, within 1e-4 relative (plus half a unit
  *     of the last printed digit: the print rounds) — same seeds, same batches.
+ * Each progress bar of the Jupyter run is there too, ending at the same count.
  * "Run all" times per chapter go to build/run-mode-times.json and the log.
  * Run by scripts/test.sh (`npx vitest run --config test/site/run-chapters.vitest.mts`), after the chapters ran in Jupyter.
  */
@@ -104,8 +105,9 @@ describe.skipIf(!hasChromium)('every chapter runs in the browser (run mode, quic
       html: Array.from(o.querySelectorAll('.output.html'), h => h.innerHTML),
       streams: Array.from(o.querySelectorAll('pre.output.stream'), p => p.textContent ?? '').join(''),
       errors: Array.from(o.querySelectorAll('pre.output.error'), p => p.textContent ?? ''),
+      progress: Array.from(o.querySelectorAll('.output.progress progress'), p => [(p as HTMLProgressElement).value, (p as HTMLProgressElement).max]),
     })));
-    let tables = 0, lossCount = 0;
+    let tables = 0, lossCount = 0, bars = 0;
     refCells.forEach((c, i) => {
       const outs: Output[] = c.outputs ?? [];
       const b = browserCells[i]!;
@@ -123,8 +125,12 @@ describe.skipIf(!hasChromium)('every chapter runs in the browser (run mode, quic
         expect(Math.abs(gotLoss[k]!.value - r.value), `cell ${i + 1}, loss ${k + 1}: browser ${gotLoss[k]!.value}, Jupyter ${r.value}`).toBeLessThanOrEqual(tol + 1e-12);
       });
       lossCount += refLoss.length;
+      // a training loop's progress bar: one per bar of the Jupyter run, ending where it ended
+      const refBars = outs.map(o => /\] (\d+)\/(\d+) /.exec(text(o.data?.['text/plain']))).filter(m => m).map(m => [Number(m![1]), Number(m![2])]);
+      expect(b.progress, `progress bars of cell ${i + 1}`).toEqual(refBars);
+      bars += refBars.length;
     });
-    console.log(`${ch}: ${tables} softmax tables equal, ${lossCount} training losses within tolerance of the Jupyter run`);
+    console.log(`${ch}: ${tables} softmax tables equal, ${lossCount} training losses within tolerance of the Jupyter run, ${bars} progress bars`);
     if (ch === '01-attention') expect(tables).toBeGreaterThanOrEqual(2);
     if (ch === '01-attention' || ch === '02-transformer') expect(lossCount).toBeGreaterThan(0);
     await page.screenshot({path: join(SHOTS, `run-mode-${ch}.png`)});

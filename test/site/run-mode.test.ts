@@ -184,6 +184,12 @@ describe.skipIf(!hasChromium)('run mode in headless Chromium', () => {
     r = await tryCode("console.log(typeof hq, 6 * 7);");
     expect(r.ok).toBe(true);
     expect((await outputText(2)).trim()).toBe('undefined 42');
+    // the mode switch restarts the kernel in full mode (the cells then see COURSE_MODE=full)
+    await page.selectOption('.runner-bar [data-role="mode"]', 'full');
+    expect((await page.evaluate(() => (window as any).courseRunner.ready())).mode).toBe('full');
+    await page.waitForFunction(() => /mode full$/.test(document.querySelector('.runner-backend')!.textContent!));
+    r = await tryCode("import {courseMode, budget} from '../lib/mode';\nconsole.log(courseMode(), budget({quick: 1, full: 2}));");
+    expect((await outputText(2)).trim()).toBe('full 2');
     expect(errors).toEqual([]);
     await page.close();
   }, 240_000);
