@@ -135,9 +135,11 @@ export function pngSize(png: Buffer): {width: number; height: number} | undefine
   return {width: png.readUInt32BE(16), height: png.readUInt32BE(20)};
 }
 
-const altOf = (data: Record<string, unknown>, fallback: string): string => {
+/** An image's alt text from its text/plain `<…>`; figures (lib/viz/figures.ts) describe a whole
+ * diagram in a few sentences, so SVG figures keep up to 1000 characters, other images 200. */
+const altOf = (data: Record<string, unknown>, fallback: string, max = 200): string => {
   const t = text(data['text/plain']).trim();
-  return (/^<(.+)>$/s.exec(t)?.[1] ?? t ?? fallback).slice(0, 200) || fallback;
+  return (/^<(.+)>$/s.exec(t)?.[1] ?? t ?? fallback).slice(0, max) || fallback;
 };
 
 /** Outputs longer than this many lines are folded by the site's script (a "show all" button). */
@@ -294,7 +296,7 @@ export function renderNotebook(nb: {cells: Cell[]; metadata?: any}, ctx: RenderC
     }
     if (data['image/svg+xml'] !== undefined) {
       const url = asset('svg', text(data['image/svg+xml']));
-      return `<figure class="output image svg"><img src="${url}" alt="${escapeHtml(altOf(data, 'figure'))}" loading="lazy"></figure>`;
+      return `<figure class="output image svg"><img src="${url}" alt="${escapeHtml(altOf(data, 'figure', 1000))}" loading="lazy"></figure>`;
     }
     if (data['text/markdown'] !== undefined) {
       const inner = md.render(text(data['text/markdown']), [], usedIds);

@@ -63,6 +63,7 @@ export interface GreedyResult {
   ids: number[][];      // [B][≤ maxSteps] generated ids, up to and including EOS
   steps: number;        // decoder steps run
   msPerStep: number;    // wall time per generated token (whole batch)
+  stepMs: number[];     // wall time of each decoder step (the encoder, run once before, excluded)
 }
 
 /** Greedy decoding of a batch of sources [B, S]; stops when every row has produced EOS. */
@@ -72,7 +73,9 @@ export async function greedyDecode(params: Params, cfg: TransformerConfig, src: 
   const ids: number[][] = Array.from({length: B}, () => []);
   const done = new Array<boolean>(B).fill(false);
   const t0 = performance.now();
-  let steps = 0;
+  const stepMs: number[] = [];
+  let steps = 0, tStep = t0;
+  const lap = () => { const now = performance.now(); stepMs.push(now - tStep); tStep = now; };
   const pick = async (logits: tf.Tensor3D) => {               // argmax of the last position: [B]
     const last = tf.tidy(() => tf.argMax(tf.squeeze(tf.slice(logits, [0, logits.shape[1] - 1, 0], [B, 1, -1]), [1]), -1));
     const v = await last.data();
@@ -82,6 +85,7 @@ export async function greedyDecode(params: Params, cfg: TransformerConfig, src: 
   const record = (next: number[]) => next.forEach((id, b) => { if (!done[b]) { ids[b]!.push(id); if (id === o.eos) done[b] = true; } });
   if (o.useCache ?? true) {
     let state = startDecoding(params, cfg, src);
+    tStep = performance.now();
     let tok = tf.fill([B, 1], o.bos, 'int32');
     while (steps < o.maxSteps && !done.every(Boolean)) {
       const r = decodeStep(params, cfg, state, tok);
@@ -89,13 +93,14 @@ export async function greedyDecode(params: Params, cfg: TransformerConfig, src: 
       const next = await pick(r.logits);
       r.logits.dispose(); tok.dispose();
       tok = tf.tensor2d(next, [B, 1], 'int32');
-      record(next); steps++;
+      record(next); steps++; lap();
     }
     tok.dispose();
     disposeDecoderState(state);
   } else {
     const srcMask = paddingMask(src, cfg.padId);
     const {memory} = encode(params, cfg, src, srcMask);
+    tStep = performance.now();
     const prefix: number[][] = Array.from({length: B}, () => [o.bos]);
     while (steps < o.maxSteps && !done.every(Boolean)) {
       const T = prefix[0]!.length;
@@ -107,9 +112,9 @@ export async function greedyDecode(params: Params, cfg: TransformerConfig, src: 
       const next = await pick(logits);
       logits.dispose();
       next.forEach((id, b) => prefix[b]!.push(id));
-      record(next); steps++;
+      record(next); steps++; lap();
     }
     tf.dispose([srcMask, memory]);
   }
-  return {ids, steps, msPerStep: (performance.now() - t0) / Math.max(steps, 1)};
+  return {ids, steps, msPerStep: (performance.now() - t0) / Math.max(steps, 1), stepMs};
 }

@@ -67,37 +67,46 @@ class Canvas {
   }
 }
 
-/** Chapter 1: a GRU encoder over the source, a decoder step attending over all encoder states. */
+/**
+ * Chapter 1 (§1.5's model, in its notation): a bidirectional GRU encoder gives states s_j; the
+ * decoder GRU updates its state h_t from y_t−1, h_t queries every s_j (scores, softmax), the context
+ * c_t = Σ_j α_tj s_j and h_t feed the output layer (Luong et al.'s global attention).
+ */
 export function seq2seqFigure(): Figure {
-  const c = new Canvas(), W = 640, H = 345;
+  const c = new Canvas(), W = 640, H = 360;
   c.text(W / 2, 22, 'Seq2seq with attention (one decoder step t)', {size: 15, bold: true});
-  const xs = [30, 120, 210, 300], ey = 220;
+  // encoder: states s_j over the source characters x_j
+  const xs = [25, 115, 205, 295], ey = 236, bw = 60;
   xs.forEach((x, j) => {
-    c.box(x, ey, 70, 36, `h${j + 1}`, 'rnn', {bold: true});
-    c.text(x + 35, 305, `x${j + 1}`, {size: 13, italic: true});
-    c.arrow([x + 35, 292], [x + 35, ey + 38]);
-    if (j > 0) c.arrow([x - 20, ey + 18], [x - 2, ey + 18]);
+    c.box(x, ey, bw, 36, `s${j + 1}`, 'rnn', {bold: true});
+    c.text(x + bw / 2, 318, `x${j + 1}`, {size: 13, italic: true});
+    c.arrow([x + bw / 2, 305], [x + bw / 2, ey + 38]);
+    if (j > 0) c.arrow([x - 30, ey + 11], [x - 2, ey + 11]).arrow([x - 2, ey + 25], [x - 30, ey + 25]); // both directions
   });
-  c.text(200, 335, 'encoder GRU over the source tokens x1 … x4', {size: 11, color: '#444'});
-  // scores and softmax
-  c.box(110, 95, 220, 44, ['scores e_tj = score(s_t−1, h_j)', 'α_t = softmax(e_t)'], 'attention');
-  xs.forEach(x => c.line(x + 35, ey, 220, 141, {color: '#b76e2b', width: 1}));
-  c.circle(420, 117, 24, 'Σ', 'attention');
-  xs.forEach(x => c.line(x + 35, ey, 410, 138, {color: '#777', width: 0.8, dashed: true})); // the weighted sum reads the h_j too
-  c.text(432, 166, 'context', {size: 11, anchor: 'start'});
-  c.text(432, 180, 'c_t = Σ_j α_tj h_j', {size: 11, anchor: 'start'});
-  c.arrow([332, 117], [394, 117]);
-  // decoder
-  c.box(500, 95, 110, 44, ['decoder GRU', 'state s_t'], 'rnn', {bold: true});
-  c.arrow([446, 117], [498, 117]);
-  c.box(500, 210, 110, 36, 'y_t−1 (previous)', 'input');
-  c.arrow([555, 210], [555, 141]);
-  c.box(500, 36, 110, 34, 'softmax → y_t', 'head');
-  c.arrow([555, 95], [555, 72]);
-  c.arrow([500, 88], [340, 88], [332, 96]);
-  c.text(420, 82, 's_t−1 is the query', {size: 11, color: '#444'});
+  c.text(200, 348, 'bidirectional GRU encoder: one state s_j per source token x_j', {size: 11, color: '#444'});
+  // (1) scores and (2) weights, from every s_j and the query h_t
+  c.box(110, 130, 220, 44, ['scores r_tj = score(h_t, s_j)', 'α_t = softmax(r_t)'], 'attention');
+  xs.forEach(x => c.line(x + bw / 2, ey, 220, 176, {color: '#b76e2b', width: 1}));
+  // (3) the context: the weighted sum reads the s_j too (dashed)
+  c.circle(390, 84, 24, 'Σ', 'attention');
+  xs.forEach(x => c.line(x + bw / 2, ey, 382, 107, {color: '#777', width: 0.8, dashed: true}));
+  c.arrow([300, 130], [368, 96]);
+  c.text(338, 104, 'α_t', {size: 11, anchor: 'end', color: '#444'});
+  c.text(390, 50, 'context c_t = Σ_j α_tj s_j', {size: 11});
+  // decoder column: y_t−1 → GRU → h_t → output layer (with c_t) → softmax
+  const dx = 460, dw = 170, mid = dx + dw / 2;
+  c.box(dx, 300, dw, 28, 'y_t−1 (previous)', 'input');
+  c.box(dx, 224, dw, 44, ['decoder GRU', 'h_t−1 → state h_t'], 'rnn', {bold: true});
+  c.arrow([mid, 300], [mid, 270]);
+  c.box(dx, 118, dw, 44, ['output layer', 'o_t = tanh(h_t W + c_t W′)'], 'head', {size: 11});
+  c.arrow([mid, 224], [mid, 164]);
+  c.box(dx, 40, dw, 34, 'softmax → y_t', 'head');
+  c.arrow([mid, 118], [mid, 76]);
+  c.arrow([414, 84], [440, 84], [440, 134], [dx - 2, 134]);        // c_t into the output layer
+  c.arrow([dx, 246], [332, 160]);                                   // h_t is the query
+  c.text(452, 264, 'h_t is the query', {size: 11, anchor: 'end', color: '#444'});
   return c.svg('fig-seq2seq', 'Seq2seq with attention',
-    'An encoder GRU reads the source tokens x1 to x4 into hidden states h1 to h4. At decoder step t the previous decoder state s_t−1 scores every encoder state, a softmax turns the scores into attention weights α_t, and the weighted sum of the encoder states is the context vector c_t. The decoder GRU takes the context and the previous output y_t−1, updates its state s_t and predicts y_t with a softmax.', W, H);
+    'A bidirectional GRU encoder reads the source tokens x1 to x4 into states s1 to s4, one per token. At decoder step t the decoder GRU reads the previous output y_t−1 and updates its state to h_t. The state h_t is the query: it scores every encoder state s_j, and a softmax turns the scores into attention weights α_t. The weighted sum of the encoder states is the context c_t. The output layer combines h_t and c_t, and a softmax predicts y_t.', W, H);
 }
 
 /** Chapter 2: the encoder–decoder Transformer (post-norm, as in Vaswani et al. 2017). */

@@ -126,6 +126,22 @@ describe('encoder-decoder Transformer', () => {
         disposeParams(p);
       });
 
+      it('records the time of every decoder step; an EOS id no token has decodes exactly maxSteps', async () => {
+        const p = initTransformer(cfg, 5);
+        const s = src();
+        for (const useCache of [true, false]) {
+          const r = await greedyDecode(p, cfg, s, {bos: 1, eos: -1, maxSteps: 6, useCache});
+          expect(r.steps).toBe(6);
+          expect(r.ids.every(ids => ids.length === 6)).toBe(true);
+          expect(r.stepMs).toHaveLength(6);
+          expect(r.stepMs.every(ms => ms >= 0)).toBe(true);
+          // the steps exclude only the encoder, so they add up to no more than the whole call
+          expect(r.stepMs.reduce((x, y) => x + y, 0)).toBeLessThanOrEqual(r.msPerStep * r.steps + 1e-6);
+        }
+        s.dispose();
+        disposeParams(p);
+      });
+
       it('gradients reach every parameter', () => {
         const p = initTransformer({...cfg, dropout: 0.1}, 6);
         const s = src(), t = tgt();

@@ -28,7 +28,7 @@ const textOf = (svg: string) => [...svg.matchAll(/<text[^>]*>([^<]*)<\/text>/g)]
 
 /** The labelled parts each figure must show. */
 const PARTS: Record<string, string[]> = {
-  seq2seq: ['h1', 'h4', 'x1', 'decoder GRU', 'α_t = softmax(e_t)', 'Σ', 'c_t = Σ_j α_tj h_j', 'softmax → y_t'],
+  seq2seq: ['s1', 's4', 'x1', 'decoder GRU', 'α_t = softmax(r_t)', 'Σ', 'context c_t = Σ_j α_tj s_j', 'h_t is the query', 'softmax → y_t'],
   transformer: ['encoder', 'masked self-attention', 'multi-head self-attention', 'cross-attention', 'feed-forward (FFN)', 'add & norm', 'embedding + positions', 'linear + softmax', 'N ×', '× N'],
   'norm-placement': ['post-norm (Vaswani et al. 2017)', 'pre-norm (GPT-2, ViT)', 'layer norm', 'multi-head attention', 'feed-forward', '+'],
   mha: ['Q = X W_Q', 'K = X W_K', 'V = X W_V', 'head 1', 'head H', 'concatenate', '× W_O', 'split D into H heads of d_k = D/H'],
