@@ -92,7 +92,7 @@ export function seq2seqFigure(): Figure {
   xs.forEach(x => c.line(x + bw / 2, ey, 382, 107, {color: '#777', width: 0.8, dashed: true}));
   c.arrow([300, 130], [368, 96]);
   c.text(338, 104, 'α_t', {size: 11, anchor: 'end', color: '#444'});
-  c.text(390, 50, 'context c_t = Σ_j α_tj s_j', {size: 11});
+  c.text(372, 50, 'context c_t = Σ_j α_tj s_j', {size: 11});
   // decoder column: y_t−1 → GRU → h_t → output layer (with c_t) → softmax
   const dx = 460, dw = 170, mid = dx + dw / 2;
   c.box(dx, 300, dw, 28, 'y_t−1 (previous)', 'input');
