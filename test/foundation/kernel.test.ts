@@ -133,6 +133,26 @@ describe.skipIf(!hasJupyter)('the course kernel in a live session', () => {
     expect(replyB - replyA, 'cell 1 is marked done about 3 s before cell 2').toBeGreaterThan(2);
   }, 120_000);
 
+  it('a synchronous burst of large display updates and prints leaves the kernel alive (one zeromq send at a time)', () => {
+    // without the send queue in kernel.cjs, zeromq threw EBUSY ("Socket is busy writing") for a send
+    // started while another was in flight, and the kernel died (full-mode chapter runs under load)
+    const dir = courseCopy();
+    const [burst, after] = session(join(dir, 'chapters'), [
+      {code: `const big = 'x'.repeat(200000);
+for (let i = 0; i < 300; i++) {
+  (globalThis as any).__courseKernel.display({data: {'text/plain': big + i}, metadata: {},
+    transient: {display_id: 'burst'}}, i > 0);
+  console.log(i);
+}`},
+      {code: `console.log('alive');`},
+    ]);
+    expect(burst.status).toBe('ok');
+    expect(burst.stdout.trim().split('\n')).toHaveLength(300);
+    expect(burst.display).toHaveLength(300);
+    expect(burst.display[299]!.data['text/plain']).toBe('x'.repeat(200000) + '299');
+    expect(after.stdout).toBe('alive\n');
+  }, 240_000);
+
   it('a notebook outside the course folder gets a kernel that answers every cell with the reason', () => {
     const outside = mkdtempSync(join(tmpdir(), 'not-the-course-'));
     // the kernelspec copied elsewhere, as `jupyter kernelspec install --user` does: no course above either

@@ -4,7 +4,7 @@
 //   import {softmax} from "../lib/attention/scores";
 // Stock tslab sets rootDir to the notebook's folder (process.cwd()) and rejects
 // ../lib ("is not under 'rootDir'"). tslab has no option or tsconfig for this, so
-// expressions of its converter.js and executor.js are rewritten in memory;
+// expressions of its converter.js, executor.js and jupyter.js are rewritten in memory;
 // node_modules is not modified. The kernel's cwd stays the notebook's folder.
 // Besides the rootDir, the launcher makes the edit loop and errors what a learner expects:
 //  - an edited lib/ file takes effect on the next run of a cell that imports it, also through
@@ -14,6 +14,8 @@
 //    maps of tfjs) and the kernel's own frames are left out;
 //  - a cell's execute_reply leaves before the next queued cell starts (a long synchronous cell
 //    kept the previous one at In [*]);
+//  - messages to Jupyter are sent one at a time per socket (concurrent zeromq sends threw EBUSY
+//    and killed the kernel under load);
 //  - a notebook outside the course folder gets a kernel that answers every cell with the reason
 //    (message-kernel.py) instead of a kernel that dies at start.
 // .cjs so that it stays CommonJS whatever package.json says.
@@ -79,6 +81,7 @@ function patchModule(file, edits, prefix) {
 // --- what the patched tslab code calls (globalThis: it reaches the patched modules and lib/progress)
 const importers = new Map(); // compiled lib module -> the lib modules that imported it
 const sourceMaps = new Map(); // compiled lib module (.js path) -> its .ts file and source map
+const sendQueues = new WeakMap(); // zeromq socket -> promise of its last queued send
 const course = {
   root: repoRoot,
   /** importer (a lib module's .js path) required file (another lib module) */
@@ -141,6 +144,21 @@ const course = {
     }
     return out.join("\n");
   },
+  /**
+   * One zeromq send at a time per socket, in order. zeromq 6 throws EBUSY ("Socket is busy writing")
+   * when a send starts before the previous one on the socket has finished, and tslab sends without
+   * waiting: on a loaded machine a progress-line update (lib/progress.ts) still in flight when the
+   * cell ended made the "idle" status throw and killed the kernel (full-mode runs of chapters 1
+   * and 2 at load ~19, in their training cells).
+   */
+  send(sock, frames) {
+    const attempt = (tries) => Promise.resolve().then(() => sock.send(frames)).catch((e) =>
+      // EBUSY also while the socket is still binding at start-up: wait and try again
+      e && e.code === "EBUSY" && tries < 200 ? new Promise((r) => setTimeout(r, 10)).then(() => attempt(tries + 1))
+        : process.stderr.write(`tslab-course kernel: a message was not sent: ${e && e.message}\n`));
+    const next = (sendQueues.get(sock) || Promise.resolve()).then(() => attempt(0));
+    sendQueues.set(sock, next);
+  },
   /** display_data / update_display_data on the running cell (lib/progress.ts) */
   display(bundle, update) {
     const write = require(path.join(dist, "jupyter.js")).lastWriteDisplayData;
@@ -183,6 +201,11 @@ patchModule("executor.js", [
    "            __course.invalidate(out.path, sideModules);"],
   // runtime errors: mapped, trimmed stack
   ["console.error(e);", "console.error(__course.formatError(e));", 2],
+], prefix);
+
+// messages to Jupyter: one send at a time per socket (see course.send)
+patchModule("jupyter.js", [
+  ["        sock.send(heads.concat(bodies));", "        __course.send(sock, heads.concat(bodies));"],
 ], prefix);
 
 // a queued cell starts one macrotask later, after the previous cell's execute_reply and idle status
