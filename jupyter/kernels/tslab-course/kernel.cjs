@@ -14,8 +14,8 @@
 //    maps of tfjs) and the kernel's own frames are left out;
 //  - a cell's execute_reply leaves before the next queued cell starts (a long synchronous cell
 //    kept the previous one at In [*]);
-//  - messages to Jupyter are sent one at a time per socket (concurrent zeromq sends threw EBUSY
-//    and killed the kernel under load);
+//  - a message zeromq refuses with EBUSY (an earlier send still in flight) waits and is sent in
+//    order (unhandled, it killed the kernel under load);
 //  - a notebook outside the course folder gets a kernel that answers every cell with the reason
 //    (message-kernel.py) instead of a kernel that dies at start.
 // .cjs so that it stays CommonJS whatever package.json says.
@@ -81,7 +81,17 @@ function patchModule(file, edits, prefix) {
 // --- what the patched tslab code calls (globalThis: it reaches the patched modules and lib/progress)
 const importers = new Map(); // compiled lib module -> the lib modules that imported it
 const sourceMaps = new Map(); // compiled lib module (.js path) -> its .ts file and source map
-const sendQueues = new WeakMap(); // zeromq socket -> promise of its last queued send
+const sendQueues = new WeakMap(); // zeromq socket -> messages waiting for an earlier send, in order
+const notSent = (e) => process.stderr.write(`tslab-course kernel: a message was not sent: ${e && e.message}\n`);
+/** Sends the waiting messages one by one, each after the previous one finished; EBUSY: wait 10 ms. */
+async function drainLater(sock, q) {
+  for (let tries = 0; q.length > 0;) {
+    await new Promise((r) => setTimeout(r, 10));
+    try { await sock.send(q[0]); q.shift(); tries = 0; } catch (e) {
+      if (!e || e.code !== "EBUSY" || ++tries > 500) { notSent(e); q.shift(); tries = 0; }
+    }
+  }
+}
 const course = {
   root: repoRoot,
   /** importer (a lib module's .js path) required file (another lib module) */
@@ -145,19 +155,26 @@ const course = {
     return out.join("\n");
   },
   /**
-   * One zeromq send at a time per socket, in order. zeromq 6 throws EBUSY ("Socket is busy writing")
-   * when a send starts before the previous one on the socket has finished, and tslab sends without
-   * waiting: on a loaded machine a progress-line update (lib/progress.ts) still in flight when the
-   * cell ended made the "idle" status throw and killed the kernel (full-mode runs of chapters 1
-   * and 2 at load ~19, in their training cells).
+   * Sends a message to Jupyter now, as tslab did, unless earlier messages on the socket are waiting;
+   * a send that zeromq refuses with EBUSY waits and is retried in order (drainLater). zeromq 6
+   * refuses a send while an earlier send on the socket is still in flight (or the socket still
+   * binds), and tslab did not handle it: on a loaded machine a progress-line update
+   * (lib/progress.ts) in flight when a cell ended made the "idle" status fail and killed the
+   * kernel (full-mode runs of chapters 1 and 2 at load ~19, in their training cells). Sending at
+   * once, not from a promise queue, keeps updates flowing while a synchronous loop runs.
    */
   send(sock, frames) {
-    const attempt = (tries) => Promise.resolve().then(() => sock.send(frames)).catch((e) =>
-      // EBUSY also while the socket is still binding at start-up: wait and try again
-      e && e.code === "EBUSY" && tries < 200 ? new Promise((r) => setTimeout(r, 10)).then(() => attempt(tries + 1))
-        : process.stderr.write(`tslab-course kernel: a message was not sent: ${e && e.message}\n`));
-    const next = (sendQueues.get(sock) || Promise.resolve()).then(() => attempt(0));
-    sendQueues.set(sock, next);
+    const waiting = sendQueues.get(sock);
+    if (waiting && waiting.length) { waiting.push(frames); return; }
+    let sent;
+    try { sent = sock.send(frames); } catch (e) { sent = Promise.reject(e); }
+    Promise.resolve(sent).catch((e) => {
+      if (!e || e.code !== "EBUSY") return notSent(e);
+      const q = sendQueues.get(sock) || [];
+      sendQueues.set(sock, q);
+      q.push(frames);
+      if (q.length === 1) drainLater(sock, q);
+    });
   },
   /** display_data / update_display_data on the running cell (lib/progress.ts) */
   display(bundle, update) {
@@ -203,7 +220,7 @@ patchModule("executor.js", [
   ["console.error(e);", "console.error(__course.formatError(e));", 2],
 ], prefix);
 
-// messages to Jupyter: one send at a time per socket (see course.send)
+// messages to Jupyter: sends that zeromq refuses with EBUSY are retried in order (see course.send)
 patchModule("jupyter.js", [
   ["        sock.send(heads.concat(bodies));", "        __course.send(sock, heads.concat(bodies));"],
 ], prefix);
