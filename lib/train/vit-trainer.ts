@@ -88,7 +88,11 @@ export function updateEma(t: Trainer, step: number): void {
   });
 }
 
-export function learningRate(t: Trainer, step: number): number {
+/**
+ * The learning rate of optimizer step `step` (0-based) under the recipe's schedule. Needs only the
+ * recipe and the step counts, so a chapter can plot a schedule without building a model.
+ */
+export function learningRate(t: Pick<Trainer, 'recipe' | 'stepsPerEpoch' | 'totalSteps'>, step: number): number {
   const r = t.recipe;
   if (r.schedule === 'cosine-annealing') {
     // torch.optim.lr_scheduler.CosineAnnealingLR(T_max = tMax), scheduler.step() once per epoch (eta_min = minLr)

@@ -88,6 +88,15 @@ describe('the blog\'s CosineAnnealingLR(T_max=10), stepped per epoch', () => {
     expect(at(19)).toBeCloseTo(1e-3 * (1 + Math.cos(Math.PI * 1.9)) / 2, 15);
     expect(at(19)).toBeCloseTo(9.755282581475768e-4, 15);
   });
+  it('needs only the recipe and the step counts (chapter 4 plots it without a model): same lrs as a trainer', () => {
+    const t = make('blog-faithful', {}, 640);
+    const plain = {recipe: getRecipe('blog-faithful'), stepsPerEpoch: 10, totalSteps: 200};
+    for (const step of [0, 9, 55, 100, 105, 199]) expect(learningRate(plain, step)).toBe(learningRate(t, step));
+    // torch CosineAnnealingLR(T_max=10) stepped per epoch, read before each epoch (PyTorch 1.13):
+    expect(learningRate(plain, 110)).toBeCloseTo(2.4471741852423235e-05, 15); // epoch 11 rises again
+    const small = {recipe: getRecipe('cifar-small'), stepsPerEpoch: 10, totalSteps: 300};
+    expect(learningRate(small, 0)).toBeCloseTo(1e-3 / 20, 15);                // warm-up: 2 epochs of 10 steps
+  });
 });
 
 describe('batch pipeline levers', () => {
