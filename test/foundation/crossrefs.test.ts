@@ -47,12 +47,11 @@ export function checkReferences(where: string, text: string, o: {outside?: RegEx
 }
 
 describe('chapter headings', () => {
-  it.each(CHAPTERS.map((c, i) => [c, i + 1] as const))('%s: every ## heading is numbered N.M in order (or is the Summary / an appendix / the closing Exercises)', (chapter, n) => {
+  it.each(CHAPTERS.map((c, i) => [c, i + 1] as const))('%s: every ## heading is numbered N.M in order (or is the Summary / an appendix)', (chapter, n) => {
     const h2 = markdownCells(chapter).flatMap(c => [...c.text.matchAll(/^## (?!#)([^\n]*)/gm)].map(m => m[1]!.trim()));
     const numbered = h2.filter(t => /^\d/.test(t));
-    const bad = h2.filter(t => !/^\d+\.\d+ /.test(t) && t !== 'Summary' && t !== 'Exercises' && !/^Appendix \d+\.[A-Z] /.test(t));
-    expect(bad, `${chapter}: headings must read "## ${n}.M Title", "## Summary", "## Appendix ${n}.A Title" or "## Exercises"`).toEqual([]);
-    if (h2.includes('Exercises')) expect(h2.at(-1), `${chapter}: "## Exercises" closes the chapter`).toBe('Exercises');
+    const bad = h2.filter(t => !/^\d+\.\d+ /.test(t) && t !== 'Summary' && !/^Appendix \d+\.[A-Z] /.test(t));
+    expect(bad, `${chapter}: headings must read "## ${n}.M Title", "## Summary" or "## Appendix ${n}.A Title"`).toEqual([]);
     expect(numbered.map(t => t.split(' ')[0]), `${chapter}: sections numbered ${n}.1, ${n}.2, … in order`)
       .toEqual(numbered.map((_, i) => `${n}.${i + 1}`));
     const appendices = h2.filter(t => t.startsWith('Appendix')).map(t => t.split(' ')[1]);
