@@ -14,6 +14,7 @@
  * `COURSE_NATIVE=0` turns it off; `COURSE_THREADS=N` sets the OpenBLAS threads for large GEMMs.
  * Loading the addon is Node-only; browser-safe code asks lib/core/kernel-path.ts.
  */
+import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -33,6 +34,8 @@ export const NATIVE_ADDON_PATH = path.resolve(__dirname, '..', '..', 'build', 'n
 
 export interface NativeAddon extends ConvAddon {
   version?: number;
+  /** SHA-256 (16 hex digits) of the C sources the addon was built from (build.sh). */
+  srcHash?: string;
   sgemmBatch(heap: ArrayBuffer, batch: number, M: number, N: number, K: number, aOff: number, bOff: number, cOff: number,
     aStride: number, bStride: number, transA: boolean, transB: boolean): void;
   setThreads(n: number): void;
@@ -97,6 +100,34 @@ export function nativeRequested(env: NodeJS.ProcessEnv = process.env): {on: bool
   throw new Error(`${name} must be 0 (pure wasm) or 1 (native kernels, the default) (got "${env[name]}")`);
 }
 
+/** The C sources build.sh compiles, in its order. */
+export const NATIVE_SOURCES = ['course_gemm.c', 'course_conv.c'].map((f) => path.resolve(__dirname, 'native', f));
+
+/**
+ * SHA-256 (first 16 hex digits) of the C sources as build.sh hashes them (concatenated), or undefined
+ * when they are not in this checkout (then only the version numbers are checked).
+ */
+export function nativeSourceHash(files = NATIVE_SOURCES): string | undefined {
+  if (!files.every((f) => fs.existsSync(f))) return undefined;
+  const h = crypto.createHash('sha256');
+  for (const f of files) h.update(fs.readFileSync(f));
+  return h.digest('hex').slice(0, 16);
+}
+
+/**
+ * Why a loaded addon must not be used ('' when it can): built from other C sources than this
+ * checkout's (`want`, see nativeSourceHash), or an older export version.
+ */
+export function addonProblem(lib: Pick<NativeAddon, 'srcHash' | 'version' | 'convVersion'>, want: string | undefined): string {
+  if (want !== undefined && lib.srcHash !== want) {
+    return `the addon was built from older sources (lib/core/native/*.c changed since: built ${lib.srcHash ?? 'unknown'}, sources ${want}; ` +
+      'run npm run setup or bash lib/core/native/build.sh)';
+  }
+  if (lib.version !== NATIVE_ADDON_VERSION) return `the addon is out of date (version ${lib.version ?? 1}, need ${NATIVE_ADDON_VERSION}: run npm run setup)`;
+  if (lib.convVersion !== CONV_ADDON_VERSION) return `the addon's conv kernels are out of date (version ${lib.convVersion ?? 0}, need ${CONV_ADDON_VERSION}: run npm run setup)`;
+  return '';
+}
+
 /** The addon, loaded once, or the reason it cannot be used. */
 function loadAddon(file = NATIVE_ADDON_PATH): NativeAddon | string {
   if (loaded) return loaded;
@@ -107,8 +138,8 @@ function loadAddon(file = NATIVE_ADDON_PATH): NativeAddon | string {
   } catch (e) {
     return `the addon failed to load (${e instanceof Error ? e.message.split('\n')[0] : e}; run npm run setup)`;
   }
-  if (lib.version !== NATIVE_ADDON_VERSION) return `the addon is out of date (version ${lib.version ?? 1}, need ${NATIVE_ADDON_VERSION}: run npm run setup)`;
-  if (lib.convVersion !== CONV_ADDON_VERSION) return `the addon's conv kernels are out of date (version ${lib.convVersion ?? 0}, need ${CONV_ADDON_VERSION}: run npm run setup)`;
+  const why = addonProblem(lib, nativeSourceHash());
+  if (why) return why;
   return (loaded = lib);
 }
 

@@ -27,9 +27,11 @@ if [ ${#missing[@]} -gt 0 ]; then
   exit 0
 fi
 mkdir -p build/native
+# the sources' hash goes into the addon; lib/core/native-kernels.ts refuses a build older than its sources
+hash=$(cat $src | sha256sum | cut -c1-16)
 # -march=native: built on the machine that runs it (npm run setup); -fno-trapping-math lets gcc
 # vectorise the float→int step of exp (it changes no result).
-if "$cc" -O3 -march=native -fno-trapping-math -fopenmp-simd -shared -fPIC -DNODE_GYP_MODULE_NAME=course_gemm -I"$nodeinc" -I"$blasinc" $src -lopenblas -lm -o "$out.tmp"; then
+if "$cc" -O3 -march=native -fno-trapping-math -fopenmp-simd -shared -fPIC -DNODE_GYP_MODULE_NAME=course_gemm -DCOURSE_SRC_HASH="\"$hash\"" -I"$nodeinc" -I"$blasinc" $src -lopenblas -lm -o "$out.tmp"; then
   mv "$out.tmp" "$out"
   echo "native kernels built: $out (OpenBLAS; used by default, COURSE_NATIVE=0 turns them off)"
 else

@@ -636,11 +636,19 @@ static napi_value GetThreads(napi_env env, napi_callback_info info) {
 
 napi_status course_conv_exports(napi_env env, napi_value exports); /* course_conv.c */
 
+/* SHA-256 (first 16 hex digits) of the C sources this build was compiled from, set by build.sh: the
+   loader compares it with the sources in the checkout, so a build older than its sources is never used. */
+#ifndef COURSE_SRC_HASH
+#define COURSE_SRC_HASH "unknown"
+#endif
+
 static napi_value Init(napi_env env, napi_value exports) {
-  napi_value version;
+  napi_value version, srcHash;
   CHECK(napi_create_int32(env, COURSE_NATIVE_VERSION, &version));
+  CHECK(napi_create_string_utf8(env, COURSE_SRC_HASH, NAPI_AUTO_LENGTH, &srcHash));
   napi_property_descriptor props[] = {
     {"version", NULL, NULL, NULL, NULL, version, napi_enumerable, NULL},
+    {"srcHash", NULL, NULL, NULL, NULL, srcHash, napi_enumerable, NULL},
     {"sgemmBatch", NULL, SgemmBatch, NULL, NULL, NULL, napi_default, NULL},
     {"setThreads", NULL, SetThreads, NULL, NULL, NULL, napi_default, NULL},
     {"getThreads", NULL, GetThreads, NULL, NULL, NULL, napi_default, NULL},
