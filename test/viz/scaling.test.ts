@@ -30,6 +30,16 @@ describe('scaling charts', () => {
     expect(rows).toHaveLength(14);
     expect(rows.find(r => r.model === 'ViT-L/16' && r.dataset === 'ImageNet')).toEqual({model: 'ViT-L/16', dataset: 'ImageNet', images: 1.3, top1: 76.53});
   });
+  it('axis titles are words, not camel-case field names (the site\'s reader test rejects "ImageNet")', () => {
+    const titles = (spec: any): string[] => {
+      const enc = spec.encoding ?? spec.layer?.[spec.layer.length - 1]?.encoding ?? {};
+      return [enc.x?.title, enc.y?.title].filter(Boolean);
+    };
+    for (const spec of [pretrainingDataSpec(paper), computeSpec(paper)]) {
+      expect(titles(spec)).toHaveLength(2);
+      for (const t of titles(spec)) expect(t).not.toMatch(/[a-z][A-Z]/);
+    }
+  });
   it('render to SVG with their titles', async () => {
     for (const spec of [pretrainingDataSpec(paper), computeSpec(paper)]) {
       const svg = await vegaLiteToSvg(spec);
