@@ -8,6 +8,7 @@ import * as tf from '@tensorflow/tfjs';
 import {setWasmPaths} from '@tensorflow/tfjs-backend-wasm';
 import type {BackendInfo} from '../../../lib/backend';
 import {installWasmKernels} from '../../../lib/core/wasm-kernels';
+import {installWasmKernels} from '../../../lib/core/wasm-kernels';
 
 export type BackendName = 'webgl' | 'wasm' | 'cpu';
 
@@ -44,7 +45,8 @@ export async function initBackend(prefer?: BackendName): Promise<BackendInfo> {
   if (chosen === 'wasm') {
     info.simd = Boolean(await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT'));
     info.threads = 1;
-    info.kernels = 'in the browser';
+    // as lib/backend.ts does on the pure wasm path: every matrix product on XNNPACK's GEMM
+    info.kernels = installWasmKernels() ? 'course wasm kernels (XNNPACK GEMM for every matMul), in the browser' : 'in the browser';
     installWasmKernels(); // lib's matMul/sum kernels for pure wasm (XNNPACK GEMMs for flags and batches), as in Node
   }
   if (chosen === 'webgl') info.kernels = `WebGL ${tf.env().getNumber('WEBGL_VERSION')} in the browser`;
