@@ -8,7 +8,6 @@ import * as tf from '@tensorflow/tfjs';
 import {setWasmPaths} from '@tensorflow/tfjs-backend-wasm';
 import type {BackendInfo} from '../../../lib/backend';
 import {installWasmKernels} from '../../../lib/core/wasm-kernels';
-import {installWasmKernels} from '../../../lib/core/wasm-kernels';
 
 export type BackendName = 'webgl' | 'wasm' | 'cpu';
 
@@ -47,7 +46,6 @@ export async function initBackend(prefer?: BackendName): Promise<BackendInfo> {
     info.threads = 1;
     // as lib/backend.ts does on the pure wasm path: every matrix product on XNNPACK's GEMM
     info.kernels = installWasmKernels() ? 'course wasm kernels (XNNPACK GEMM for every matMul), in the browser' : 'in the browser';
-    installWasmKernels(); // lib's matMul/sum kernels for pure wasm (XNNPACK GEMMs for flags and batches), as in Node
   }
   if (chosen === 'webgl') info.kernels = `WebGL ${tf.env().getNumber('WEBGL_VERSION')} in the browser`;
   if (chosen === 'cpu') info.kernels = 'in the browser';
