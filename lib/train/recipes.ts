@@ -121,7 +121,7 @@ export const RECIPES: Record<string, TrainRecipe> = {
       'AdamW 1e-3 wd 0.05, 1 warm-up epoch + cosine, EMA 0.999 of the weights, 12 epochs of 50k. ' +
       'Throughput (2026-12-01, native conv kernels: lib/core/README.md, Convolution): 988-1010 CPU ms per step of 128 vs 789-804 for cifar-small ' +
       '(was 3900 with the composed im2col/max-pool), i.e. ~0.8x cifar-small\'s img/s (was 0.24x: 48 vs 202 img/s on a quiet machine); ' +
-      'npm run train, 30 batches at load ~11: 31-33 img/s vs 38-44 for cifar-small. Estimated ~160 img/s on a quiet machine (not yet measured there): 12 epochs ~ 65 min of training',
+      'npm run train, 60 batches on a quiet machine (load 0.2-1.7, 2026-12-01 19:59 UTC): 214 img/s vs 280 for cifar-small, so 12 epochs ~ 47 min of training',
     model: vitConfig({patchSize: 4, dModel: 128, numHeads: 4, numLayers: 6, dFF: 256, pool: 'seq', tokenizer: 'conv', convStages: 2, convChannels: 64, dropPath: 0.1}),
     epochs: 12, batchSize: 128, warmupEpochs: 1, ema: 0.999,
   },
@@ -131,7 +131,7 @@ export const RECIPES: Record<string, TrainRecipe> = {
       "recipe of Hassani et al. (CCT's CIFAR-10 config: AdamW 5.5e-4 wd 0.06, label smoothing 0.1, RandAugment m9, mixup/cutmix, warm-up, cosine to 1e-5) " +
       'and Lee et al. (stochastic depth 0.1), scaled to this budget: 90 epochs (warm-up 5), RandAugment n 2 m 9 after crop+flip, ' +
       'cutmix or mixup on every batch (0.5 each, as switch prob 0.5), EMA 0.9998. Same model and speed as fast (~0.8x cifar-small\'s img/s ' +
-      'with the native conv kernels; augmentation extra): 90 epochs ~ 7.8 h at an estimated ~160 img/s',
+      'with the native conv kernels; augmentation extra): 90 epochs ~ 5.8 h at the 214 img/s fast measured on a quiet machine (RandAugment and mixup/cutmix not included)',
     model: vitConfig({patchSize: 4, dModel: 128, numHeads: 4, numLayers: 6, dFF: 256, pool: 'seq', tokenizer: 'conv', convStages: 2, convChannels: 64, dropPath: 0.1}),
     epochs: 90, batchSize: 128, lr: 5.5e-4, minLr: 1e-5, weightDecay: 0.06, warmupEpochs: 5, ema: 0.9998,
     augment: {crop: true, flip: true, cutmix: 0.5, mixup: 0.5, randAugment: {n: 2, m: 9}},
