@@ -119,6 +119,17 @@ export function parseCli<S extends CliSpec>(spec: S, argv: string[] = process.ar
  * Runs a script's main with the course's error convention: a UsageError prints `<name>: error: …`
  * and a pointer to --help (exit 2); any other error prints `[name] error: …` (exit 1).
  */
+/**
+ * A comma-separated option value: `dflt` when the option is absent, else each non-empty item
+ * (trimmed) through `parse` (which throws UsageError for a bad item); an empty list is refused.
+ */
+export function parseList<T>(s: string | undefined, dflt: T[], parse: (x: string) => T, what: string): T[] {
+  if (s === undefined) return dflt;
+  const v = s.split(',').map((x) => x.trim()).filter((x) => x !== '').map(parse);
+  if (v.length === 0) throw new UsageError(`--${what}: empty list`);
+  return v;
+}
+
 export function runCli(name: string, main: () => Promise<void>): void {
   main().catch((e) => {
     if (e instanceof UsageError) {

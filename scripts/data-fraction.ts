@@ -22,7 +22,7 @@ import {numBatches} from '../lib/data/batches';
 import {balancedSubset, epochsForBudget, FractionRun, summarize} from '../lib/train/data-fraction';
 import {getRecipe, TrainRecipe} from '../lib/train/recipes';
 import {accuracyOfFirst, createTrainer, disposeTrainer, evaluate, makeBatch, orderOfEpoch, Trainer, trainStep} from '../lib/train/vit-trainer';
-import {CliSpec, parseCli, runCli, UsageError} from './cli-args';
+import {CliSpec, parseCli, parseList, runCli, UsageError} from './cli-args';
 
 export const DATA_FRACTION_CLI = {
   command: 'npm run data-fraction --',
@@ -39,13 +39,6 @@ export const DATA_FRACTION_CLI = {
   },
 } as const satisfies CliSpec;
 
-function list<T>(s: string | undefined, dflt: T[], parse: (x: string) => T, what: string): T[] {
-  if (s === undefined) return dflt;
-  const v = s.split(',').map((x) => x.trim()).filter((x) => x !== '').map(parse);
-  if (v.length === 0) throw new UsageError(`--${what}: empty list`);
-  return v;
-}
-
 function subsetOf(set: ImageSet, idx: Int32Array): ImageSet {
   const images = new Uint8Array(idx.length * 3072), labels = new Uint8Array(idx.length);
   idx.forEach((j, i) => { images.set(set.images.subarray(j * 3072, (j + 1) * 3072), i * 3072); labels[i] = set.labels[j]!; });
@@ -56,16 +49,16 @@ async function main() {
   const parsed = parseCli(DATA_FRACTION_CLI);
   if (!parsed) return;
   const args = parsed.values;
-  const fractions = list(args.fractions, [0.1, 0.25, 0.5, 1], (x) => {
+  const fractions = parseList(args.fractions, [0.1, 0.25, 0.5, 1], (x) => {
     const f = Number(x);
     if (!(f > 0 && f <= 1)) throw new UsageError(`--fractions: ${x} is not a fraction in (0, 1]`);
     return f;
   }, 'fractions');
-  const seeds = list(args.seeds, [0, 1], (x) => {
+  const seeds = parseList(args.seeds, [0, 1], (x) => {
     if (!/^\d+$/.test(x)) throw new UsageError(`--seeds: ${x} is not a non-negative integer`);
     return Number(x);
   }, 'seeds');
-  const models = list(args.models, ['cnn', 'vit'], (x) => {
+  const models = parseList(args.models, ['cnn', 'vit'], (x) => {
     if (x !== 'cnn' && x !== 'vit') throw new UsageError(`--models: unknown model "${x}" (cnn or vit)`);
     return x;
   }, 'models');

@@ -18,7 +18,7 @@ import {headOf, loadCifar10} from '../lib/data/cifar';
 import {ablationRecipe, AblationRun, LEVERS, leverByName, summarizeAblation} from '../lib/train/ablation';
 import {getRecipe} from '../lib/train/recipes';
 import {accuracyOfFirst, createTrainer, disposeTrainer, evalParams, evaluate, makeBatch, orderOfEpoch, trainStep} from '../lib/train/vit-trainer';
-import {CliSpec, parseCli, runCli, UsageError} from './cli-args';
+import {CliSpec, parseCli, parseList, runCli, UsageError} from './cli-args';
 
 export const LEVERS_CLI = {
   command: 'npm run levers --',
@@ -37,12 +37,7 @@ export const LEVERS_CLI = {
     'Runs already in the results file are skipped; a file written with other --base/--limit-* settings is refused.',
 } as const satisfies CliSpec;
 
-function list<T>(s: string | undefined, dflt: T[], parse: (x: string) => T, what: string): T[] {
-  if (s === undefined) return dflt;
-  const v = s.split(',').map((x) => x.trim()).filter((x) => x !== '').map(parse);
-  if (v.length === 0) throw new UsageError(`--${what}: empty list`);
-  return [...new Set(v)];
-}
+const unique = <T>(v: T[]): T[] => [...new Set(v)];
 
 interface LeversFile {
   command: string; data: string; base: string; limitTrain: number | null; limitTest: number | null;
@@ -53,13 +48,13 @@ async function main() {
   const parsed = parseCli(LEVERS_CLI);
   if (!parsed) return;
   const args = parsed.values;
-  const levers = list(args.levers, LEVERS.map((l) => l.name), (x) => {
+  const levers = unique(parseList(args.levers, LEVERS.map((l) => l.name), (x) => {
     try { return leverByName(x).name; } catch (e) { throw new UsageError(`--levers: ${(e as Error).message}`); }
-  }, 'levers');
-  const seeds = list(args.seeds, [0, 1, 2], (x) => {
+  }, 'levers'));
+  const seeds = unique(parseList(args.seeds, [0, 1, 2], (x) => {
     if (!/^\d+$/.test(x)) throw new UsageError(`--seeds: ${x} is not a non-negative integer`);
     return Number(x);
-  }, 'seeds');
+  }, 'seeds'));
   const epochs = args.epochs ?? 4, base = args.base ?? 'cifar-small';
   try { getRecipe(base); } catch (e) { throw new UsageError(`--base: ${(e as Error).message}`); }
   const limitTrain = args['limit-train'] ?? null, limitTest = args['limit-test'] ?? null;

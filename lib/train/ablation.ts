@@ -5,6 +5,7 @@
  * mean ± sd summary and the rank comparison between two budgets. The training loop is
  * `npm run ablate` (scripts/ablate.ts).
  */
+import {meanSdBy} from './data-fraction';
 import {getRecipe, TrainRecipe} from './recipes';
 
 export interface Lever {
@@ -56,17 +57,7 @@ export interface AblationSummary { lever: string; epochs: number; seeds: number;
 
 /** Mean and sample standard deviation (n − 1; 0 for one seed) of test accuracy per (lever, epochs), in input order. */
 export function summarizeAblation(runs: AblationRun[]): AblationSummary[] {
-  const groups = new Map<string, AblationRun[]>();
-  for (const r of runs) {
-    const k = `${r.lever}\u0000${r.epochs}`;
-    if (!groups.has(k)) groups.set(k, []);
-    groups.get(k)!.push(r);
-  }
-  return [...groups.values()].map((g) => {
-    const n = g.length, mean = g.reduce((a, r) => a + r.testAcc, 0) / n;
-    const sd = n > 1 ? Math.sqrt(g.reduce((a, r) => a + (r.testAcc - mean) ** 2, 0) / (n - 1)) : 0;
-    return {lever: g[0]!.lever, epochs: g[0]!.epochs, seeds: n, mean, sd};
-  });
+  return meanSdBy(runs, ['lever', 'epochs'] as const);
 }
 
 /**

@@ -37,17 +37,27 @@ export function epochsForBudget(imagesSeen: number, count: number): {epochs: num
 export interface FractionRun { model: string; fraction: number; seed: number; testAcc: number }
 export interface FractionSummary { model: string; fraction: number; seeds: number; mean: number; sd: number }
 
-/** Mean and sample standard deviation (n − 1) of test accuracy per (model, fraction), in input order. */
-export function summarize(runs: FractionRun[]): FractionSummary[] {
-  const groups = new Map<string, FractionRun[]>();
+/**
+ * Mean and sample standard deviation (n − 1; 0 for one run) of test accuracy per group of runs with
+ * equal `keys`, in input order: each group's key fields, its number of seeds, mean and sd.
+ */
+export function meanSdBy<R extends {testAcc: number}, K extends keyof R>(runs: R[], keys: readonly K[]): (Pick<R, K> & {seeds: number; mean: number; sd: number})[] {
+  const groups = new Map<string, R[]>();
   for (const r of runs) {
-    const k = `${r.model}\u0000${r.fraction}`;
+    const k = keys.map((key) => String(r[key])).join('\u0000');
     if (!groups.has(k)) groups.set(k, []);
     groups.get(k)!.push(r);
   }
   return [...groups.values()].map((g) => {
     const n = g.length, mean = g.reduce((a, r) => a + r.testAcc, 0) / n;
     const sd = n > 1 ? Math.sqrt(g.reduce((a, r) => a + (r.testAcc - mean) ** 2, 0) / (n - 1)) : 0;
-    return {model: g[0]!.model, fraction: g[0]!.fraction, seeds: n, mean, sd};
+    const head = {} as Pick<R, K>;
+    for (const key of keys) head[key] = g[0]![key];
+    return {...head, seeds: n, mean, sd};
   });
+}
+
+/** Mean and sample standard deviation (n − 1) of test accuracy per (model, fraction), in input order. */
+export function summarize(runs: FractionRun[]): FractionSummary[] {
+  return meanSdBy(runs, ['model', 'fraction'] as const);
 }
