@@ -10,6 +10,11 @@
  *   are dropped and each remaining row re-normalised to sum to 1.
  * - CLS attention entropy: H = −Σ_j a_j ln a_j (nats) of the CLS row over the N patches
  *   (re-normalised), per head; uniform attention gives ln N, attention to one patch gives 0.
+ * - Sequence pooling (CCT; pool 'seq', no CLS token): the classifier reads Σ_t w_t z_t with
+ *   w = softmax_t(z_t·w_pool + b) over the final tokens, so w itself (vitForward's poolWeights) is
+ *   the direct map of where it looks. Its analogue of the CLS row is the pooled row wᵀA_l
+ *   (Σ_i w_i A_l[i, :], what the pooled vector reads through layer l's attention), and its rollout
+ *   map is wᵀR: a mixture of rows of R, so it sums to 1 as w and R's rows do.
  */
 import * as tf from '@tensorflow/tfjs';
 
@@ -104,5 +109,53 @@ export function clsAttentionEntropy(attn: tf.Tensor, prefixTokens = 1): tf.Tenso
     const p = tf.div(row, tf.sum(row, -1, true));                                        // sums to 1
     const plogp = tf.mul(p, tf.log(tf.maximum(p, 1e-30)));                               // 0·ln 0 = 0
     return tf.mean(tf.neg(tf.sum(plogp, [2, 3])), 0) as tf.Tensor1D;                     // [H]
+  });
+}
+
+
+function checkWeights(weights: tf.Tensor, T: number, grid: [number, number], who: string): number {
+  const [gh, gw] = grid;
+  if (weights.rank !== 2 || weights.shape[1] !== T) throw new Error(`${who}: pooling weights must be [B, ${T}], got [${weights.shape}]`);
+  if (T !== gh * gw) throw new Error(`${who}: ${T} tokens is not a ${gh}x${gw} grid (sequence pooling has no CLS token)`);
+  return weights.shape[0]!;
+}
+
+/** Sequence-pooling weights on the token grid: weights [B, N] → [B, gh, gw] (N = gh·gw). */
+export function poolWeightMap(weights: tf.Tensor, grid: [number, number]): tf.Tensor3D {
+  const B = checkWeights(weights, grid[0] * grid[1], grid, 'poolWeightMap');
+  return tf.reshape(weights, [B, grid[0], grid[1]]);
+}
+
+/**
+ * The pooled row of every layer's attention: attns L × [B, H, T, T], weights [B, T] →
+ * [L, B, H, gh, gw] with entry Σ_i w_i A_l[b, h, i, j] — the CLS row's analogue for sequence pooling.
+ */
+export function pooledAttention(attns: tf.Tensor[], weights: tf.Tensor, grid: [number, number]): tf.Tensor {
+  const [B, H, T] = checkStack(attns, 'pooledAttention');
+  if (checkWeights(weights, T, grid, 'pooledAttention') !== B) throw new Error(`pooledAttention: ${weights.shape[0]} pooling weight rows for ${B} images`);
+  return tf.tidy(() => {
+    const w = tf.reshape(weights, [B, 1, 1, T]);                                              // [B, 1, 1, T]
+    return tf.stack(attns.map(a => tf.reshape(tf.matMul(tf.tile(w, [1, H, 1, 1]), a), [B, H, grid[0], grid[1]])));
+  });
+}
+
+/** Rollout map of sequence pooling: R [B, T, T], weights [B, T] → wᵀR on the grid, [B, gh, gw] (sums to 1). */
+export function pooledRollout(R: tf.Tensor, weights: tf.Tensor, grid: [number, number]): tf.Tensor3D {
+  const T = R.shape[1]!;
+  if (R.rank !== 3 || R.shape[2] !== T) throw new Error(`pooledRollout: R must be [B, T, T], got [${R.shape}]`);
+  const B = checkWeights(weights, T, grid, 'pooledRollout');
+  if (R.shape[0] !== B) throw new Error(`pooledRollout: ${B} pooling weight rows for ${R.shape[0]} images`);
+  return tf.tidy(() => tf.reshape(tf.matMul(tf.reshape(weights, [B, 1, T]), R), [B, grid[0], grid[1]]) as tf.Tensor3D);
+}
+
+/**
+ * Entropy (nats) of distributions along the last axis: p [..., N] → [...], each row re-normalised
+ * to sum to 1 first (0·ln 0 = 0): ln N for a uniform row, 0 for a one-hot row.
+ */
+export function mapEntropy(p: tf.Tensor): tf.Tensor {
+  if (p.rank < 1) throw new Error('mapEntropy: needs a tensor with a last axis');
+  return tf.tidy(() => {
+    const q = tf.div(p, tf.sum(p, -1, true));
+    return tf.neg(tf.sum(tf.mul(q, tf.log(tf.maximum(q, 1e-30))), -1));
   });
 }

@@ -25,7 +25,7 @@ import {addDense, addLayerNorm, addParam, param, Params, truncNormal} from '../c
 import {Rng} from '../core/rng';
 import {EncoderLayerConfig, encoderLayer, initEncoderLayer, norm} from '../transformer/encoder';
 import {checkPatchGrid, patchify} from './patches';
-import {embedVariant, initTokenizer, seqPool, tokenizerParamShapes} from './tokenizers';
+import {embedVariant, initTokenizer, seqPool, seqPoolWeights, tokenizerParamShapes} from './tokenizers';
 
 export type Pooling = 'cls' | 'mean' | 'flatten' | 'seq';
 export type Tokenizer = 'patch' | 'conv' | 'shifted-patch';
@@ -159,11 +159,14 @@ export function vitParamShapes(cfg: ViTConfig): Record<string, number[]> {
 export interface ViTOutput {
   logits: tf.Tensor2D;            // [B, numClasses]
   attentions?: tf.Tensor4D[];     // per layer [B, H, T, T]
+  poolWeights?: tf.Tensor2D;      // pool 'seq' with returnPoolWeights: the sequence-pooling weights [B, T]
 }
 
 export interface ViTRunOptions {
   training?: boolean;
   returnAttention?: boolean;
+  /** pool 'seq' only: also return the sequence-pooling weights (where the classifier reads) */
+  returnPoolWeights?: boolean;
   seed?: number;
 }
 
@@ -186,6 +189,9 @@ export function embed(params: Params, cfg: ViTConfig, images: tf.Tensor): tf.Ten
 }
 
 export function vitForward(params: Params, cfg: ViTConfig, images: tf.Tensor, opts: ViTRunOptions = {}): ViTOutput {
+  if (opts.returnPoolWeights && cfg.pool !== 'seq') {
+    throw new Error(`vitForward: returnPoolWeights needs sequence pooling (pool 'seq'); this model pools with '${cfg.pool}'`);
+  }
   return tf.tidy(() => {
     let x: tf.Tensor = embed(params, cfg, images);                      // [B, T, D]
     const attentions: tf.Tensor4D[] = [];
@@ -197,14 +203,17 @@ export function vitForward(params: Params, cfg: ViTConfig, images: tf.Tensor, op
     }
     x = norm(params, 'norm', x, cfg.lnEps);                             // [B, T, D]
     const [B, T, D] = x.shape as [number, number, number];
-    let pooled: tf.Tensor;
+    let pooled: tf.Tensor, poolWeights: tf.Tensor2D | undefined;
     if (cfg.pool === 'cls') pooled = tf.reshape(tf.slice(x, [0, 0, 0], [B, 1, D]), [B, D]); // [B, D]
     else if (cfg.pool === 'mean') pooled = tf.mean(x, 1);                                    // [B, D]
-    else if (cfg.pool === 'seq') pooled = seqPool(params, x);                                // [B, D]
-    else pooled = tf.reshape(x, [B, T * D]);                                                 // [B, T·D]
+    else if (cfg.pool === 'seq') {
+      poolWeights = seqPoolWeights(params, x);                                               // [B, T]
+      pooled = seqPool(params, x, poolWeights);                                              // [B, D]
+    } else pooled = tf.reshape(x, [B, T * D]);                                               // [B, T·D]
     const logits = dense(pooled, param(params, 'head.weight'), param(params, 'head.bias')) as tf.Tensor2D; // [B, classes]
     const out: ViTOutput = {logits};
     if (opts.returnAttention) out.attentions = attentions;
+    if (opts.returnPoolWeights) out.poolWeights = poolWeights;
     return out as unknown as tf.TensorContainer;
   }) as unknown as ViTOutput;
 }

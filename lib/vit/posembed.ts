@@ -12,7 +12,6 @@
 import * as tf from '@tensorflow/tfjs';
 import {Params} from '../core/params';
 import {numPatches, numTokens, ViTConfig, vitConfig} from './model';
-import {checkPatchGrid} from './patches';
 
 /** 1-D sin/cos table for positions 0..n-1: [n, dim], first dim/2 columns sin, last dim/2 cos. */
 function sincos1d(n: number, dim: number): Float32Array {
@@ -118,8 +117,8 @@ export function interpolatePosEmbed(posEmbed: tf.Tensor, newGrid: [number, numbe
  */
 export function resizeViT(params: Params, cfg: ViTConfig, imageSize: number, mode: ResizeMode = 'bicubic'): {params: Params; config: ViTConfig} {
   if (cfg.pool === 'flatten') throw new Error('resizeViT: a flatten head has numTokens·dModel inputs, so it cannot run at another image size (use cls or mean pooling)');
-  const {gh} = checkPatchGrid(imageSize, imageSize, cfg.patchSize);
   const config = vitConfig({...cfg, imageSize});
+  const gh = Math.sqrt(numPatches(config));                     // patches: imageSize/P; conv tokenizer: its output map
   const old = params['pos_embed'];
   if (!old) throw new Error('resizeViT: missing parameter "pos_embed"');
   if (old.shape[1] !== numTokens(cfg)) throw new Error(`resizeViT: pos_embed is [${old.shape}] but the config has ${numTokens(cfg)} tokens`);
@@ -150,7 +149,7 @@ export function posEmbedCosine(posEmbed: tf.Tensor, prefixTokens = 1): tf.Tensor
  * not trained. Needs a square grid and dModel divisible by 4.
  */
 export function useSincosPosEmbed(params: Params, cfg: ViTConfig): string[] {
-  const g = cfg.imageSize / cfg.patchSize;
+  const g = Math.sqrt(numPatches(cfg));
   const pe = sincos2dPosEmbed(g, g, cfg.dModel, cfg.pool === 'cls' ? 1 : 0);
   const v = params['pos_embed'];
   if (!v) throw new Error('useSincosPosEmbed: missing parameter "pos_embed"');

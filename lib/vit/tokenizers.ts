@@ -63,6 +63,29 @@ export function tokenizerParamShapes(cfg: ViTConfig): Record<string, number[]> {
   return s;
 }
 
+/**
+ * Where a token sits in the image, along one axis: every pixel that can affect token i lies in
+ * [centre_i − (size−1)/2, centre_i + (size−1)/2] with centre_i = firstCentre + stride·i (pixel
+ * indices; borders clip it). Patches: size = stride = P, firstCentre (P−1)/2. Conv tokenizer: the
+ * receptive-field recurrence over its layers (k, s, p) = conv (3, 1, 1), max-pool (3, 2, 1) per
+ * stage: size += (k−1)·jump, firstCentre += ((k−1)/2 − p)·jump, jump ·= s; two stages give
+ * 13 px every 4 px. Shifted patches: the patch and its copies shifted by ⌊P/2⌋, P + 2⌊P/2⌋ px.
+ */
+export function tokenReceptiveField(cfg: ViTConfig): {size: number; stride: number; firstCentre: number} {
+  const tok = cfg.tokenizer ?? 'patch', P = cfg.patchSize;
+  if (tok === 'patch') return {size: P, stride: P, firstCentre: (P - 1) / 2};
+  if (tok === 'shifted-patch') return {size: P + 2 * Math.floor(P / 2), stride: P, firstCentre: (P - 1) / 2};
+  let size = 1, jump = 1, firstCentre = 0;
+  for (let i = 0; i < (cfg.convStages ?? 2); i++) {
+    for (const [k, s, p] of [[3, 1, 1], [3, 2, 1]] as const) {
+      size += (k - 1) * jump;
+      firstCentre += ((k - 1) / 2 - p) * jump;
+      jump *= s;
+    }
+  }
+  return {size, stride: jump, firstCentre};
+}
+
 /** CCT tokenizer: images [B, H, W, C] → tokens [B, h·w, D] (conv → ReLU → max-pool per stage). */
 export function convTokens(params: Params, cfg: ViTConfig, images: tf.Tensor): tf.Tensor3D {
   return tf.tidy(() => {
@@ -124,11 +147,18 @@ export function embedVariant(params: Params, cfg: ViTConfig, images: tf.Tensor):
   });
 }
 
-/** CCT's sequence pooling: x [B, T, D] → Σ_t softmax_t(x_t·w + b) x_t, [B, D]. */
-export function seqPool(params: Params, x: tf.Tensor): tf.Tensor2D {
+/** CCT's sequence-pooling weights: x [B, T, D] → softmax_t(x_t·w + b), [B, T] (each row sums to 1). */
+export function seqPoolWeights(params: Params, x: tf.Tensor): tf.Tensor2D {
   return tf.tidy(() => {
     const scores = dense(x, param(params, 'attention_pool.weight'), param(params, 'attention_pool.bias'));  // [B, T, 1]
-    const w = tf.softmax(tf.squeeze(scores, [2]));                                                          // [B, T]
+    return tf.softmax(tf.squeeze(scores, [2])) as tf.Tensor2D;                                              // [B, T]
+  });
+}
+
+/** CCT's sequence pooling: x [B, T, D] → Σ_t softmax_t(x_t·w + b) x_t, [B, D]; `weights` = seqPoolWeights(x) if known. */
+export function seqPool(params: Params, x: tf.Tensor, weights?: tf.Tensor): tf.Tensor2D {
+  return tf.tidy(() => {
+    const w = weights ?? seqPoolWeights(params, x);                                                          // [B, T]
     return tf.sum(tf.mul(tf.expandDims(w, 2), x), 1) as tf.Tensor2D;                                        // [B, D]
   });
 }

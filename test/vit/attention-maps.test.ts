@@ -1,6 +1,11 @@
 import * as tf from '@tensorflow/tfjs';
 import {beforeAll, describe, expect, it} from 'vitest';
-import {attentionRollout, clsAttention, clsAttentionEntropy, clsRollout, meanAttentionDistance, patchDistances} from '../../lib/vit/attention-maps';
+import {disposeParams} from '../../lib/core/params';
+import {attentionRollout, clsAttention, clsAttentionEntropy, clsRollout, mapEntropy, meanAttentionDistance, patchDistances, pooledAttention, pooledRollout, poolWeightMap} from '../../lib/vit/attention-maps';
+import {dense} from '../../lib/core/linear';
+import {encoderLayer, norm} from '../../lib/transformer/encoder';
+import {embed, initViT, layerConfig, vitConfig, vitForward} from '../../lib/vit/model';
+import {tokenReceptiveField} from '../../lib/vit/tokenizers';
 import {expectAllClose, expectNoLeak, setupBackend} from '../helpers';
 
 beforeAll(setupBackend);
@@ -93,5 +98,133 @@ describe('CLS attention entropy', () => {
     expect(() => clsAttentionEntropy(a, 3)).toThrow(/needs a CLS token and patches \(3 tokens, 3 prefix\)/);
     expectNoLeak(() => [clsAttentionEntropy(a)]);
     a.dispose();
+  });
+});
+
+
+describe('sequence pooling maps (pool seq: no CLS token)', () => {
+  // the rollout example above: R = [[.8125, .1875], [.25, .75]]; pooling weights w = [.25, .75]
+  const A1 = tf.tensor4d([[[[1, 0], [1, 0]], [[1, 0], [0, 1]]]]);
+  const A2 = tf.tensor4d([[[[1, 0], [0, 1]], [[0, 1], [0, 1]]]]);
+  const w = tf.tensor2d([[0.25, 0.75]]);
+
+  it('pooledRollout is wᵀR, hand-computed, and sums to 1', async () => {
+    const R = attentionRollout([A1, A2]);
+    const m = pooledRollout(R, w, [1, 2]);
+    // .25·[.8125, .1875] + .75·[.25, .75] = [.390625, .609375]
+    await expectAllClose(m, [[[0.390625, 0.609375]]], 1e-6);
+    tf.dispose([R, m]);
+  });
+
+  it('pooledAttention is the w-weighted mix of every layer\'s rows, per head', async () => {
+    const a = pooledAttention([A1, A2], w, [1, 2]);
+    expect(a.shape).toEqual([2, 1, 2, 1, 2]);
+    // layer 1: head 0 rows [1, 0], [1, 0] → [1, 0]; head 1 rows [1, 0], [0, 1] → [.25, .75]
+    // layer 2: head 0 rows [1, 0], [0, 1] → [.25, .75]; head 1 rows [0, 1], [0, 1] → [0, 1]
+    await expectAllClose(a, [1, 0, 0.25, 0.75, 0.25, 0.75, 0, 1], 1e-6);
+    a.dispose();
+  });
+
+  it('poolWeightMap lays the weights on the grid; shape errors name the problem', async () => {
+    const m = poolWeightMap(tf.tensor2d([[0.125, 0.25, 0.375, 0.25]]), [2, 2]);
+    await expectAllClose(m, [[[0.125, 0.25], [0.375, 0.25]]], 0);
+    m.dispose();
+    expect(() => poolWeightMap(w, [2, 2])).toThrow(/pooling weights must be \[B, 4\], got \[1,2\]/);
+    expect(() => pooledRollout(tf.zeros([1, 3, 3]), tf.zeros([1, 3]), [2, 2])).toThrow(/3 tokens is not a 2x2 grid \(sequence pooling has no CLS token\)/);
+    expect(() => pooledRollout(tf.zeros([1, 3, 3]), w, [1, 3])).toThrow(/pooling weights must be \[B, 3\], got \[1,2\]/);
+    expect(() => pooledAttention([A1], tf.zeros([2, 2]), [1, 2])).toThrow(/2 pooling weight rows for 1 images/);
+  });
+
+  it('mapEntropy: ln N uniform, 0 one-hot, ln 2 for two equal entries; rows are re-normalised', async () => {
+    const e = mapEntropy(tf.tensor2d([[0.25, 0.25, 0.25, 0.25], [0, 0, 1, 0], [0.5, 0.5, 0, 0], [2, 2, 0, 0]]));
+    await expectAllClose(e, [Math.log(4), 0, Math.log(2), Math.log(2)], 1e-6);
+    e.dispose();
+  });
+
+  it('does not leak', () => expectNoLeak(() => {
+    const R = attentionRollout([A1, A2]);
+    const out = [pooledRollout(R, w, [1, 2]), pooledAttention([A1, A2], w, [1, 2]), poolWeightMap(w, [1, 2]), mapEntropy(w)];
+    R.dispose();
+    return out;
+  }));
+});
+
+describe('vitForward returnPoolWeights on a conv-tokenizer model with sequence pooling', () => {
+  const cfg = vitConfig({imageSize: 16, patchSize: 4, dModel: 16, numHeads: 2, numLayers: 2, dFF: 32, numClasses: 3,
+    tokenizer: 'conv', convStages: 2, convChannels: 8, pool: 'seq'});
+
+  it('returns softmax(LN(z_L)·w + b) over the 16 tokens, equal to a direct computation; the logits are head(Σ w_t z_t)', async () => {
+    const p = initViT(cfg, 3);
+    const x = tf.randomNormal([2, 16, 16, 3], 0, 1, 'float32', 11);
+    const out = vitForward(p, cfg, x, {returnPoolWeights: true, returnAttention: true});
+    expect(out.poolWeights!.shape).toEqual([2, 16]);
+    await expectAllClose(tf.sum(out.poolWeights!, -1), [1, 1], 1e-6);
+    // direct: the encoder by hand from the model's parts, then the final tokens' scores
+    const [wDirect, logitsDirect] = tf.tidy(() => {
+      let z: tf.Tensor = embed(p, cfg, x);
+      for (let i = 0; i < cfg.numLayers; i++) z = encoderLayer(p, `blocks.${i}`, layerConfig(cfg), z).output;
+      const zL = norm(p, 'norm', z, cfg.lnEps);                                                        // [2, 16, 16]
+      const s = tf.squeeze(dense(zL, p['attention_pool.weight']!, p['attention_pool.bias']!), [2]);    // [2, 16]
+      const e = tf.exp(tf.sub(s, tf.max(s, -1, true)));
+      const wd = tf.div(e, tf.sum(e, -1, true));
+      const pooled = tf.sum(tf.mul(tf.expandDims(wd, 2), zL), 1);                                      // [2, 16]
+      return [wd, dense(pooled, p['head.weight']!, p['head.bias']!)];
+    });
+    await expectAllClose(out.poolWeights!, wDirect, 1e-6);
+    await expectAllClose(out.logits, logitsDirect, 1e-5);
+    // the maps of a real forward pass are distributions over the 16 tokens
+    const R = attentionRollout(out.attentions!);
+    const roll = pooledRollout(R, out.poolWeights!, [4, 4]);
+    await expectAllClose(tf.sum(roll, [1, 2]), [1, 1], 1e-5);
+    const last = pooledAttention(out.attentions!, out.poolWeights!, [4, 4]);
+    await expectAllClose(tf.sum(last, [3, 4]), new Array(2 * 2 * 2).fill(1), 1e-5);
+    // without the option there is no poolWeights, with a CLS model the option is refused
+    const plain = vitForward(p, cfg, x);
+    expect(plain.poolWeights).toBeUndefined();
+    const cls = vitConfig({...cfg, pool: 'cls'});
+    expect(() => vitForward(p, cls, x, {returnPoolWeights: true})).toThrow(/returnPoolWeights needs sequence pooling \(pool 'seq'\); this model pools with 'cls'/);
+    tf.dispose([x, out.logits, out.poolWeights!, ...out.attentions!, wDirect, logitsDirect, R, roll, last, plain.logits]);
+    disposeParams(p);
+  });
+
+  it('does not leak', () => {
+    const p = initViT(cfg, 3);
+    const x = tf.randomNormal([1, 16, 16, 3], 0, 1, 'float32', 12);
+    expectNoLeak(() => {
+      const o = vitForward(p, cfg, x, {returnPoolWeights: true, returnAttention: true});
+      return [o.logits, o.poolWeights!, ...o.attentions!];
+    });
+    x.dispose();
+    disposeParams(p);
+  });
+});
+
+describe('tokenReceptiveField', () => {
+  it('patches: P pixels every P; conv tokenizer: 13 px every 4 (2 stages), 29 every 8 (3 stages)', () => {
+    const base = {imageSize: 32, patchSize: 4, dModel: 16, numHeads: 2, numLayers: 1, dFF: 32, numClasses: 3};
+    expect(tokenReceptiveField(vitConfig(base))).toEqual({size: 4, stride: 4, firstCentre: 1.5});
+    expect(tokenReceptiveField(vitConfig({...base, tokenizer: 'conv', convStages: 2}))).toEqual({size: 13, stride: 4, firstCentre: 0});
+    expect(tokenReceptiveField(vitConfig({...base, tokenizer: 'conv', convStages: 3}))).toEqual({size: 29, stride: 8, firstCentre: 0});
+    expect(tokenReceptiveField(vitConfig({...base, tokenizer: 'shifted-patch'}))).toEqual({size: 8, stride: 4, firstCentre: 1.5});
+  });
+
+  it('the conv tokenizer\'s token (4, 4) depends on exactly the 13×13 pixels centred on (16, 16) (gradients over random images)', async () => {
+    const cfg = vitConfig({imageSize: 32, patchSize: 4, dModel: 8, numHeads: 2, numLayers: 1, dFF: 16, numClasses: 3,
+      tokenizer: 'conv', convStages: 2, convChannels: 8});
+    const p = initViT(cfg, 1);
+    const {convTokens} = await import('../../lib/vit/tokenizers');
+    const hit = new Uint8Array(32 * 32);
+    for (let s = 0; s < 6; s++) {
+      const x = tf.randomNormal([1, 32, 32, 3], 0, 1, 'float32', 20 + s);
+      const g = tf.grad((im: tf.Tensor) => tf.sum(tf.slice(convTokens(p, cfg, im), [0, 4 * 8 + 4, 0], [1, 1, 8])))(x); // [1, 32, 32, 3]
+      const a = tf.tidy(() => tf.sum(tf.abs(g), [0, 3])).dataSync();                              // [32·32]
+      a.forEach((v, i) => { if (v > 0) hit[i] = 1; });
+      tf.dispose([x, g]);
+    }
+    const rows = [...new Set(Array.from(hit.keys()).filter(i => hit[i]).map(i => Math.floor(i / 32)))];
+    const cols = [...new Set(Array.from(hit.keys()).filter(i => hit[i]).map(i => i % 32))];
+    const {size, stride, firstCentre} = tokenReceptiveField(cfg), c = firstCentre + 4 * stride, r = (size - 1) / 2;
+    expect([Math.min(...rows), Math.max(...rows), Math.min(...cols), Math.max(...cols)]).toEqual([c - r, c + r, c - r, c + r]);
+    disposeParams(p);
   });
 });

@@ -69,6 +69,22 @@ describe('position-embedding interpolation', () => {
     disposeParams(p);
   });
 
+  it('a conv-tokenizer model with sequence pooling resizes to its tokenizer\'s grid (48 px → 12×12 tokens, no CLS row)', async () => {
+    const cfg = vitConfig({imageSize: 32, patchSize: 4, dModel: 8, numHeads: 2, numLayers: 1, dFF: 16, numClasses: 3,
+      tokenizer: 'conv', convStages: 2, convChannels: 4, pool: 'seq'});
+    const p = initViT(cfg, 0);
+    const x = tf.randomNormal([2, 32, 32, 3], 0, 1, 'float32', 7);
+    const same = resizeViT(p, cfg, 32);
+    await expectAllClose(vitForward(same.params, same.config, x).logits, vitForward(p, cfg, x).logits, 1e-6);
+    const big = resizeViT(p, cfg, 48);
+    expect(big.params['pos_embed']!.shape).toEqual([1, 144, 8]);
+    const x48 = tf.image.resizeBilinear(x as tf.Tensor4D, [48, 48]);
+    const c = vitForward(big.params, big.config, x48).logits;
+    expect(c.shape).toEqual([2, 3]);
+    tf.dispose([x, x48, c, same.params['pos_embed']!, big.params['pos_embed']!]);
+    disposeParams(p);
+  });
+
   it('bad inputs give clear errors', () => {
     expect(() => interpolatePosEmbed(pos, [4, 4], {prefixTokens: 0})).toThrow(/17 tokens − 0 prefix = 17 patch positions, which is not a 4x4 grid/);
     expect(() => interpolatePosEmbed(tf.zeros([17, 16]), [4, 4])).toThrow(/posEmbed must be \[1, T, D\]/);
