@@ -265,15 +265,16 @@ export function howToRunCell(repo: string | undefined, slug: string, commands: s
   return {cell_type: 'markdown', metadata: {course: {note: 'how-to-run'}}, source: src.split(/(?<=\n)/)};
 }
 
-function modelInfo(modelsDir: string, out: string): string | undefined {
+function modelInfo(modelsDir: string, out: string): {url: string; pool?: string} | undefined {
   const dir = join(modelsDir, 'cifar-vit');
   const st = join(dir, 'model.safetensors');
   const cfg = join(dir, 'config.json');
   if (!existsSync(st) || !existsSync(cfg)) return undefined;
-  JSON.parse(readFileSync(cfg, 'utf8')); // fail the build on a broken config, not the reader's browser
+  const config = JSON.parse(readFileSync(cfg, 'utf8')); // fail the build on a broken config, not the reader's browser
   copy(st, join(out, 'models/cifar-vit/model.safetensors'));
   copy(cfg, join(out, 'models/cifar-vit/config.json'));
-  return 'models/cifar-vit/';
+  const pool = config?.model?.pool ?? config?.pool;
+  return {url: 'models/cifar-vit/', pool: typeof pool === 'string' ? pool : undefined};
 }
 
 function exportSamples(root: string, out: string): {url: string; label: string; index: number}[] {
@@ -343,7 +344,7 @@ export async function buildSite(opts: BuildOptions = {}): Promise<BuildResult> {
     timesMode = typeof t.mode === 'string' ? t.mode : '';
   } catch { /* none yet */ }
 
-  const modelUrl = modelInfo(opts.modelsDir ?? join(root, 'models'), out);
+  const model = modelInfo(opts.modelsDir ?? join(root, 'models'), out), modelUrl = model?.url;
   const samples = exportSamples(root, out);
   phase('model + samples');
   const search: SearchDoc[] = [];
@@ -358,7 +359,7 @@ export async function buildSite(opts: BuildOptions = {}): Promise<BuildResult> {
     const nb = c.nb ?? JSON.parse(readFileSync(c.file, 'utf8'));
     const url = `chapters/${c.slug}.html`;
     const demos: Record<string, Demo> = {};
-    for (const d of DEMO_PLACES[c.slug.slice(0, 2)] ?? []) demos[d] = d === 'attention' ? attentionDemo() : vitDemo({...cifarStats(root), modelUrl: modelUrl && `../${modelUrl}`, samples: samples.map(s => ({...s, url: `../${s.url}`}))});
+    for (const d of DEMO_PLACES[c.slug.slice(0, 2)] ?? []) demos[d] = d === 'attention' ? attentionDemo() : vitDemo({...cifarStats(root), modelUrl: modelUrl && `../${modelUrl}`, pool: model?.pool, samples: samples.map(s => ({...s, url: `../${s.url}`}))});
     const r = renderNotebook(nb, {slug: c.slug, notebookPath: `chapters/${c.slug}.ipynb`, modules, hrefPrefix: prefixFor(url), demos, transformCode});
     for (const a of r.assets) write(join(out, 'media', a.name), a.data);
     missing.push(...r.missingSvgs);

@@ -26,9 +26,11 @@ query yourself: the scores <span class="nowrap">r<sub>j</sub> = score(q, k<sub>j
   };
 }
 
-export interface VitDemoInfo { modelUrl?: string; samples: {url: string; label: string; index: number}[]; mean?: number[]; std?: number[] }
+export interface VitDemoInfo { modelUrl?: string; samples: {url: string; label: string; index: number}[]; mean?: number[]; std?: number[]; pool?: string }
 
 export function vitDemo(info: VitDemoInfo): Demo {
+  // a model with sequence pooling (the conv-tokenizer recipes) has no CLS token: its map is where it pools
+  const seq = info.pool === 'seq', mapName = seq ? 'where the classifier looks' : 'CLS attention map';
   const samples = info.samples.map((s, i) =>
     `<button type="button" class="sample" data-src="${s.url}" data-label="${s.label}" aria-pressed="${i === 0}">` +
     `<img src="${s.url}" alt="CIFAR-10 test image ${s.index}: ${s.label}" width="48" height="48"><span>${s.label}</span></button>`).join('');
@@ -36,11 +38,13 @@ export function vitDemo(info: VitDemoInfo): Demo {
     ? `<div class="demo-controls">
   <div class="samples" role="group" aria-label="CIFAR-10 test images">${samples}</div>
   <label class="upload">Or upload an image <input type="file" accept="image/*" data-role="upload"></label>
-  <label>Attention map <select data-role="layer"><option value="last" selected>last layer, mean of heads</option><option value="rollout">rollout over all layers</option></select></label>
+  <label>${seq ? 'Map' : 'Attention map'} <select data-role="layer">${seq
+    ? '<option value="pool" selected>sequence-pooling weights</option><option value="last">last layer, pooled row (mean of heads)</option><option value="rollout">pooling weights × rollout</option>'
+    : '<option value="last" selected>last layer, mean of heads</option><option value="rollout">rollout over all layers</option>'}</select></label>
 </div>
 <div class="vit-panels">
   <figure><canvas data-role="image" width="256" height="256" aria-label="input image"></canvas><figcaption>input (32×32)</figcaption></figure>
-  <figure><canvas data-role="overlay" width="256" height="256" aria-label="CLS attention map over the image"></canvas><figcaption>CLS attention map</figcaption></figure>
+  <figure><canvas data-role="overlay" width="256" height="256" aria-label="${mapName} over the image"></canvas><figcaption>${mapName}</figcaption></figure>
   <div class="vit-probs" data-role="result" aria-live="polite"><p class="demo-status">Loading the model…</p></div>
 </div>`
     : `<p class="note" data-role="no-model"><strong>Model not trained yet.</strong> This demo runs the course's CIFAR-10 ViT
@@ -53,8 +57,9 @@ export function vitDemo(info: VitDemoInfo): Demo {
     html: `<section class="demo" id="demo-vit" data-demo="vit"${info.modelUrl ? ` data-model="${info.modelUrl}"` : ''}${info.mean ? ` data-mean="${JSON.stringify(info.mean)}" data-std="${JSON.stringify(info.std)}"` : ''} aria-labelledby="live-vit-on-cifar-10">
 <h2 id="live-vit-on-cifar-10">Live: the ViT classifies CIFAR-10 <a class="anchor" href="#live-vit-on-cifar-10" aria-label="Link to this section">#</a></h2>
 <p>The trained model runs in your browser with TensorFlow.js: pick a CIFAR-10 test image or upload your own
-(it is scaled to 32×32). The bars are the class probabilities; the heat map shows how much the CLS token
-attends to each patch.</p>
+(it is scaled to 32×32). The bars are the class probabilities; ${seq
+    ? 'the heat map shows where the classifier looks: the model has no CLS token, and sequence pooling averages its tokens with weights it computes for each image; those weights are the map (with a convolutional tokenizer a token is painted on its cell but saw an overlapping window around it, chapter 3 §3.8). The other choices trace the weights back through the attention.'
+    : 'the heat map shows how much the CLS token attends to each patch.'}</p>
 ${body}
 </section>`,
   };

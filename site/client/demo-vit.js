@@ -1,6 +1,9 @@
 // Chapter 3 live demo: the trained CIFAR-10 ViT (safetensors, timm names) run with tfjs in the
-// browser; class probabilities and the CLS attention map over the image. Functional tf ops only
-// (tf-core's browser bundle has no chained ops).
+// browser; class probabilities and where the classifier looks: the CLS attention map, or for a model
+// with sequence pooling (lib/vit/tokenizers.ts, CCT) its pooling weights. Tokens from patches or from
+// the convolutional tokenizer (3×3 conv, no bias → ReLU → 3×3 max-pool stride 2 pad 1, per stage).
+// Functional tf ops only (tf-core's browser bundle has no chained ops). The same functions run in
+// Node for test/site/demo-vit.test.ts (module.exports at the end; the browser has no `module`).
 (function () {
   'use strict';
   var CIFAR = ['airplane', 'automobile', 'bird', 'cat', 'deer', 'dog', 'frog', 'horse', 'ship', 'truck'];
@@ -37,18 +40,28 @@
   function readConfig(raw, t, section) {
     var c = Object.assign({}, raw, raw.model && typeof raw.model === 'object' ? raw.model : {});
     var pick = function () { for (var i = 0; i < arguments.length; i++) if (c[arguments[i]] !== undefined) return c[arguments[i]]; };
-    var dModel = (t.cls_token || t['patch_embed.proj.bias']).shape.slice(-1)[0];
+    if (!t['norm.weight']) throw new Error('model.safetensors has no tensor norm.weight');
+    var dModel = t['norm.weight'].shape.slice(-1)[0];
     var numLayers = 0; while (t['blocks.' + numLayers + '.attn.qkv.weight']) numLayers++;
+    var convStages = 0; while (t['tokenizer.conv' + convStages + '.weight']) convStages++;
+    var tokenizer = pick('tokenizer') || (convStages ? 'conv' : 'patch');
     var imageSize = pick('imageSize', 'image_size', 'img_size') || 32;
-    var pool = pick('pool', 'pooling', 'global_pool') || (t.cls_token ? 'cls' : 'mean');
+    var pool = pick('pool', 'pooling', 'global_pool') || (t.cls_token ? 'cls' : t['attention_pool.weight'] ? 'seq' : 'mean');
     if (pool === 'token') pool = 'cls';
+    // what this forward pass does not implement is refused by name, not run wrongly
+    if (tokenizer !== 'patch' && tokenizer !== 'conv') throw new Error('the demo runs patch and conv tokenizers, not ' + tokenizer);
+    if ((c.norm || 'pre') !== 'pre') throw new Error('the demo runs pre-norm blocks, not ' + c.norm);
+    if (c.lsa) throw new Error('the demo does not run locality self-attention (lsa)');
+    if ((c.posEmbed || 'learned') !== 'learned' || !t.pos_embed) throw new Error('the demo needs a learned pos_embed');
+    if (['cls', 'mean', 'flatten', 'seq'].indexOf(pool) < 0) throw new Error('the demo does not know pooling ' + pool);
     var nTok = t.pos_embed.shape[t.pos_embed.shape.length - 2];
     var nPatch = nTok - (pool === 'cls' ? 1 : 0), grid = Math.round(Math.sqrt(nPatch));
     var numHeads = pick('numHeads', 'num_heads', 'heads');
     if (!numHeads) throw new Error('config.json does not give numHeads');
     var stats = function (v, fallback) { return (v || fallback).map(function (x) { return x > 1 ? x / 255 : x; }); };
-    var norm = c.normalize || c.normalization || {};
+    var norm = c.normalize === 'half' ? {mean: [0.5, 0.5, 0.5], std: [0.5, 0.5, 0.5]} : c.normalize || c.normalization || {};
     return {
+      tokenizer: tokenizer, convStages: convStages,
       imageSize: imageSize, patchSize: pick('patchSize', 'patch_size') || imageSize / grid, grid: grid, dModel: dModel, numHeads: numHeads,
       numLayers: numLayers, pool: pool, activation: pick('activation', 'act') || 'gelu', lnEps: pick('lnEps', 'layerNormEps', 'layer_norm_eps', 'eps') || 1e-6,
       classes: pick('classes', 'classNames', 'class_names', 'labels') || CIFAR,
@@ -69,14 +82,24 @@
       if (x.shape[1] === inDim) { var y = tf.transpose(x); x.dispose(); return y; }
       throw new Error(name + ' has shape [' + x.shape + '], expected [' + inDim + ', …]');
     }
-    var pe = get('patch_embed.proj.weight');
-    if (pe.shape.length === 4) { // PyTorch conv [D, C, P, P] → [P·P·C, D]
-      var conv = tf.tensor(pe.data, pe.shape);
-      W.patch = tf.reshape(tf.transpose(conv, [2, 3, 1, 0]), [P * P * 3, D]); conv.dispose();
-    } else W.patch = kernel('patch_embed.proj.weight', P * P * 3);
-    W.patchB = tensor('patch_embed.proj.bias');
-    if (cfg.pool === 'cls') W.cls = tf.reshape(tensor('cls_token'), [1, D]);
-    W.pos = tf.reshape(tensor('pos_embed'), [-1, D]);
+    if (cfg.tokenizer === 'conv') {
+      // the course's conv tokenizer: tokenizer.conv{i}.weight [3, 3, C_in, C_out] (HWIO, as tf.conv2d)
+      W.convs = [];
+      for (var i = 0; i < cfg.convStages; i++) {
+        var f = tensor('tokenizer.conv' + i + '.weight');
+        if (f.shape.length !== 4 || f.shape[0] !== 3 || f.shape[1] !== 3) throw new Error('tokenizer.conv' + i + '.weight has shape [' + f.shape + '], expected [3, 3, C_in, C_out]');
+        W.convs.push(f);
+      }
+    } else {
+      var pe = get('patch_embed.proj.weight');
+      if (pe.shape.length === 4) { // PyTorch conv [D, C, P, P] → [P·P·C, D]
+        var conv = tf.tensor(pe.data, pe.shape);
+        W.patch = tf.reshape(tf.transpose(conv, [2, 3, 1, 0]), [P * P * 3, D]); conv.dispose();
+      } else W.patch = kernel('patch_embed.proj.weight', P * P * 3);
+      W.patchB = tensor('patch_embed.proj.bias');
+    }
+    if (cfg.pool === 'cls') W.cls = tf.tidy(function () { return tf.reshape(tensor('cls_token'), [1, D]); });
+    W.pos = tf.tidy(function () { return tf.reshape(tensor('pos_embed'), [-1, D]); });
     W.blocks = [];
     for (var l = 0; l < cfg.numLayers; l++) {
       var b = 'blocks.' + l + '.';
@@ -90,20 +113,31 @@
       });
     }
     W.ng = tensor('norm.weight'); W.nb = tensor('norm.bias');
+    if (cfg.pool === 'seq') { W.pool = kernel('attention_pool.weight', D); W.poolB = tensor('attention_pool.bias'); }
     W.head = kernel('head.weight', cfg.pool === 'flatten' ? W.pos.shape[0] * D : D); W.headB = tensor('head.bias');
     return W;
   }
 
-  /** image [32·32·3] in 0..1 → {probs [classes], attn: per layer [H, T, T]} */
+  /** image [S·S·3] in 0..1 → {probs [1, classes], attn: per layer [H, T, T], poolWeights [1, T] (seq pooling)} */
   function forward(tf, W, cfg, pixels) {
-    var S = cfg.imageSize, P = cfg.patchSize, g = S / P, D = cfg.dModel, H = cfg.numHeads, Dh = D / H;
-    var attn = [];
+    var S = cfg.imageSize, P = cfg.patchSize, g = cfg.grid, D = cfg.dModel, H = cfg.numHeads, Dh = D / H;
+    var attn = [], poolWeights = null;
     var logits = tf.tidy(function () {
       var img = tf.div(tf.sub(tf.tensor(pixels, [S, S, 3]), tf.tensor1d(cfg.mean)), tf.tensor1d(cfg.std)); // [S, S, 3]
-      var rows = tf.transpose(tf.reshape(img, [g, P, g, P * 3]), [0, 2, 1, 3]);                // [g, g, P, P·3]
-      var patches = tf.reshape(rows, [g * g, P * P * 3]);                                        // [N, P·P·3], (row, col, channel)
       var dense = function (v, k, b) { return tf.add(tf.matMul(v, k), b); };
-      var x = dense(patches, W.patch, W.patchB);                                                 // [N, D]
+      var x;
+      if (W.convs) {
+        var m = tf.reshape(img, [1, S, S, 3]);
+        W.convs.forEach(function (f) {
+          m = tf.maxPool(tf.relu(tf.conv2d(m, f, 1, 1)), 3, 2, 1);                              // [1, ⌈h/2⌉, ⌈w/2⌉, C]
+        });
+        if (m.shape[1] !== g || m.shape[2] !== g) throw new Error('the conv tokenizer gives a ' + m.shape[1] + '×' + m.shape[2] + ' map, pos_embed has ' + g + '×' + g);
+        x = tf.reshape(m, [g * g, D]);                                                           // [N, D]
+      } else {
+        var rows = tf.transpose(tf.reshape(img, [g, P, g, P * 3]), [0, 2, 1, 3]);              // [g, g, P, P·3]
+        var patches = tf.reshape(rows, [g * g, P * P * 3]);                                      // [N, P·P·3], (row, col, channel)
+        x = dense(patches, W.patch, W.patchB);                                                   // [N, D]
+      }
       if (W.cls) x = tf.concat([W.cls, x], 0);                                                   // [T, D]
       x = tf.add(x, W.pos);
       var T = x.shape[0];
@@ -127,15 +161,29 @@
         x = tf.add(x, dense(act(dense(ln(x, b.n2g, b.n2b), b.fc1, b.fc1B)), b.fc2, b.fc2B));
       });
       x = ln(x, W.ng, W.nb);
-      var pooled = cfg.pool === 'cls' ? tf.slice(x, [0, 0], [1, D]) : cfg.pool === 'mean' ? tf.mean(x, 0, true) : tf.reshape(x, [1, T * D]);
+      var pooled;
+      if (cfg.pool === 'seq') {                                                                  // softmax_t(x_t·w + b), Σ_t w_t x_t
+        var w = tf.softmax(tf.reshape(dense(x, W.pool, W.poolB), [1, T]));                      // [1, T]
+        poolWeights = tf.keep(w);
+        pooled = tf.matMul(w, x);                                                                // [1, D]
+      } else pooled = cfg.pool === 'cls' ? tf.slice(x, [0, 0], [1, D]) : cfg.pool === 'mean' ? tf.mean(x, 0, true) : tf.reshape(x, [1, T * D]);
       return tf.softmax(dense(pooled, W.head, W.headB));                                         // [1, classes]
     });
-    return {probs: logits, attn: attn};
+    return {probs: logits, attn: attn, poolWeights: poolWeights};
   }
 
-  /** CLS (or mean-token) attention over the patches: last layer mean of heads, or rollout. */
-  function attentionMap(tf, attn, cfg, mode) {
+  /**
+   * Where the classifier looks, over the tokens [N]: mode 'last' (last layer, mean of heads) or
+   * 'rollout' (Abnar & Zuidema), read from the CLS row, or for sequence pooling mixed by its weights
+   * w (wᵀA, wᵀR: lib/vit/attention-maps.ts pooledAttention/pooledRollout); mode 'pool' is w itself.
+   * Without either (mean pooling): the attention each token receives, averaged over queries.
+   */
+  function attentionMap(tf, attn, cfg, mode, poolWeights) {
     return tf.tidy(function () {
+      if (mode === 'pool') {
+        if (!poolWeights) throw new Error('this model has no sequence-pooling weights');
+        return Array.from(poolWeights.dataSync());
+      }
       var T = attn[0].shape[1], off = cfg.pool === 'cls' ? 1 : 0, A;
       if (mode === 'rollout') {
         var eye = tf.eye(T);
@@ -146,7 +194,7 @@
           A = tf.matMul(a, A);
         });
       } else A = tf.mean(attn[attn.length - 1], 0);                                              // [T, T]
-      var row = off ? tf.slice(A, [0, 1], [1, T - 1]) : tf.mean(A, 0, true);                     // [1, N]
+      var row = off ? tf.slice(A, [0, 1], [1, T - 1]) : poolWeights ? tf.matMul(poolWeights, A) : tf.mean(A, 0, true); // [1, N]
       return Array.from(tf.reshape(row, [-1]).dataSync());
     });
   }
@@ -190,8 +238,10 @@
           var t0 = performance.now();
           var out = forward(tf, W, cfg, pixels);
           var probs = Array.from(out.probs.dataSync()); out.probs.dispose();
-          var map = attentionMap(tf, out.attn, cfg, layerSel.value);
+          var map = attentionMap(tf, out.attn, cfg, layerSel.value, out.poolWeights);
           out.attn.forEach(function (a) { a.dispose(); });
+          if (out.poolWeights) out.poolWeights.dispose();
+          result.dataset.map = JSON.stringify(map);
           var ms = performance.now() - t0;
           last = {probs: probs, map: map};
           drawOverlay(map, cfg.grid);
@@ -202,7 +252,8 @@
           result.dataset.sum = sum.toFixed(6);
           result.innerHTML = '<p class="prediction">Prediction: <strong>' + cfg.classes[order[0]] + '</strong> (' + (100 * probs[order[0]]).toFixed(1) + '%)</p>' +
             window.courseBars(order.map(function (i) { return {label: cfg.classes[i], value: probs[i], display: (100 * probs[i]).toFixed(1) + '%'}; }), {max: 1}) +
-            '<p class="demo-status">' + cfg.numLayers + ' layers, ' + cfg.numHeads + ' heads, d<sub>model</sub> ' + cfg.dModel + ', patch ' + cfg.patchSize +
+            '<p class="demo-status">' + cfg.numLayers + ' layers, ' + cfg.numHeads + ' heads, d<sub>model</sub> ' + cfg.dModel +
+            (W.convs ? ', conv tokenizer (' + cfg.grid + '×' + cfg.grid + ' tokens)' : ', patch ' + cfg.patchSize) + (cfg.pool === 'seq' ? ', sequence pooling' : '') +
             ' · ' + ms.toFixed(0) + ' ms on tfjs-' + tf.getBackend() + '</p>';
           section.dataset.ready = 'true';
         }
@@ -247,6 +298,10 @@
       });
   }
 
+  if (typeof module !== 'undefined' && module.exports) {
+    module.exports = {parseSafetensors: parseSafetensors, readConfig: readConfig, loadWeights: loadWeights, forward: forward, attentionMap: attentionMap};
+    return;
+  }
   document.addEventListener('DOMContentLoaded', function () {
     document.querySelectorAll('[data-demo="vit"][data-model]').forEach(function (s) { window.courseWhenNeeded(s, init); });
   });

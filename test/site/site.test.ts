@@ -138,19 +138,24 @@ async function settle(page: any): Promise<void> {
   await page.evaluate(() => document.fonts.ready);
 }
 
-/** Class probabilities of the fixture ViT on one of the site's sample PNGs, computed by lib/vit/model.ts in Node. */
-async function referenceProbs(pngPath: string): Promise<number[]> {
+/** Class probabilities of the fixture ViT (or the model in `dir`) on one of the site's sample PNGs, computed by lib/vit/model.ts in Node. */
+async function referenceProbs(pngPath: string, dir = join(tmp, 'models/cifar-vit')): Promise<number[]> {
   const tf = await import('@tensorflow/tfjs');
   const {initBackend} = await import('../../lib/backend');
   const {vitConfig, vitForward} = await import('../../lib/vit/model');
   await initBackend('cpu');
   const {parseSafetensors} = await import('../../lib/io/safetensors');
-  const {tensors} = parseSafetensors(readFileSync(join(tmp, 'models/cifar-vit/model.safetensors')));
-  const cfg = vitConfig(JSON.parse(readFileSync(join(tmp, 'models/cifar-vit/config.json'), 'utf8')).model);
+  const {tensors} = parseSafetensors(readFileSync(join(dir, 'model.safetensors')));
+  const cfg = vitConfig(JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')).model);
   const stats = JSON.parse(readFileSync(join(ROOT, 'lib/data/normalize.ts'), 'utf8').match(/CIFAR10_MEAN[^=]*=\s*(\[[^\]]*\])/)![1]!) as number[];
   const std = JSON.parse(readFileSync(join(ROOT, 'lib/data/normalize.ts'), 'utf8').match(/CIFAR10_STD[^=]*=\s*(\[[^\]]*\])/)![1]!) as number[];
   const params: Record<string, any> = {};
   for (const [name, t] of Object.entries(tensors as Record<string, {shape: number[]; data: Float32Array}>)) params[name] = tf.variable(tf.tensor(t.data, t.shape), false);
+  const {initViT} = await import('../../lib/vit/model');
+  const {disposeParams} = await import('../../lib/core/params');
+  const want = initViT(cfg, 0);                              // every parameter the config needs is in the file
+  expect(Object.keys(params).sort()).toEqual(Object.keys(want).sort());
+  disposeParams(want);
   const rgb = decodeRgbPng(readFileSync(pngPath));
   const probs = tf.tidy(() => {
     const x = tf.div(tf.sub(tf.div(tf.tensor(Array.from(rgb), [1, 32, 32, 3]), 255), tf.tensor1d(stats)), tf.tensor1d(std)); // [1, 32, 32, 3]
@@ -373,6 +378,60 @@ describe.skipIf(!hasChromium)('site in headless Chromium', () => {
     expect(c.probs.reduce((x, y) => x + y)).toBeCloseTo(1, 4);
     expect((page as any)[PAGE_ERRORS]).toEqual([]);
     await page.context().close();
+  });
+
+  it('the ViT demo runs a conv-tokenizer model with sequence pooling (the fast/long recipes) as lib does, and maps its pooling weights', async () => {
+    // the same built page, its model files answered with a small random conv/seq model (the site build
+    // copies whatever models/cifar-vit holds; this is what it serves once the committed model is one)
+    const tf = await import('@tensorflow/tfjs');
+    const {initBackend} = await import('../../lib/backend');
+    const {initViT, vitConfig} = await import('../../lib/vit/model');
+    const {disposeParams} = await import('../../lib/core/params');
+    const {saveCheckpoint} = await import('../../lib/io/checkpoint');
+    await initBackend('cpu');
+    const dir = join(tmp, 'models-conv');
+    const {mkdirSync} = await import('node:fs');
+    mkdirSync(dir, {recursive: true});
+    const cfg = vitConfig({imageSize: 32, patchSize: 4, dModel: 16, numHeads: 2, numLayers: 2, dFF: 32, numClasses: 10,
+      tokenizer: 'conv', convStages: 2, convChannels: 8, pool: 'seq', dropPath: 0.1});
+    const params = initViT(cfg, 5);
+    tf.tidy(() => { for (const [n, v] of Object.entries(params)) if (v.rank >= 2) v.assign(tf.mul(v, n.startsWith('head') || n.startsWith('attention_pool') ? 50 : 3)); });
+    await saveCheckpoint(join(dir, 'model.safetensors'), params, {meta: {recipe: {name: 'conv-random', model: cfg}}});
+    disposeParams(params);
+    writeFileSync(join(dir, 'config.json'), JSON.stringify({name: 'conv-random', model: cfg}));
+    const context = await browser.newContext({viewport: {width: 1280, height: 900}});
+    await context.route('**/models/cifar-vit/*', (route: any) => {
+      const file = route.request().url().split('/').pop();
+      return route.fulfill({status: 200, body: readFileSync(join(dir, file)), contentType: file.endsWith('.json') ? 'application/json' : 'application/octet-stream'});
+    });
+    const page = await context.newPage();
+    const errors: string[] = [];
+    page.on('pageerror', (e: Error) => errors.push(e.message));
+    page.on('console', (m: any) => { if (m.type() === 'error' || /ViT demo/.test(m.text())) errors.push(m.text()); });
+    await page.goto(base + 'chapters/03-vit.html', {waitUntil: 'load'});
+    await page.$eval('[data-demo="vit"]', (d: Element) => d.scrollIntoView());
+    await page.waitForSelector('[data-demo="vit"][data-ready="true"]', {timeout: 60_000});
+    const read = (): Promise<{probs: number[]; map: number[]; status: string}> => page.$eval('[data-demo="vit"] [data-role="result"]', (r: Element) =>
+      ({probs: JSON.parse((r as HTMLElement).dataset.probs!), map: JSON.parse((r as HTMLElement).dataset.map!), status: r.querySelector('.demo-status')!.textContent!}));
+    const a = await read();
+    const firstSample = await page.getAttribute('.sample', 'data-src');
+    const expected = await referenceProbs(join(site.outDir, 'chapters', firstSample!), dir);
+    a.probs.forEach((p, i) => expect(p).toBeCloseTo(expected[i]!, 4));
+    expect(Math.max(...a.probs)).toBeGreaterThan(0.2);
+    expect(a.status).toContain('conv tokenizer (8×8 tokens), sequence pooling');
+    // the page was built for the CLS fixture (options last/rollout); the seq model's maps are distributions
+    expect(a.map).toHaveLength(64);
+    expect(a.map.reduce((x, y) => x + y)).toBeCloseTo(1, 4);
+    // the pooling weights themselves (the option a site built with this model offers first)
+    await page.$eval('[data-role="layer"]', (s: Element) => { const o = document.createElement('option'); o.value = 'pool'; o.textContent = 'pool'; s.appendChild(o); });
+    await page.selectOption('[data-role="layer"]', 'pool');
+    await page.waitForFunction((prev: string) => document.querySelector<HTMLElement>('[data-demo="vit"] [data-role="result"]')!.dataset.map !== prev, JSON.stringify(a.map));
+    const w = (await read()).map;
+    expect(w.reduce((x, y) => x + y)).toBeCloseTo(1, 4);
+    expect(Math.min(...w)).toBeGreaterThan(0);
+    expect(Math.max(...w) / Math.min(...w)).toBeGreaterThan(2);                     // not uniform
+    expect(errors).toEqual([]);
+    await context.close();
   });
 
   it('axe-core finds no serious or critical accessibility violation (light and dark)', async () => {
