@@ -11,7 +11,7 @@ import {describeBackend, initBackend} from '../lib/backend';
 import {disposeParams} from '../lib/core/params';
 import {headOf, loadCifar10} from '../lib/data/cifar';
 import {saveCheckpoint} from '../lib/io/checkpoint';
-import {accuracyOfFirst, evaluate, loadTrainedViT, trimMetricsLog} from '../lib/train/vit-trainer';
+import {accuracyOfFirst, evaluate, loadTrainedViT, summarizeTrainingLog, trimMetricsLog} from '../lib/train/vit-trainer';
 import {CliSpec, parseCli, runCli, UsageError} from './cli-args';
 
 export const EXPORT_CLI = {
@@ -61,8 +61,12 @@ async function main() {
       if (dropped > 0) console.error(`[export-model] left out ${dropped} record${dropped === 1 ? '' : 's'} of ${metrics} written after the checkpoint`);
     }
   }
-  fs.writeFileSync(path.join(out, 'results.json'), JSON.stringify(results, null, 1) + '\n');
-  console.log(JSON.stringify(results, null, 1));
+  const shipped = path.join(out, 'metrics.jsonl');
+  const log = fs.existsSync(shipped) ? summarizeTrainingLog(fs.readFileSync(shipped, 'utf8').split('\n').filter((l) => l.trim() !== '').map((l) => JSON.parse(l))) : undefined;
+  const withLog = log ? {...results, trainingHours: log.elapsedSeconds / 3600, trainImgPerSec: log.imgPerSec, stepSeconds: log.trainSeconds,
+    perEpochEvalSeconds: log.evalSeconds, loadAverage1min: log.load1} : results;
+  fs.writeFileSync(path.join(out, 'results.json'), JSON.stringify(withLog, null, 1) + '\n');
+  console.log(JSON.stringify(withLog, null, 1));
   disposeParams(params);
 }
 

@@ -12,6 +12,7 @@
  * data order and augmentation are derived from (seed, epoch, batch)).
  */
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import {describeBackend, initBackend} from '../lib/backend';
 import {countParams} from '../lib/core/params';
@@ -202,6 +203,7 @@ async function main() {
     }
     if (!args['no-eval'] && cleanCount > 0) Object.assign(rec, await cleanTrainMetrics(evalParams(t), recipe, train, cleanCount));
     rec.elapsedSeconds = elapsedBefore + (Date.now() - t0) / 1000;
+    rec.loadAverage = os.loadavg().map((x) => Math.round(100 * x) / 100); // 1, 5, 15 min: how busy the machine was
     appendMetrics(rec);
     pos.batch = t.stepsPerEpoch; // position saved as "epoch done"
     const next = {...pos};

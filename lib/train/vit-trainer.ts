@@ -385,3 +385,42 @@ export function trimMetricsLog(file: string, pos: {epoch: number; batch: number;
   }
   return lines.length - keep.length;
 }
+
+/** What a training log says about the run as a whole (the results file of export-model carries it). */
+export interface TrainingLogSummary {
+  epochs: number;
+  /** wall time of the run, training + evaluation, across resumes (the last epoch record's elapsedSeconds) */
+  elapsedSeconds: number;
+  /** time spent in training steps (sum of the epochs' trainSeconds) and in the per-epoch evaluations */
+  trainSeconds: number;
+  evalSeconds: number;
+  /** training images per second over the whole run: images seen / trainSeconds */
+  imgPerSec: number;
+  /** 1-minute load average at the end of the epochs that logged it (min, mean, max), else undefined */
+  load1?: {min: number; mean: number; max: number; epochs: number};
+}
+
+/** Summarises the epoch records of a metrics.jsonl log (parsed records; other types are ignored). */
+export function summarizeTrainingLog(records: Array<Record<string, unknown>>): TrainingLogSummary {
+  const epochs = records.filter((r) => r.type === 'epoch');
+  if (epochs.length === 0) throw new Error('summarizeTrainingLog: the log has no epoch records');
+  const num = (r: Record<string, unknown>, k: string): number => {
+    const v = r[k];
+    if (typeof v !== 'number' || !Number.isFinite(v)) throw new Error(`summarizeTrainingLog: epoch ${String(r.epoch)} has no number "${k}"`);
+    return v;
+  };
+  let trainSeconds = 0, evalSeconds = 0, images = 0;
+  for (const r of epochs) {
+    const s = num(r, 'trainSeconds');
+    trainSeconds += s;
+    images += num(r, 'imgPerSec') * s;
+    evalSeconds += typeof r.evalSeconds === 'number' ? r.evalSeconds : 0;
+  }
+  const loads = epochs.map((r) => r.loadAverage).filter((l): l is number[] => Array.isArray(l) && typeof l[0] === 'number').map((l) => l[0]!);
+  const summary: TrainingLogSummary = {epochs: epochs.length, elapsedSeconds: num(epochs[epochs.length - 1]!, 'elapsedSeconds'),
+    trainSeconds, evalSeconds, imgPerSec: images / trainSeconds};
+  if (loads.length > 0) {
+    summary.load1 = {min: Math.min(...loads), mean: loads.reduce((a, b) => a + b, 0) / loads.length, max: Math.max(...loads), epochs: loads.length};
+  }
+  return summary;
+}
