@@ -31,6 +31,8 @@ export interface LineChartOptions<T extends object> {
   band?: {lower: NumKey<T>; upper: NumKey<T>};
   /** horizontal reference lines, e.g. [{y: 0.99, label: 'target 99 %'}] */
   rules?: {y: number; label?: string}[];
+  /** vertical reference lines, e.g. [{x: 60, label: '1 hour'}] */
+  xRules?: {x: number; label?: string}[];
   /** format of y in tooltips and axis, d3-format (e.g. '.0%', '.3f') */
   yFormat?: string;
   width?: number;
@@ -70,6 +72,11 @@ export function lineChart<T extends object>(o: LineChartOptions<T>): VegaLiteSpe
     layers.push({data: {values: o.rules}, mark: {type: 'rule', strokeDash: [4, 4], color: 'gray'}, encoding: {y: {field: 'y', type: 'quantitative'}}});
     layers.push({data: {values: o.rules.filter(r => r.label)}, mark: {type: 'text', align: 'left', dx: 4, dy: -6, color: 'gray'},
       encoding: {y: {field: 'y', type: 'quantitative'}, x: {value: 0}, text: {field: 'label'}}});
+  }
+  if (o.xRules?.length) {
+    layers.push({data: {values: o.xRules}, mark: {type: 'rule', strokeDash: [4, 4], color: 'gray'}, encoding: {x: {field: 'x', type: 'quantitative'}}});
+    layers.push({data: {values: o.xRules.filter(r => r.label)}, mark: {type: 'text', align: 'left', dx: 4, dy: 6, color: 'gray', baseline: 'top'},
+      encoding: {x: {field: 'x', type: 'quantitative'}, y: {value: 0}, text: {field: 'label'}}});
   }
   return {$schema: SCHEMA, title: o.title, width: o.width ?? 420, height: o.height ?? 260, data: {values: o.data}, layer: layers};
 }

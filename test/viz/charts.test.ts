@@ -2,6 +2,8 @@ import {describe, expect, it} from 'vitest';
 import {alignmentHeatmap, heatmap} from '../../lib/viz/attention';
 import {concatCharts, lineChart} from '../../lib/viz/curves';
 import {vegaLiteToSvg} from '../../lib/viz/render';
+import {leverChart} from '../../lib/viz/ablation';
+import {summarizeAblation} from '../../lib/train/ablation';
 
 const rows = [
   {step: 1, loss: 2.5, model: 'attention'}, {step: 2, loss: 1.5, model: 'attention'},
@@ -63,5 +65,33 @@ describe('heatmap', () => {
     const spec = alignmentHeatmap({input: '1/2/3', output: '12', weights: [[1, 0, 0, 0, 0], [0, 0, 1, 0, 0], [0, 0, 0, 0, 1]]});
     const svg = await vegaLiteToSvg(concatCharts([spec, spec], {columns: 2}));
     for (const label of ['/', '⏎', '1/2/3 → 12']) expect(svg).toContain(label);
+  });
+});
+
+describe('lineChart vertical rules and leverChart', () => {
+  it('draws a labelled vertical line at x', () => {
+    const s = lineChart({data: [{m: 1, a: 0.5}, {m: 70, a: 0.8}], x: 'm', y: 'a', title: 't', xRules: [{x: 60, label: '1 hour'}]}) as any;
+    expect(s.layer.map((l: any) => l.mark.type)).toEqual(['line', 'rule', 'text']);
+    expect(s.layer[1].encoding.x.field).toBe('x');
+    expect(s.layer[1].data.values).toEqual([{x: 60, label: '1 hour'}]);
+  });
+  it('orders levers by mean, draws mean ± sd and one dot per seed', async () => {
+    const runs = [
+      {lever: 'baseline', epochs: 4, seed: 0, testAcc: 0.58}, {lever: 'baseline', epochs: 4, seed: 1, testAcc: 0.60},
+      {lever: 'ema', epochs: 4, seed: 0, testAcc: 0.63}, {lever: 'ema', epochs: 4, seed: 1, testAcc: 0.61},
+    ];
+    const summary = summarizeAblation(runs);
+    const s = leverChart(summary, runs, 'levers') as any;
+    expect(s.layer[0].encoding.y.sort).toEqual(['ema', 'baseline']);
+    const bars = s.layer[0].data.values;
+    const base = bars.find((b: any) => b.lever === 'baseline');
+    expect(base.mean).toBeCloseTo(59, 10);
+    // sample sd of 58 and 60 is sqrt(2) points
+    expect(base.upper - base.mean).toBeCloseTo(Math.SQRT2, 10);
+    expect(s.layer[2].data.values).toHaveLength(4);
+    const svg = await vegaLiteToSvg(s);
+    expect(svg.match(/class="mark-symbol/g)).toHaveLength(1);
+    expect(svg).toContain('baseline');
+    expect(() => leverChart(summary, [...runs, {lever: 'x', epochs: 4, seed: 0, testAcc: 0.5}], 't')).toThrow(/lever "x" has no summary row/);
   });
 });
