@@ -113,10 +113,7 @@ export class AdamW {
    * All grads are checked before anything changes. The grads stay owned by the caller.
    */
   step(grads: Record<string, tf.Tensor>, lr?: number): void {
-    if (this.disposed) throw new Error('AdamW: step() after dispose()');
-    const rate = lr ?? this.cfg.lr;
-    if (!Number.isFinite(rate) || rate < 0) throw new Error(`AdamW: invalid lr = ${rate}`);
-    this.checkGrads(grads);
+    const rate = this.checkStep(grads, lr);
     // BEGIN SOLUTION adamw-step
     const t = this.t + 1;
     const {beta1, beta2, eps, weightDecay} = this.cfg;
@@ -140,6 +137,18 @@ export class AdamW {
     });
     this.t = t;
     // END SOLUTION
+  }
+
+  /**
+   * The checks every step makes before anything changes (also FusedAdamW's): not disposed, a finite
+   * non-negative learning rate, one gradient of the right shape per param. Returns the rate to use.
+   */
+  protected checkStep(grads: Record<string, tf.Tensor>, lr?: number): number {
+    if (this.disposed) throw new Error('AdamW: step() after dispose()');
+    const rate = lr ?? this.cfg.lr;
+    if (!Number.isFinite(rate) || rate < 0) throw new Error(`AdamW: invalid lr = ${rate}`);
+    this.checkGrads(grads);
+    return rate;
   }
 
   protected checkGrads(grads: Record<string, tf.Tensor>): void {

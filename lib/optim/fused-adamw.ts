@@ -15,10 +15,7 @@ import {AdamW} from './adamw';
 export class FusedAdamW extends AdamW {
   override step(grads: Record<string, tf.Tensor>, lr?: number): void {
     if (!nativeKernelsActive()) { super.step(grads, lr); return; }
-    if (this.disposed) throw new Error('AdamW: step() after dispose()');
-    const rate = lr ?? this.cfg.lr;
-    if (!Number.isFinite(rate) || rate < 0) throw new Error(`AdamW: invalid lr = ${rate}`);
-    this.checkGrads(grads);
+    const rate = this.checkStep(grads, lr);
     const t = this.t + 1;
     const {beta1, beta2, eps, weightDecay} = this.cfg;
     const common = {beta1, beta2, eps, stepSize: rate / (1 - Math.pow(beta1, t)), bc2: Math.sqrt(1 - Math.pow(beta2, t))};
