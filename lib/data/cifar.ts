@@ -12,7 +12,7 @@
  * Cache dir: `opts.cacheDir`, else env `COURSE_CACHE_DIR`, else `$XDG_CACHE_HOME/attention-course`
  * (default `~/.cache/attention-course`).
  */
-import {closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, renameSync, statSync, writeFileSync} from 'node:fs';
+import {closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, realpathSync, renameSync, statSync, writeFileSync} from 'node:fs';
 import {readFile} from 'node:fs/promises';
 import {homedir} from 'node:os';
 import {basename, dirname, isAbsolute, join, relative, resolve, sep} from 'node:path';
@@ -105,6 +105,14 @@ export function repoRoot(): string {
  */
 export function displayPath(p: string, o: {root?: string; home?: string} = {}): string {
   const abs = resolve(p), root = resolve(o.root ?? repoRoot()), home = resolve(o.home ?? homedir());
+  // the shared folder beside the repository may be a link (a worktree's ../shared): name data in it by that name
+  const shared = resolve(root, '..', 'shared');
+  const real = (q: string) => { try { return realpathSync(q); } catch { return undefined; } };
+  const sharedReal = real(shared), absReal = real(abs);
+  if (sharedReal && absReal && sharedReal !== shared) {
+    const r = relative(sharedReal, absReal);
+    if (r === '' || (!r.startsWith('..') && !isAbsolute(r))) return ['..', 'shared', ...(r === '' ? [] : r.split(sep))].join('/');
+  }
   const rel = relative(root, abs);
   const inside = (dir: string, q: string) => { const r = relative(dir, q); return r === '' || (!r.startsWith('..') && !isAbsolute(r)); };
   if (!inside(dirname(root), abs) && inside(home, abs) && home !== sep) return abs === home ? '~' : `~/${relative(home, abs).split(sep).join('/')}`;

@@ -1,5 +1,5 @@
 /** displayPath: what committed files (results.json, notebook outputs) may say about where data lives. */
-import {mkdtempSync, rmSync} from 'node:fs';
+import {mkdirSync, mkdtempSync, rmSync, symlinkSync} from 'node:fs';
 import {tmpdir} from 'node:os';
 import {join} from 'node:path';
 import {afterAll, describe, expect, it} from 'vitest';
@@ -24,6 +24,20 @@ describe('displayPath', () => {
     expect(displayPath('/tmp/cifar', o)).toBe('../../tmp/cifar');
     // a repository inside the home directory: its neighbours stay relative to it
     expect(displayPath('/home/ada/src/shared/d', {root: '/home/ada/src/course', home: '/home/ada'})).toBe('../shared/d');
+  });
+
+  it('names data reached through a linked ../shared (a git worktree beside a link) as ../shared/…', () => {
+    const base = mkdtempSync(join(tmpdir(), 'display-'));
+    mkdirSync(join(base, 'data', 'datasets', 'c'), {recursive: true});
+    mkdirSync(join(base, 'wt', 'course'), {recursive: true});
+    symlinkSync(join(base, 'data'), join(base, 'wt', 'shared'));
+    const root = join(base, 'wt', 'course');
+    // the real path and the path through the link both show as the repository's neighbour
+    expect(displayPath(join(base, 'data', 'datasets', 'c'), {root, home: '/nonexistent'})).toBe('../shared/datasets/c');
+    expect(displayPath(join(base, 'wt', 'shared', 'datasets', 'c'), {root, home: '/nonexistent'})).toBe('../shared/datasets/c');
+    // outside the linked folder: relative as before
+    expect(displayPath(join(base, 'other'), {root, home: '/nonexistent'})).toBe('../../other');
+    rmSync(base, {recursive: true, force: true});
   });
 
   it('keeps the absolute path of a loaded folder out of the data source text', async () => {
