@@ -28,7 +28,7 @@ function run(script: 'train' | 'eval' | 'data' | 'export-model', args: string[],
 
 const base = (dir: string, epochs = 3) => ['--config', 'tiny', '--data-dir', data, '--run-dir', dir, '--batch-size', '8', '--epochs', String(epochs), '--log-every', '3'];
 const records = (dir: string) => readFileSync(join(dir, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
-const TIMING = ['trainSeconds', 'imgPerSec', 'evalSeconds', 'elapsedSeconds'];
+const TIMING = ['trainSeconds', 'imgPerSec', 'evalSeconds', 'elapsedSeconds', 'loadAverage']; // when and on how busy a machine
 const withoutTiming = (r: Record<string, unknown>) => Object.fromEntries(Object.entries(r).filter(([k]) => !TIMING.includes(k)));
 const sha = (f: string) => createHash('sha256').update(readFileSync(f)).digest('hex');
 
