@@ -3,7 +3,7 @@
  * the whole training set for a budget of whole epochs, with several seeds, and evaluated on the
  * whole test set. The pure parts live here (tested): the lever list, the budget's schedule, the
  * mean ± sd summary and the rank comparison between two budgets. The training loop is
- * `npm run ablate` (scripts/ablate.ts).
+ * `npm run levers` (scripts/levers.ts).
  */
 import {meanSdBy} from './data-fraction';
 import {getRecipe, TrainRecipe} from './recipes';
