@@ -1,7 +1,8 @@
 /**
- * The levers chart of Chapter 4 §4.6: one bar per lever at the mean test accuracy over seeds, an
- * error bar of ± one standard deviation, and every seed's run as a dot — so a reader sees both the
- * spread and how many seeds stand behind each bar. Pure: returns a vega-lite spec.
+ * The levers chart of Chapter 4 §4.6: per lever, the mean test accuracy over seeds (a red tick), an
+ * error bar of ± one standard deviation, and every seed's run as a grey circle — so a reader sees
+ * both the spread and how many seeds stand behind each mean. No bars: their length from an
+ * arbitrary axis start would exaggerate differences of a point. Pure: returns a vega-lite spec.
  */
 import type {AblationRun, AblationSummary} from '../train/ablation';
 import type {VegaLiteSpec} from './render';
@@ -26,11 +27,11 @@ export function leverChart(summary: AblationSummary[], runs: AblationRun[], titl
   return {
     $schema: SCHEMA, title, width: 420, height: {step: 26},
     layer: [
-      {data: {values: bars}, mark: {type: 'bar', opacity: 0.35, color: '#4c78a8'}, encoding: {y, x: x('mean'),
-        tooltip: [{field: 'lever'}, {field: 'mean', format: '.2f', title: 'mean %'}, {field: 'sd', format: '.2f', title: 'sd'}, {field: 'seeds'}]}},
       {data: {values: bars}, mark: {type: 'rule', color: 'black'}, encoding: {y, x: x('lower'), x2: {field: 'upper'}}},
-      {data: {values: dots}, mark: {type: 'point', filled: true, size: 28, color: 'black'}, encoding: {y, x: x('accuracy'),
+      {data: {values: dots}, mark: {type: 'point', size: 30, color: 'gray', opacity: 0.8}, encoding: {y, x: x('accuracy'),
         tooltip: [{field: 'lever'}, {field: 'seed'}, {field: 'accuracy', format: '.2f'}]}},
+      {data: {values: bars}, mark: {type: 'tick', color: '#c0392b', thickness: 3, size: 18}, encoding: {y, x: x('mean'),
+        tooltip: [{field: 'lever'}, {field: 'mean', format: '.2f', title: 'mean %'}, {field: 'sd', format: '.2f', title: 'sd'}, {field: 'seeds'}]}},
     ],
   } as VegaLiteSpec;
 }

@@ -82,14 +82,16 @@ describe('lineChart vertical rules and leverChart', () => {
     ];
     const summary = summarizeAblation(runs);
     const s = leverChart(summary, runs, 'levers') as any;
+    expect(s.layer.map((l: any) => l.mark.type)).toEqual(['rule', 'point', 'tick']);
     expect(s.layer[0].encoding.y.sort).toEqual(['ema', 'baseline']);
-    const bars = s.layer[0].data.values;
+    const bars = s.layer[2].data.values;
     const base = bars.find((b: any) => b.lever === 'baseline');
     expect(base.mean).toBeCloseTo(59, 10);
     // sample sd of 58 and 60 is sqrt(2) points
     expect(base.upper - base.mean).toBeCloseTo(Math.SQRT2, 10);
-    expect(s.layer[2].data.values).toHaveLength(4);
+    expect(s.layer[1].data.values).toHaveLength(4);
     const svg = await vegaLiteToSvg(s);
+    expect(Number(/width="(\d+)"/.exec(svg)![1])).toBeLessThan(700); // nothing drawn outside the axis range
     expect(svg.match(/class="mark-symbol/g)).toHaveLength(1);
     expect(svg).toContain('baseline');
     expect(() => leverChart(summary, [...runs, {lever: 'x', epochs: 4, seed: 0, testAcc: 0.5}], 't')).toThrow(/lever "x" has no summary row/);
