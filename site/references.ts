@@ -54,6 +54,10 @@ export function numberedHeadings(headings: Heading[]): Map<string, string> {
   return out;
 }
 
+/** Text right after / before a section number that makes it a section of a source, not of the course. */
+const SOURCE_AFTER = /^\s+(?:of|in)\s+(?:the\s+|their\s+|its\s+)?(?:[\w-]+\s+){0,2}?(?:paper|blog|notes|article|source|post|book)s?\b|^\s+(?:of|in)\s+[A-Z][a-z]+ (?:et al|and)\b/;
+const SOURCE_BEFORE = /(?:paper|blog|notes|article|book|post)(?:'s|s')\s+$|\.(?:md|pdf),\s*$/;
+
 const VOID = new Set(['br', 'img', 'input', 'meta', 'link', 'hr', 'source', 'col', 'area', 'wbr', 'path', 'line', 'rect', 'use']);
 
 /**
@@ -91,7 +95,10 @@ export function linkCrossRefs(html: string, self: ChapterRefs, all: ChapterRefs[
       continue;
     }
     if (stack.some(Boolean) || !p.trim()) { out += p; continue; }
-    let t = p.replace(RE, (all, chWord, chNum, chSec, chSecNum, sec, secNum, secWord, secWordNum) => {
+    let t = p.replace(RE, (all, chWord, chNum, chSec, chSecNum, sec, secNum, secWord, secWordNum, offset: number, whole: string) => {
+      // a section of a source ("section 3.4 of the paper", "the paper's §5.1", "blog.md, §4") is not ours
+      const before = whole.slice(Math.max(0, offset - 24), offset), after = whole.slice(offset + all.length, offset + all.length + 40);
+      if (!chWord && (SOURCE_AFTER.test(after) || SOURCE_BEFORE.test(before))) return all;
       if (chWord) {
         const ch = byChapter.get(Number(chNum));
         if (!ch || (ch.c === self && !chSecNum)) return all;
