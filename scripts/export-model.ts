@@ -52,17 +52,17 @@ async function main() {
   fs.mkdirSync(out, {recursive: true});
   await saveCheckpoint(path.join(out, 'model.safetensors'), params, {meta: {recipe, epochsDone, dataSource: data.label}});
   fs.writeFileSync(path.join(out, 'config.json'), JSON.stringify(recipe, null, 1) + '\n');
-  const metrics = path.join(path.dirname(src), 'metrics.jsonl');
+  const metrics = path.join(path.dirname(src), 'metrics.jsonl'), shipped = path.join(out, 'metrics.jsonl');
+  let log: ReturnType<typeof summarizeTrainingLog> | undefined;
   if (fs.existsSync(metrics)) {
     // the shipped log ends where the exported checkpoint does (records a later, unsaved epoch appended are left out)
-    fs.copyFileSync(metrics, path.join(out, 'metrics.jsonl'));
+    fs.copyFileSync(metrics, shipped);
     if (position) {
-      const dropped = trimMetricsLog(path.join(out, 'metrics.jsonl'), position, Infinity);
+      const dropped = trimMetricsLog(shipped, position, Infinity);
       if (dropped > 0) console.error(`[export-model] left out ${dropped} record${dropped === 1 ? '' : 's'} of ${metrics} written after the checkpoint`);
     }
+    log = summarizeTrainingLog(fs.readFileSync(shipped, 'utf8').split('\n').filter((l) => l.trim() !== '').map((l) => JSON.parse(l)));
   }
-  const shipped = path.join(out, 'metrics.jsonl');
-  const log = fs.existsSync(shipped) ? summarizeTrainingLog(fs.readFileSync(shipped, 'utf8').split('\n').filter((l) => l.trim() !== '').map((l) => JSON.parse(l))) : undefined;
   const withLog = log ? {...results, trainingHours: log.elapsedSeconds / 3600, trainImgPerSec: log.imgPerSec, stepSeconds: log.trainSeconds,
     perEpochEvalSeconds: log.evalSeconds, loadAverage1min: log.load1} : results;
   fs.writeFileSync(path.join(out, 'results.json'), JSON.stringify(withLog, null, 1) + '\n');

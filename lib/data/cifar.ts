@@ -105,16 +105,15 @@ export function repoRoot(): string {
  */
 export function displayPath(p: string, o: {root?: string; home?: string} = {}): string {
   const abs = resolve(p), root = resolve(o.root ?? repoRoot()), home = resolve(o.home ?? homedir());
+  const inside = (dir: string, q: string) => { const r = relative(dir, q); return r === '' || (!r.startsWith('..') && !isAbsolute(r)); };
   // the shared folder beside the repository may be a link (a worktree's ../shared): name data in it by that name
   const shared = resolve(root, '..', 'shared');
   const real = (q: string) => { try { return realpathSync(q); } catch { return undefined; } };
   const sharedReal = real(shared), absReal = real(abs);
-  if (sharedReal && absReal && sharedReal !== shared) {
-    const r = relative(sharedReal, absReal);
-    if (r === '' || (!r.startsWith('..') && !isAbsolute(r))) return ['..', 'shared', ...(r === '' ? [] : r.split(sep))].join('/');
+  if (sharedReal && absReal && sharedReal !== shared && inside(sharedReal, absReal)) {
+    return ['..', 'shared', ...relative(sharedReal, absReal).split(sep).filter((x) => x !== '')].join('/');
   }
   const rel = relative(root, abs);
-  const inside = (dir: string, q: string) => { const r = relative(dir, q); return r === '' || (!r.startsWith('..') && !isAbsolute(r)); };
   if (!inside(dirname(root), abs) && inside(home, abs) && home !== sep) return abs === home ? '~' : `~/${relative(home, abs).split(sep).join('/')}`;
   return rel === '' ? '.' : rel.split(sep).join('/');
 }
