@@ -48,6 +48,13 @@ async function main() {
   console.log(`data: ${data.source}`);
   console.log(`test accuracy: ${pct(ev.accuracy)} on ${test.count} images (${data.label}); test loss ${ev.loss.toFixed(4)}; ${(test.count / secs).toFixed(1)} img/s`);
   if (exact !== undefined) console.log(`exact-pixel subset (test records 0-${data.exactTestCount! - 1}): ${pct(exact)}`);
+  let single: Awaited<ReturnType<typeof evaluate>> | undefined;
+  if (recipe.tta) {
+    // the recipe evaluates with test-time augmentation: say so, and give the single pass beside it
+    single = await evaluate(params, {...recipe, tta: undefined}, test, args['batch-size'] ?? 250);
+    console.log(`(with test-time augmentation '${recipe.tta}': the mean logits of each image and its mirror image; ` +
+      `one pass without it: ${pct(single.accuracy)})`);
+  }
   console.log('\nper-class accuracy:');
   data.classes.forEach((c, i) => console.log(`  ${c.padEnd(11)} ${pct(perClass[i]!).padStart(7)}`));
   console.log('\nconfusion matrix (rows: true class, columns: predicted):');
@@ -57,7 +64,7 @@ async function main() {
   if (Math.abs(accuracyFromConfusion(cm) - ev.accuracy) > 1e-12) throw new Error('internal: confusion matrix disagrees with accuracy');
   if (args.json) {
     fs.writeFileSync(args.json, JSON.stringify({checkpoint: displayPath(file), config: recipe.name, data: data.label, count: test.count,
-      accuracy: ev.accuracy, loss: ev.loss, exactSubsetAccuracy: exact, exactSubsetCount: data.exactTestCount, perClass, confusion: cm, classes: data.classes}, null, 1) + '\n');
+      accuracy: ev.accuracy, loss: ev.loss, ...(single ? {tta: recipe.tta, accuracyWithoutTta: single.accuracy} : {}), exactSubsetAccuracy: exact, exactSubsetCount: data.exactTestCount, perClass, confusion: cm, classes: data.classes}, null, 1) + '\n');
   }
   disposeParams(params);
 }

@@ -43,11 +43,15 @@ async function main() {
   const full = await evaluate(params, recipe, data.test);
   const evalSeconds = (Date.now() - t0) / 1000;
   const first2000 = await evaluate(params, recipe, headOf(data.test, 2000));
+  // a recipe that evaluates with test-time augmentation also reports the single pass, so both are on record
+  const single = recipe.tta ? await evaluate(params, {...recipe, tta: undefined}, data.test) : undefined;
   const results = {
     data: data.label, source: data.source, backend: describeBackend(info), config: recipe.name, epochsDone, epochsPlanned: recipe.epochs,
     trainingSeconds: ck.meta.elapsedSeconds, testAccuracy: full.accuracy, testLoss: full.loss, testCount: data.test.count,
     exactSubsetAccuracy: data.exactTestCount ? accuracyOfFirst(full.predictions, data.test.labels, data.exactTestCount) : undefined,
     exactSubsetCount: data.exactTestCount, first2000Accuracy: first2000.accuracy, evalImgPerSec: data.test.count / evalSeconds,
+    ...(single ? {tta: recipe.tta, testAccuracyWithoutTta: single.accuracy,
+      exactSubsetAccuracyWithoutTta: data.exactTestCount ? accuracyOfFirst(single.predictions, data.test.labels, data.exactTestCount) : undefined} : {}),
   };
   fs.mkdirSync(out, {recursive: true});
   await saveCheckpoint(path.join(out, 'model.safetensors'), params, {meta: {recipe, epochsDone, dataSource: data.label}});

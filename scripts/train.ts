@@ -193,13 +193,17 @@ async function main() {
       trainLoss: lossSum / seen, trainAcc: correct / seen, trainSeconds: trainSec, imgPerSec: seen / trainSec, data: data.label};
     if (!args['no-eval']) {
       const te = Date.now();
-      const ev = await evaluate(evalParams(t), recipe, test); // the EMA weights when the recipe keeps them
+      // the recipe's cheaper per-epoch curve (epochTestCount) covers every epoch but the last
+      const last = pos.epoch + 1 === recipe.epochs;
+      const evalSet = !last && recipe.epochTestCount !== undefined && recipe.epochTestCount < test.count ? headOf(test, recipe.epochTestCount) : test;
+      const ev = await evaluate(evalParams(t), recipe, evalSet); // the EMA weights when the recipe keeps them
       if (!Number.isFinite(ev.loss)) {
         throw new Error(`training diverged: the test loss after epoch ${pos.epoch + 1} is ${ev.loss} (train loss ${(lossSum / seen).toFixed(4)}); ` +
           `this epoch is not saved; ${lastGood()}. Try a lower --lr in a new --run-dir`);
       }
-      rec.testLoss = ev.loss; rec.testAcc = ev.accuracy; rec.evalSeconds = (Date.now() - te) / 1000;
-      if (data.exactTestCount && test.count >= data.exactTestCount) rec.testAccExact = accuracyOfFirst(ev.predictions, test.labels, data.exactTestCount);
+      rec.testLoss = ev.loss; rec.testAcc = ev.accuracy; rec.testCount = evalSet.count; rec.evalSeconds = (Date.now() - te) / 1000;
+      if (recipe.tta) rec.tta = recipe.tta;
+      if (data.exactTestCount && evalSet.count >= data.exactTestCount) rec.testAccExact = accuracyOfFirst(ev.predictions, evalSet.labels, data.exactTestCount);
     }
     if (!args['no-eval'] && cleanCount > 0) Object.assign(rec, await cleanTrainMetrics(evalParams(t), recipe, train, cleanCount));
     rec.elapsedSeconds = elapsedBefore + (Date.now() - t0) / 1000;

@@ -60,6 +60,17 @@ export interface TrainRecipe {
   tMax?: number;
   /** Input normalisation: 'cifar10' (default: CIFAR-10's channel mean/std) or 'half' ((x − 0.5)/0.5, the blog's). */
   normalize?: 'cifar10' | 'half';
+  /**
+   * Test-time augmentation: 'flip' classifies each test image and its left-right mirror and averages
+   * the two logit vectors (the recipe trains with flips, so both views are in-distribution; it costs
+   * a second forward pass at evaluation, none in training). Absent = one pass.
+   */
+  tta?: 'flip';
+  /**
+   * Test images evaluated after every epoch but the last (the first N; default: all). The last
+   * epoch always evaluates the whole test set. A cheaper curve for a run on a time budget.
+   */
+  epochTestCount?: number;
 }
 
 const BASE: Omit<TrainRecipe, 'name' | 'description' | 'model'> = {
@@ -93,9 +104,10 @@ export const RECIPES: Record<string, TrainRecipe> = {
   },
   'tiny-levers': {
     ...BASE, name: 'tiny-levers',
-    description: 'the tiny model with every lever on, for tests: shifted patches + LSA, dropout 0.1, stochastic depth 0.1, TrivialAugment, cutmix/mixup 0.5/0.5, EMA 0.9',
+    description: 'the tiny model with every lever on, for tests: shifted patches + LSA, dropout 0.1, stochastic depth 0.1, TrivialAugment, ' +
+      'cutmix/mixup 0.5/0.5, EMA 0.9, flip test-time augmentation, a 5-image test curve before the last epoch',
     model: vitConfig({patchSize: 8, dModel: 32, numHeads: 2, numLayers: 2, dFF: 64, pool: 'cls', tokenizer: 'shifted-patch', lsa: true, dropout: 0.1, dropPath: 0.1}),
-    epochs: 2, batchSize: 32, warmupEpochs: 0, ema: 0.9,
+    epochs: 2, batchSize: 32, warmupEpochs: 0, ema: 0.9, tta: 'flip', epochTestCount: 5,
     augment: {crop: true, flip: true, cutmix: 0.5, mixup: 0.5, trivialAugment: true},
   },
   'blog-faithful': {
@@ -180,6 +192,8 @@ export function validateRecipe(r: TrainRecipe, what: string): TrainRecipe {
   if (r.schedule !== undefined && !['warmup-cosine', 'cosine-annealing'].includes(r.schedule)) throw new Error(`${what}: schedule must be warmup-cosine or cosine-annealing (got ${r.schedule})`);
   if (r.schedule === 'cosine-annealing' && !(Number.isInteger(r.tMax) && r.tMax! > 0)) throw new Error(`${what}: schedule cosine-annealing needs tMax, a positive integer number of epochs (got ${r.tMax})`);
   if (r.normalize !== undefined && !['cifar10', 'half'].includes(r.normalize)) throw new Error(`${what}: normalize must be cifar10 or half (got ${r.normalize})`);
+  if (r.tta !== undefined && r.tta !== 'flip') throw new Error(`${what}: tta must be 'flip' or absent (got ${JSON.stringify(r.tta)})`);
+  if (r.epochTestCount !== undefined) pos('epochTestCount');
   const ra = r.augment.randAugment;
   if (ra !== undefined && (ra === null || typeof ra !== 'object' || !(Number.isInteger(ra.n) && ra.n >= 1) || !(typeof ra.m === 'number' && ra.m >= 0 && ra.m <= 10))) {
     throw new Error(`${what}: augment.randAugment must be {n: ops per image >= 1, m: magnitude 0..10} (got ${JSON.stringify(ra)})`);

@@ -228,7 +228,11 @@ export interface EvalResult {
   probs: Float32Array;    // [count, 10] softmax probabilities
 }
 
-/** Forward the whole set in batches (no augmentation). */
+/**
+ * Forward the whole set in batches (no augmentation). A recipe with `tta: 'flip'` classifies each
+ * image and its left-right mirror and averages the two logit vectors (loss and probabilities come
+ * from the averaged logits); pass `{...recipe, tta: undefined}` for the single pass.
+ */
 export async function evaluate(params: Params, recipe: TrainRecipe, set: ImageSet, batchSize = 250, forward?: Forward): Promise<EvalResult> {
   const n = set.count, C = recipe.model.numClasses;
   const predictions = new Int32Array(n), probs = new Float32Array(n * C);
@@ -240,7 +244,9 @@ export async function evaluate(params: Params, recipe: TrainRecipe, set: ImageSe
     const [p, l] = tf.tidy(() => {
       const {mean, std} = normalization(recipe);
       const x = toNormalizedTensor(raw.images, raw.count, mean, std);
-      const logits = forward ? forward(params, x, {}) : vitForward(params, recipe.model, x).logits;
+      const fwd = (im: tf.Tensor) => forward ? forward(params, im, {}) : vitForward(params, recipe.model, im).logits;
+      // NHWC: axis 2 is the width, so reversing it mirrors every image left-right
+      const logits = recipe.tta === 'flip' ? tf.mul(tf.add(fwd(x), fwd(tf.reverse(x, 2))), 0.5) as tf.Tensor2D : fwd(x);
       const lbl = tf.tensor1d(Array.from(raw.labels), 'int32');
       return [tf.softmax(logits), tf.mul(crossEntropy(logits, lbl, 0), raw.count)];
     });

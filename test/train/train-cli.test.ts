@@ -59,6 +59,18 @@ describe('npm run train', () => {
     expect(Object.keys(ca.ema ?? {}).sort()).toEqual(Object.keys(ca.params).sort());
     for (const n of Object.keys(ca.ema!)) expect(Array.from(cb.ema![n]!.data), `ema.${n}`).toEqual(Array.from(ca.ema![n]!.data));
     expect(Array.from(ca.ema!['head.weight']!.data)).not.toEqual(Array.from(ca.params['head.weight']!.data));
+    // epochTestCount 5: epoch 1 is evaluated on the first 5 test images, the last epoch on all 12, both with flip TTA
+    const epochs = readFileSync(join(a, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l)).filter((r) => r.type === 'epoch');
+    expect(epochs.map((r) => [r.testCount, r.tta])).toEqual([[5, 'flip'], [12, 'flip']]);
+    // eval applies the recipe's TTA too (same accuracy as logged) and reports the single pass beside it
+    const json = join(a, 'eval.json');
+    const ev = run('eval', [join(a, 'last.safetensors'), '--data-dir', data, '--json', json]);
+    expect(ev.status, ev.out).toBe(0);
+    expect(ev.out).toMatch(/with test-time augmentation 'flip'.*one pass without it: \d+\.\d\d%/);
+    const r = JSON.parse(readFileSync(json, 'utf8'));
+    expect(r.accuracy).toBe(epochs[1].testAcc);
+    expect(r.tta).toBe('flip');
+    expect(r.accuracyWithoutTta).toBeGreaterThanOrEqual(0);
   }, 900_000);
 
   it('eval reproduces the test accuracy logged by train', () => {
