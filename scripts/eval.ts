@@ -48,10 +48,9 @@ async function main() {
   console.log(`data: ${data.source}`);
   console.log(`test accuracy: ${pct(ev.accuracy)} on ${test.count} images (${data.label}); test loss ${ev.loss.toFixed(4)}; ${(test.count / secs).toFixed(1)} img/s`);
   if (exact !== undefined) console.log(`exact-pixel subset (test records 0-${data.exactTestCount! - 1}): ${pct(exact)}`);
-  let single: Awaited<ReturnType<typeof evaluate>> | undefined;
-  if (recipe.tta) {
+  const single = ev.single;
+  if (single) {
     // the recipe evaluates with test-time augmentation: say so, and give the single pass beside it
-    single = await evaluate(params, {...recipe, tta: undefined}, test, args['batch-size'] ?? 250);
     console.log(`(with test-time augmentation '${recipe.tta}': the mean logits of each image and its mirror image; ` +
       `one pass without it: ${pct(single.accuracy)})`);
   }

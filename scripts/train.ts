@@ -115,8 +115,14 @@ async function main() {
       throw new Error(`--resume: ${ckptPath} was trained on ${ck.meta.trainCount} images, but the data now gives ${train.count}` +
         `${limitTrain !== undefined ? ` (--limit-train ${limitTrain})` : ''}: not the same training set (another --data-dir?)`);
     }
-    // the number of epochs may be extended; the micro-batch size may change (same maths, other memory)
-    recipe = {...saved, epochs: over.epochs ?? saved.epochs, microBatch: over.microBatch ?? saved.microBatch};
+    // the number of epochs may be extended; the micro-batch size may change (same maths, other memory);
+    // the evaluation settings (tta, epochTestCount) are the config's: they change what is measured, never the training
+    const evalNow = {tta: recipe.tta, epochTestCount: recipe.epochTestCount};
+    if (evalNow.tta !== saved.tta || evalNow.epochTestCount !== saved.epochTestCount) {
+      log(`[train] evaluation settings of config ${configName} from now on: tta ${evalNow.tta ?? 'none'}, per-epoch test images ` +
+        `${evalNow.epochTestCount ?? 'all'} (the checkpoint had tta ${saved.tta ?? 'none'}, ${saved.epochTestCount ?? 'all'})`);
+    }
+    recipe = {...saved, epochs: over.epochs ?? saved.epochs, microBatch: over.microBatch ?? saved.microBatch, ...evalNow};
     t = createTrainer(recipe, train.count);
     assignParams(t.params, ck.params);
     t.optimizer.setState(ck.optimizer!);
@@ -202,7 +208,7 @@ async function main() {
           `this epoch is not saved; ${lastGood()}. Try a lower --lr in a new --run-dir`);
       }
       rec.testLoss = ev.loss; rec.testAcc = ev.accuracy; rec.testCount = evalSet.count; rec.evalSeconds = (Date.now() - te) / 1000;
-      if (recipe.tta) rec.tta = recipe.tta;
+      if (ev.single) Object.assign(rec, {tta: recipe.tta, testAccSingle: ev.single.accuracy, testLossSingle: ev.single.loss});
       if (data.exactTestCount && evalSet.count >= data.exactTestCount) rec.testAccExact = accuracyOfFirst(ev.predictions, evalSet.labels, data.exactTestCount);
     }
     if (!args['no-eval'] && cleanCount > 0) Object.assign(rec, await cleanTrainMetrics(evalParams(t), recipe, train, cleanCount));

@@ -226,42 +226,59 @@ export interface EvalResult {
   accuracy: number;       // top-1 in [0, 1]
   predictions: Int32Array;
   probs: Float32Array;    // [count, 10] softmax probabilities
+  /** With test-time augmentation: the same measures of the plain images alone (one pass), computed on the way. */
+  single?: {loss: number; accuracy: number; predictions: Int32Array};
 }
 
 /**
  * Forward the whole set in batches (no augmentation). A recipe with `tta: 'flip'` classifies each
  * image and its left-right mirror and averages the two logit vectors (loss and probabilities come
- * from the averaged logits); pass `{...recipe, tta: undefined}` for the single pass.
+ * from the averaged logits); `single` then holds the plain images' own results, which the first of
+ * the two passes gives for free. Pass `{...recipe, tta: undefined}` for the single pass alone.
  */
 export async function evaluate(params: Params, recipe: TrainRecipe, set: ImageSet, batchSize = 250, forward?: Forward): Promise<EvalResult> {
-  const n = set.count, C = recipe.model.numClasses;
-  const predictions = new Int32Array(n), probs = new Float32Array(n * C);
-  let lossSum = 0, correct = 0;
+  const n = set.count, C = recipe.model.numClasses, tta = recipe.tta === 'flip';
+  const predictions = new Int32Array(n), probs = new Float32Array(n * C), single = new Int32Array(tta ? n : 0);
+  let lossSum = 0, correct = 0, singleLoss = 0, singleCorrect = 0;
+  const argmax = (v: ArrayLike<number>, i: number) => {
+    let best = 0;
+    for (let c = 1; c < C; c++) if (v[i * C + c]! > v[i * C + best]!) best = c;
+    return best;
+  };
   for (let s = 0; s < n; s += batchSize) {
     const e = Math.min(n, s + batchSize);
     const idx = Int32Array.from({length: e - s}, (_, i) => s + i);
     const raw = gatherBatch(set, idx);
-    const [p, l] = tf.tidy(() => {
+    const out = tf.tidy(() => {
       const {mean, std} = normalization(recipe);
       const x = toNormalizedTensor(raw.images, raw.count, mean, std);
       const fwd = (im: tf.Tensor) => forward ? forward(params, im, {}) : vitForward(params, recipe.model, im).logits;
-      // NHWC: axis 2 is the width, so reversing it mirrors every image left-right
-      const logits = recipe.tta === 'flip' ? tf.mul(tf.add(fwd(x), fwd(tf.reverse(x, 2))), 0.5) as tf.Tensor2D : fwd(x);
       const lbl = tf.tensor1d(Array.from(raw.labels), 'int32');
-      return [tf.softmax(logits), tf.mul(crossEntropy(logits, lbl, 0), raw.count)];
+      const plain = fwd(x);
+      // NHWC: axis 2 is the width, so reversing it mirrors every image left-right
+      const logits = tta ? tf.mul(tf.add(plain, fwd(tf.reverse(x, 2))), 0.5) as tf.Tensor2D : plain;
+      const res = [tf.softmax(logits), tf.mul(crossEntropy(logits, lbl, 0), raw.count)];
+      return tta ? [...res, plain, tf.mul(crossEntropy(plain, lbl, 0), raw.count)] : res;
     });
-    const pv = await p.data();
-    lossSum += (await l.data())[0]!;
-    tf.dispose([p, l]);
+    const pv = await out[0]!.data();
+    lossSum += (await out[1]!.data())[0]!;
     probs.set(pv, s * C);
     for (let i = 0; i < raw.count; i++) {
-      let best = 0;
-      for (let c = 1; c < C; c++) if (pv[i * C + c]! > pv[i * C + best]!) best = c;
-      predictions[s + i] = best;
-      if (best === raw.labels[i]) correct++;
+      predictions[s + i] = argmax(pv, i);
+      if (predictions[s + i] === raw.labels[i]) correct++;
     }
+    if (tta) {
+      const sv = await out[2]!.data();
+      singleLoss += (await out[3]!.data())[0]!;
+      for (let i = 0; i < raw.count; i++) {
+        single[s + i] = argmax(sv, i);
+        if (single[s + i] === raw.labels[i]) singleCorrect++;
+      }
+    }
+    tf.dispose(out);
   }
-  return {loss: lossSum / n, accuracy: correct / n, predictions, probs};
+  return {loss: lossSum / n, accuracy: correct / n, predictions, probs,
+    ...(tta ? {single: {loss: singleLoss / n, accuracy: singleCorrect / n, predictions: single}} : {})};
 }
 
 /**

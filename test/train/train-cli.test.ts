@@ -62,6 +62,7 @@ describe('npm run train', () => {
     // epochTestCount 5: epoch 1 is evaluated on the first 5 test images, the last epoch on all 12, both with flip TTA
     const epochs = readFileSync(join(a, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l)).filter((r) => r.type === 'epoch');
     expect(epochs.map((r) => [r.testCount, r.tta])).toEqual([[5, 'flip'], [12, 'flip']]);
+    expect(epochs.every((r) => r.testAccSingle >= 0 && r.testAccSingle <= 1 && r.testLossSingle > 0)).toBe(true);
     // eval applies the recipe's TTA too (same accuracy as logged) and reports the single pass beside it
     const json = join(a, 'eval.json');
     const ev = run('eval', [join(a, 'last.safetensors'), '--data-dir', data, '--json', json]);
@@ -70,7 +71,7 @@ describe('npm run train', () => {
     const r = JSON.parse(readFileSync(json, 'utf8'));
     expect(r.accuracy).toBe(epochs[1].testAcc);
     expect(r.tta).toBe('flip');
-    expect(r.accuracyWithoutTta).toBeGreaterThanOrEqual(0);
+    expect(r.accuracyWithoutTta).toBe(epochs[1].testAccSingle);
   }, 900_000);
 
   it('eval reproduces the test accuracy logged by train', () => {

@@ -46,6 +46,11 @@ describe("evaluate with tta: 'flip'", () => {
     // the loss is the plain cross-entropy of the averaged prediction
     const ce = -labels.reduce((s, y, i) => s + Math.log(expected[i * 10 + y]!), 0) / count;
     expect(tta.loss).toBeCloseTo(ce, 4);
+    // the first pass is the plain images' own result: reported as single, equal to a run without TTA
+    expect(single.single).toBeUndefined();
+    expect(tta.single!.accuracy).toBe(single.accuracy);
+    expect(tta.single!.loss).toBeCloseTo(single.loss, 6);
+    expect(Array.from(tta.single!.predictions)).toEqual(Array.from(single.predictions));
     disposeParams(params);
   });
 
