@@ -102,9 +102,11 @@ async function main() {
           `(${((step * recipe.batchSize) / secs).toFixed(0)} img/s)\n`);
       }
       const trainSeconds = (Date.now() - t0) / 1000;
-      const ev = await evaluate(evalParams(t), recipe, test);
+      // one pass is the measure (testAcc); the mirror-image pass on the way gives flip TTA's effect, paired, for free
+      const both = await evaluate(evalParams(t), {...recipe, tta: 'flip'}, test);
+      const ev = {...both.single!};
       const exact = data.exactTestCount !== undefined && test.count >= data.exactTestCount;
-      const rec = {lever, what: leverByName(lever).what, epochs, seed, testAcc: ev.accuracy, testLoss: ev.loss, testImages: test.count,
+      const rec = {lever, what: leverByName(lever).what, epochs, seed, testAcc: ev.accuracy, testLoss: ev.loss, testAccTta: both.accuracy, testImages: test.count,
         testAccExact: exact ? accuracyOfFirst(ev.predictions, test.labels, data.exactTestCount!) : null,
         trainImages: train.count, imagesSeen: step * recipe.batchSize, params: countParams(t.params), finalTrainLoss: loss,
         trainSeconds, imgPerSec: (step * recipe.batchSize) / trainSeconds, loadAverage: [load0, os.loadavg()[0]]};

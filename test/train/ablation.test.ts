@@ -100,6 +100,8 @@ describe('npm run levers', () => {
       expect(r).toMatchObject({epochs: 2, trainImages: 60, testImages: 12, imagesSeen: 64});
       expect(r.testAcc).toBeGreaterThanOrEqual(0);
       expect(r.testAcc).toBeLessThanOrEqual(1);
+      // the flip-TTA accuracy of the same weights rides along (12 images: a multiple of 1/12)
+      expect(Number.isInteger(Math.round(r.testAccTta * 12 * 1e6) / 1e6)).toBe(true);
     }
     expect(file.summary).toHaveLength(2);
     expect(file.summary[0].seeds).toBe(2);
