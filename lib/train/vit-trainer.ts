@@ -15,7 +15,7 @@ import {cutmix, mixup, oneHot, randAugment, randomCropFlip, trivialAugment} from
 import {epochOrder, gatherBatch, numBatches} from '../data/batches';
 import {headOf, ImageSet} from '../data/cifar';
 import {CIFAR10_MEAN, CIFAR10_STD, toNormalizedTensor} from '../data/normalize';
-import {initViT, vitForward, vitParamShapes} from '../vit/model';
+import {initViT, ViTConfig, vitForward, vitParamShapes} from '../vit/model';
 import {AdamW} from '../optim/adamw';
 import {FusedAdamW} from '../optim/fused-adamw';
 import {clipByGlobalNorm} from '../optim/clip';
@@ -45,6 +45,11 @@ export interface Trainer {
   ema?: Params;
   /** Another model than recipe.model's ViT (e.g. the CNN baseline of the data-fraction runs). */
   forward?: Forward;
+  /** Data-parallel training (recipe.workers 2): the process that computes the second half of each batch (lib/train/data-parallel.ts). */
+  worker?: {
+    close(): void;
+    lossAndGrads(t: Trainer, batch: Batch, vars: tf.Variable[]): Promise<{value: tf.Scalar; grads: tf.NamedTensorMap; pred: tf.Tensor}>;
+  };
 }
 
 /** A model's forward pass: images [B, H, W, C] → logits [B, classes]. */
@@ -64,6 +69,7 @@ export function createTrainer(recipe: TrainRecipe, trainCount: number): Trainer 
 }
 
 export function disposeTrainer(t: Trainer): void {
+  t.worker?.close();
   t.optimizer.dispose();
   for (const v of Object.values(t.params)) v.dispose();
   for (const v of Object.values(t.ema ?? {})) v.dispose();
@@ -160,38 +166,58 @@ export interface StepResult { loss: number; correct: number; gradNorm: number; l
 export function lossAndGrads(t: Trainer, batch: Batch, vars: tf.Variable[]): {value: tf.Scalar; grads: tf.NamedTensorMap; pred: tf.Tensor} {
   const B = batch.x.shape[0];
   const mb = t.recipe.microBatch && t.recipe.microBatch < B ? t.recipe.microBatch : B;
-  let value: tf.Scalar | undefined;
-  let grads: tf.NamedTensorMap | undefined;
+  let acc: {value: tf.Scalar; grads: tf.NamedTensorMap} | undefined;
   const preds: tf.Tensor[] = [];
   for (let start = 0; start < B; start += mb) {
     const n = Math.min(mb, B - start), whole = n === B;
     const xs = whole ? batch.x : tf.slice(batch.x, [start, 0, 0, 0], [n, -1, -1, -1]);
     const ys = whole ? batch.targets : tf.slice(batch.targets, [start, 0], [n, -1]);
-    const r = tf.variableGrads(() => {
-      const runOpts = {training: true, seed: batch.seed === undefined ? undefined : batch.seed + 7919 * start};
-      const logits = t.forward ? t.forward(t.params, xs, runOpts) : vitForward(t.params, t.recipe.model, xs, runOpts).logits;
-      preds.push(tf.keep(tf.argMax(logits, -1)));
-      const loss = crossEntropy(logits, ys, 0);
-      return whole ? loss : tf.mul(loss, n / B) as tf.Scalar;
-    }, vars);
+    const r = sliceLossAndGrads(t.params, t.recipe.model, t.forward, xs, ys, sliceSeed(batch, start), whole ? 1 : n / B, vars);
     if (!whole) tf.dispose([xs, ys]);
-    if (!value || !grads) {
-      value = r.value; grads = r.grads;
-      continue;
-    }
-    const v = tf.add(value, r.value) as tf.Scalar;
-    tf.dispose([value, r.value]);
-    value = v;
-    for (const k of Object.keys(r.grads)) {
-      const g = tf.add(grads[k]!, r.grads[k]!);
-      tf.dispose([grads[k]!, r.grads[k]!]);
-      grads[k] = g;
-    }
+    preds.push(r.pred);
+    acc = accumulate(acc, r);
   }
-  if (preds.length === 1) return {value: value!, grads: grads!, pred: preds[0]!};
+  if (preds.length === 1) return {...acc!, pred: preds[0]!};
   const pred = tf.concat(preds);
   tf.dispose(preds);
-  return {value: value!, grads: grads!, pred};
+  return {...acc!, pred};
+}
+
+/** The dropout / stochastic-depth seed of the slice that starts at image `start` of a batch. */
+export function sliceSeed(batch: Batch, start: number): number | undefined {
+  return batch.seed === undefined ? undefined : batch.seed + 7919 * start;
+}
+
+/**
+ * One slice of a batch: its loss times `weight` (n / B for a slice of n of B images; 1 for the
+ * whole batch), the gradients of that weighted loss by variable name, and the predicted classes
+ * (kept). Shared by gradient accumulation and by the data-parallel worker process.
+ */
+export function sliceLossAndGrads(params: Params, model: ViTConfig, forward: Forward | undefined, xs: tf.Tensor, ys: tf.Tensor,
+  seed: number | undefined, weight: number, vars: tf.Variable[]): {value: tf.Scalar; grads: tf.NamedTensorMap; pred: tf.Tensor} {
+  let pred: tf.Tensor | undefined;
+  const r = tf.variableGrads(() => {
+    const runOpts = {training: true, seed};
+    const logits = forward ? forward(params, xs, runOpts) : vitForward(params, model, xs, runOpts).logits;
+    pred = tf.keep(tf.argMax(logits, -1));
+    const loss = crossEntropy(logits, ys as tf.Tensor2D, 0);
+    return weight === 1 ? loss : tf.mul(loss, weight) as tf.Scalar;
+  }, vars);
+  return {value: r.value, grads: r.grads, pred: pred!};
+}
+
+/** acc + r, in this order (the sums of accumulation); disposes the operands. */
+export function accumulate(acc: {value: tf.Scalar; grads: tf.NamedTensorMap} | undefined, r: {value: tf.Scalar; grads: tf.NamedTensorMap}):
+  {value: tf.Scalar; grads: tf.NamedTensorMap} {
+  if (!acc) return {value: r.value, grads: r.grads};
+  const value = tf.add(acc.value, r.value) as tf.Scalar;
+  tf.dispose([acc.value, r.value]);
+  const grads: tf.NamedTensorMap = {};
+  for (const k of Object.keys(r.grads)) {
+    grads[k] = tf.add(acc.grads[k]!, r.grads[k]!);
+    tf.dispose([acc.grads[k]!, r.grads[k]!]);
+  }
+  return {value, grads};
 }
 
 /** One optimisation step at global step `step`; disposes the batch. */
@@ -199,7 +225,7 @@ export async function trainStep(t: Trainer, batch: Batch, step: number): Promise
   const lr = learningRate(t, step);
   const names = Object.keys(t.params);
   const vars = names.map(n => t.params[n]!);
-  const {value, grads, pred: logitsKept} = lossAndGrads(t, batch, vars);
+  const {value, grads, pred: logitsKept} = t.worker ? await t.worker.lossAndGrads(t, batch, vars) : lossAndGrads(t, batch, vars);
   const byName: Record<string, tf.Tensor> = {};
   for (let i = 0; i < names.length; i++) byName[names[i]!] = grads[vars[i]!.name]!;
   let norm = NaN;

@@ -1,0 +1,115 @@
+/**
+ * Data-parallel training on one machine: the batch is split in two halves, the trainer computes the
+ * gradients of the first while a second process (lib/train/grad-worker.ts) computes those of the
+ * second, and the trainer adds them, in that order, before its optimiser step — the arithmetic of
+ * gradient accumulation with `microBatch` = half the batch, so both give the same numbers bit for
+ * bit. The worker receives the current weights with every slice (3.5 MB for the 0.9 M-parameter
+ * models), so it holds no state of its own and a resumed run needs nothing from it.
+ *
+ * Why processes: on this 2-core machine one process with 2 OpenBLAS threads trains the fast
+ * recipe's model at 203 img/s, two 1-thread processes side by side at 127 + 130 (measured with
+ * scripts/bench/model.ts, 2026-12-02): the elementwise kernels and the JS between them use the
+ * second core better as a second process than as a second thread.
+ */
+import {ChildProcess, fork} from 'node:child_process';
+import * as path from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import {ViTConfig} from '../vit/model';
+import type {FromWorker, ToWorker} from './grad-worker';
+import {accumulate, Batch, sliceLossAndGrads, sliceSeed, Trainer} from './vit-trainer';
+
+export class GradWorker {
+  private pending?: {resolve: (m: FromWorker) => void; reject: (e: Error) => void};
+  private exited?: string;
+
+  private constructor(private child: ChildProcess, readonly names: string[]) {
+    child.on('message', (m: FromWorker) => {
+      const p = this.pending;
+      this.pending = undefined;
+      if (!p) return;
+      if (m.type === 'error') p.reject(new Error(`the gradient worker failed: ${m.message}`));
+      else p.resolve(m);
+    });
+    child.on('exit', (code, signal) => {
+      this.exited = signal ? `killed by ${signal}` : `exit code ${code}`;
+      this.pending?.reject(new Error(`the gradient worker process ended (${this.exited}) before it answered`));
+      this.pending = undefined;
+    });
+  }
+
+  /** Starts the worker process with its own backend (1 OpenBLAS thread) and a model of `model`. */
+  static async start(model: ViTConfig, names: string[], env: NodeJS.ProcessEnv = process.env): Promise<GradWorker> {
+    const child = fork(path.join(__dirname, 'grad-worker.ts'), [], {
+      execArgv: ['--import', 'tsx'], serialization: 'advanced', stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+      env: {...env, COURSE_THREADS: '1'},
+    });
+    const w = new GradWorker(child, names);
+    const ready = await w.request({type: 'init', model, names});
+    if (ready.type !== 'ready') throw new Error('the gradient worker did not start');
+    return w;
+  }
+
+  private request(m: ToWorker): Promise<FromWorker> {
+    if (this.exited) return Promise.reject(new Error(`the gradient worker process has ended (${this.exited})`));
+    if (this.pending) return Promise.reject(new Error('the gradient worker is busy (one request at a time)'));
+    return new Promise((resolve, reject) => {
+      this.pending = {resolve, reject};
+      this.child.send(m, (e) => { if (e && this.pending) { this.pending = undefined; reject(new Error(`cannot reach the gradient worker: ${e.message}`)); } });
+    });
+  }
+
+  /** The weighted loss, gradients (in `names` order) and predictions of one slice, at `weights`. */
+  async grad(weights: Float32Array[], x: tf.Tensor4D, targets: tf.Tensor2D, seed: number | undefined, weight: number) {
+    const m = await this.request({type: 'grad', weights, x: x.dataSync() as Float32Array, xShape: x.shape,
+      targets: targets.dataSync() as Float32Array, tShape: targets.shape, seed, weight});
+    if (m.type !== 'grad') throw new Error(`the gradient worker answered ${m.type}`);
+    return m;
+  }
+
+  close(): void {
+    if (!this.exited) this.child.kill();
+  }
+
+  lossAndGrads(t: Trainer, batch: Batch, vars: tf.Variable[]) {
+    return lossAndGradsParallel(t, batch, vars, this);
+  }
+}
+
+/** Starts the worker of trainer `t` (ViT recipes; the CNN baseline's forward cannot be sent to another process). */
+export async function startDataParallel(t: Trainer, env: NodeJS.ProcessEnv = process.env): Promise<GradWorker> {
+  if (t.forward) throw new Error('data-parallel training (workers 2) needs a ViT recipe: a custom forward cannot run in the worker process');
+  const w = await GradWorker.start(t.recipe.model, Object.keys(t.params), env);
+  t.worker = w;
+  return w;
+}
+
+/**
+ * lossAndGrads with the second half of the batch in the worker: the same slices, seeds, weights
+ * and order of additions as gradient accumulation with microBatch = ceil(B / 2).
+ */
+export async function lossAndGradsParallel(t: Trainer, batch: Batch, vars: tf.Variable[], w: GradWorker):
+  Promise<{value: tf.Scalar; grads: tf.NamedTensorMap; pred: tf.Tensor}> {
+  const B = batch.x.shape[0], half = Math.ceil(B / 2), n2 = B - half;
+  if (n2 === 0) throw new Error(`data-parallel training needs at least 2 images per batch (got ${B})`);
+  const [x1, y1, x2, y2] = tf.tidy(() => [tf.slice(batch.x, [0, 0, 0, 0], [half, -1, -1, -1]), tf.slice(batch.targets, [0, 0], [half, -1]),
+    tf.slice(batch.x, [half, 0, 0, 0], [n2, -1, -1, -1]), tf.slice(batch.targets, [half, 0], [n2, -1])]);
+  const weights = w.names.map((n) => t.params[n]!.dataSync() as Float32Array);
+  const remote = w.grad(weights, x2 as tf.Tensor4D, y2 as tf.Tensor2D, sliceSeed(batch, half), n2 / B);
+  remote.catch(() => undefined); // awaited below; this only keeps an early failure from being unhandled
+  const local = sliceLossAndGrads(t.params, t.recipe.model, undefined, x1!, y1!, sliceSeed(batch, 0), half / B, vars);
+  tf.dispose([x1!, y1!, x2!, y2!]);
+  let r: Awaited<typeof remote>;
+  try {
+    r = await remote;
+  } catch (e) {
+    tf.dispose([local.value, local.pred, ...Object.values(local.grads)]);
+    throw e;
+  }
+  const byVar: tf.NamedTensorMap = {};
+  w.names.forEach((n, i) => { const v = t.params[n]!; byVar[v.name] = tf.tensor(r.grads[i]!, v.shape); });
+  const acc = accumulate(accumulate(undefined, local), {value: tf.scalar(r.value), grads: byVar});
+  const p2 = tf.tensor1d(r.pred, 'int32');
+  const pred = tf.concat([local.pred, p2]);
+  tf.dispose([local.pred, p2]);
+  return {...acc, pred};
+}

@@ -1,0 +1,72 @@
+/**
+ * Data-parallel training (lib/train/data-parallel.ts): the second half of every batch computed in a
+ * worker process gives the same weights, bit for bit, as gradient accumulation over two halves in
+ * one process (same slices, seeds, weights and order of additions); failures of the worker surface
+ * as clear errors in the trainer.
+ */
+import * as tf from '@tensorflow/tfjs';
+import {afterAll, beforeAll, describe, expect, it} from 'vitest';
+import {startDataParallel} from '../../lib/train/data-parallel';
+import {RECIPES} from '../../lib/train/recipes';
+import {createTrainer, disposeTrainer, makeBatch, orderOfEpoch, Trainer, trainStep} from '../../lib/train/vit-trainer';
+
+const env = {...process.env, COURSE_BACKEND: 'cpu'}; // the worker's backend = this process's
+beforeAll(async () => { await tf.setBackend('cpu'); });
+
+// every lever on: dropout and stochastic depth masks are seeded per slice, EMA after each step
+const recipe = {...RECIPES['tiny-levers']!, batchSize: 8};
+const count = 16;
+const set = {images: Uint8Array.from({length: count * 3072}, (_, i) => (i * 131 + (i >> 9) * 7) % 256),
+  labels: Uint8Array.from({length: count}, (_, i) => (i * 3) % 10), count};
+
+describe('data-parallel training', () => {
+  const trainers: Trainer[] = [];
+  afterAll(() => trainers.forEach(disposeTrainer));
+
+  it('equals gradient accumulation over the two halves, bit for bit, without leaking tensors', async () => {
+    const accum = createTrainer({...recipe, microBatch: 4}, count);
+    const dp = createTrainer(recipe, count);
+    trainers.push(accum, dp);
+    await startDataParallel(dp, env);
+    const order = orderOfEpoch(recipe, count, 0);
+    const before = tf.memory().numTensors;
+    for (let b = 0; b < 2; b++) {
+      const ra = await trainStep(accum, makeBatch(recipe, set, order, 0, b), b);
+      const rd = await trainStep(dp, makeBatch(recipe, set, order, 0, b), b);
+      expect(rd.loss).toBe(ra.loss);
+      expect(rd.correct).toBe(ra.correct);
+      expect(rd.gradNorm).toBe(ra.gradNorm);
+    }
+    expect(tf.memory().numTensors).toBe(before);
+    for (const n of Object.keys(accum.params)) {
+      expect(Array.from(dp.params[n]!.dataSync()), n).toEqual(Array.from(accum.params[n]!.dataSync()));
+      expect(Array.from(dp.ema![n]!.dataSync()), `ema ${n}`).toEqual(Array.from(accum.ema![n]!.dataSync()));
+    }
+    // and it is not the whole-batch step: the halves' dropout masks differ from one mask for all 8
+    const whole = createTrainer(recipe, count);
+    trainers.push(whole);
+    for (let b = 0; b < 2; b++) await trainStep(whole, makeBatch(recipe, set, order, 0, b), b);
+    expect(Array.from(whole.params['head.weight']!.dataSync())).not.toEqual(Array.from(dp.params['head.weight']!.dataSync()));
+  }, 120_000);
+
+  it('a worker that dies is named in the error, and the batch is not lost silently', async () => {
+    const dp = createTrainer(recipe, count);
+    trainers.push(dp);
+    const w = await startDataParallel(dp, env);
+    (w as unknown as {child: {kill(s: string): void}}).child.kill('SIGKILL');
+    await new Promise((r) => setTimeout(r, 300));
+    const order = orderOfEpoch(recipe, count, 0);
+    const before = tf.memory().numTensors;
+    const batch = makeBatch(recipe, set, order, 0, 0);
+    await expect(trainStep(dp, batch, 0)).rejects.toThrow(/the gradient worker process has ended \(killed by SIGKILL\)/);
+    tf.dispose([batch.x, batch.targets]);
+    expect(tf.memory().numTensors).toBe(before);
+  }, 120_000);
+
+  it('refuses a trainer with a custom forward (the CNN baseline) with a clear message', async () => {
+    const t = createTrainer(recipe, count);
+    trainers.push(t);
+    t.forward = (p, x) => tf.zeros([x.shape[0], 10]) as tf.Tensor2D;
+    await expect(startDataParallel(t, env)).rejects.toThrow(/needs a ViT recipe: a custom forward cannot run in the worker process/);
+  });
+});
