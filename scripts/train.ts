@@ -18,7 +18,8 @@ import {describeBackend, initBackend} from '../lib/backend';
 import {countParams} from '../lib/core/params';
 import {headOf, loadCifar10, ImageSet} from '../lib/data/cifar';
 import {assignParams, cleanStaleTemps, loadCheckpoint, saveCheckpoint} from '../lib/io/checkpoint';
-import {getRecipe, RECIPES, TrainRecipe} from '../lib/train/recipes';
+import {getRecipe, RECIPES, TrainRecipe, validateRecipe} from '../lib/train/recipes';
+import {startDataParallel} from '../lib/train/data-parallel';
 import {accuracyOfFirst, appendLine, cleanTrainMetrics, createTrainer, evalParams, evaluate, learningRate, makeBatch, orderOfEpoch, recipeOfCheckpoint, trainStep, Trainer, trimMetricsLog} from '../lib/train/vit-trainer';
 import {CliSpec, parseCli, runCli, UsageError} from './cli-args';
 import {downloadProgress, formatDuration, Progress} from '../lib/progress';
@@ -36,6 +37,7 @@ export const TRAIN_CLI = {
     'cache-dir': {kind: 'string', arg: 'DIR', help: 'download and checksum cache (default COURSE_CACHE_DIR or ~/.cache/attention-course)'},
     'batch-size': {kind: 'positive', help: "images per optimiser step (default: the recipe's; fixed for a run)"},
     'micro-batch': {kind: 'positive', help: 'gradient accumulation: process a batch in slices of N (same update, less memory; may change on --resume)'},
+    'workers': {kind: 'positive', help: "1 or 2 processes per batch (default: the recipe's; 2 = data-parallel, half a batch each on 1 OpenBLAS thread; may change on --resume)"},
     'lr': {kind: 'real', help: "peak learning rate (default: the recipe's; fixed for a run)"},
     'seed': {kind: 'count', help: "seed of initialisation, data order and augmentation (default: the recipe's; fixed for a run)"},
     'limit-train': {kind: 'positive', help: 'train on the first N training images only (stored in the checkpoint; fixed for a run)'},
@@ -65,6 +67,7 @@ async function main() {
   if (args.epochs !== undefined) over.epochs = args.epochs;
   if (args['batch-size'] !== undefined) over.batchSize = args['batch-size'];
   if (args['micro-batch'] !== undefined) over.microBatch = args['micro-batch'];
+  if (args.workers !== undefined) over.workers = args.workers;
   if (args.seed !== undefined) over.seed = args.seed;
   if (args.lr !== undefined) over.lr = args.lr;
   let recipe = getRecipe(configName, over);
@@ -97,8 +100,10 @@ async function main() {
     if ('limitTrain' in ck.meta) limitTrain = savedLimit;
   }
 
+  // data-parallel: two processes of 1 OpenBLAS thread each use the 2 cores better than one of 2 threads
+  if (recipe.workers === 2 && process.env.COURSE_THREADS === undefined) process.env.COURSE_THREADS = '1';
   const info = await initBackend();
-  log(`[train] ${describeBackend(info)}`);
+  log(`[train] ${describeBackend(info)}${recipe.workers === 2 ? '; data-parallel: 2 processes (this one and a gradient worker)' : ''}`);
   const data = await loadCifar10({dir: args['data-dir'], cacheDir: args['cache-dir'],
     onProgress: downloadProgress('[data] downloading')});
   let train: ImageSet = data.train, test: ImageSet = data.test;
@@ -122,7 +127,8 @@ async function main() {
       log(`[train] evaluation settings of config ${configName} from now on: tta ${evalNow.tta ?? 'none'}, per-epoch test images ` +
         `${evalNow.epochTestCount ?? 'all'} (the checkpoint had tta ${saved.tta ?? 'none'}, ${saved.epochTestCount ?? 'all'})`);
     }
-    recipe = {...saved, epochs: over.epochs ?? saved.epochs, microBatch: over.microBatch ?? saved.microBatch, ...evalNow};
+    recipe = validateRecipe({...saved, epochs: over.epochs ?? saved.epochs, microBatch: over.microBatch ?? saved.microBatch,
+      workers: recipe.workers, ...evalNow}, '--resume'); // execution settings: the config's and the command line's
     t = createTrainer(recipe, train.count);
     assignParams(t.params, ck.params);
     t.optimizer.setState(ck.optimizer!);
@@ -141,6 +147,7 @@ async function main() {
     // a log without a checkpoint belongs to a run that never saved one: start it afresh
     if (fs.existsSync(metricsPath)) trimMetricsLog(metricsPath, {epoch: 0, batch: 0, step: 0}, t.stepsPerEpoch);
   }
+  if (recipe.workers === 2) await startDataParallel(t);
   log(`[train] config ${recipe.name}: ${countParams(t.params).toLocaleString('en-US')} parameters, ${recipe.epochs} epochs x ${t.stepsPerEpoch} steps of ${recipe.batchSize}${recipe.microBatch && recipe.microBatch < recipe.batchSize ? ` (gradient accumulation over micro-batches of ${recipe.microBatch})` : ''}`);
 
   let interrupted = false, firstSignal = 0;

@@ -23,9 +23,14 @@ export class GradWorker {
   private exited?: string;
 
   private constructor(private child: ChildProcess, readonly names: string[]) {
+    // an idle worker must not keep the trainer's process alive (a finished or stopped run just exits,
+    // and the worker follows on 'disconnect'): the channel is referenced only while a request is open
+    child.unref();
+    this.channel()?.unref();
     child.on('message', (m: FromWorker) => {
       const p = this.pending;
       this.pending = undefined;
+      this.channel()?.unref();
       if (!p) return;
       if (m.type === 'error') p.reject(new Error(`the gradient worker failed: ${m.message}`));
       else p.resolve(m);
@@ -35,6 +40,10 @@ export class GradWorker {
       this.pending?.reject(new Error(`the gradient worker process ended (${this.exited}) before it answered`));
       this.pending = undefined;
     });
+  }
+
+  private channel(): {ref(): void; unref(): void} | undefined {
+    return (this.child as unknown as {channel?: {ref(): void; unref(): void}}).channel;
   }
 
   /** Starts the worker process with its own backend (1 OpenBLAS thread) and a model of `model`. */
@@ -54,6 +63,7 @@ export class GradWorker {
     if (this.pending) return Promise.reject(new Error('the gradient worker is busy (one request at a time)'));
     return new Promise((resolve, reject) => {
       this.pending = {resolve, reject};
+      this.channel()?.ref();
       this.child.send(m, (e) => { if (e && this.pending) { this.pending = undefined; reject(new Error(`cannot reach the gradient worker: ${e.message}`)); } });
     });
   }

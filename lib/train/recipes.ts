@@ -37,6 +37,12 @@ export interface TrainRecipe {
    * the whole batch at once.
    */
   microBatch?: number;
+  /**
+   * Processes that share each batch (lib/train/data-parallel.ts): 2 = this one and a gradient worker,
+   * each computing half of the batch on 1 OpenBLAS thread; the same numbers as microBatch = half the
+   * batch. An execution setting like microBatch: it may change on resume. Absent or 1 = one process.
+   */
+  workers?: number;
   lr: number;
   minLr: number;
   weightDecay: number;
@@ -181,6 +187,10 @@ export function validateRecipe(r: TrainRecipe, what: string): TrainRecipe {
   };
   pos('epochs'); pos('batchSize'); pos('lr', false);
   if (r.microBatch !== undefined) pos('microBatch');
+  if (r.workers !== undefined && r.workers !== 1 && r.workers !== 2) throw new Error(`${what}: workers must be 1 or 2 (got ${r.workers})`);
+  if (r.workers === 2 && r.microBatch !== undefined && r.microBatch < r.batchSize) {
+    throw new Error(`${what}: choose one of workers 2 (half a batch per process) and microBatch ${r.microBatch}`);
+  }
   for (const k of ['minLr', 'weightDecay', 'warmupEpochs', 'labelSmoothing', 'clipNorm'] as const) {
     if (!(Number.isFinite(r[k]) && r[k] >= 0)) throw new Error(`${what}: ${k} must be a number >= 0 (got ${r[k]})`);
   }

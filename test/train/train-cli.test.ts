@@ -74,6 +74,19 @@ describe('npm run train', () => {
     expect(r.accuracyWithoutTta).toBe(epochs[1].testAccSingle);
   }, 900_000);
 
+  it('--workers 2 (data-parallel) trains the same weights as --micro-batch 4 and exits when done', async () => {
+    const a = mkdtempSync(join(tmpdir(), 'run-w-')), b = mkdtempSync(join(tmpdir(), 'run-m-'));
+    const dp = run('train', [...common(a), '--workers', '2']);
+    expect(dp.status, dp.out).toBe(0);
+    expect(dp.out).toMatch(/data-parallel: 2 processes/);
+    const mb = run('train', [...common(b), '--micro-batch', '4']);
+    expect(mb.status, mb.out).toBe(0);
+    const ca = await loadCheckpoint(join(a, 'last.safetensors')), cb = await loadCheckpoint(join(b, 'last.safetensors'));
+    for (const n of Object.keys(ca.params)) expect(Array.from(ca.params[n]!.data), n).toEqual(Array.from(cb.params[n]!.data));
+    expect(run('train', [...common(b), '--workers', '3']).out).toMatch(/workers must be 1 or 2 \(got 3\)/);
+    expect(run('train', [...common(b), '--workers', '2', '--micro-batch', '2']).out).toMatch(/choose one of workers 2 \(half a batch per process\) and microBatch 2/);
+  }, 180_000);
+
   it('eval reproduces the test accuracy logged by train', () => {
     const a = mkdtempSync(join(tmpdir(), 'run-e-'));
     expect(run('train', common(a)).status).toBe(0);
