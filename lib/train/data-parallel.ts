@@ -58,22 +58,51 @@ export class GradWorker {
     return w;
   }
 
-  private request(m: ToWorker): Promise<FromWorker> {
-    if (this.exited) return Promise.reject(new Error(`the gradient worker process has ended (${this.exited})`));
-    if (this.pending) return Promise.reject(new Error('the gradient worker is busy (one request at a time)'));
-    return new Promise((resolve, reject) => {
+  /**
+   * Sends one request; `sent` resolves once the message has left this process. A caller that
+   * computes synchronously next must await it first: a large message (the weights) is flushed by
+   * the event loop, which a synchronous computation blocks, so the worker would start only after it.
+   */
+  private send(m: ToWorker): {sent: Promise<void>; reply: Promise<FromWorker>} {
+    if (this.exited) {
+      const e = Promise.reject(new Error(`the gradient worker process has ended (${this.exited})`));
+      e.catch(() => undefined);
+      return {sent: e as Promise<never>, reply: e};
+    }
+    if (this.pending) throw new Error('the gradient worker is busy (one request at a time)');
+    let sentOk!: () => void, sentFail!: (e: Error) => void;
+    const sent = new Promise<void>((res, rej) => { sentOk = res; sentFail = rej; });
+    sent.catch(() => undefined);
+    const reply = new Promise<FromWorker>((resolve, reject) => {
       this.pending = {resolve, reject};
       this.channel()?.ref();
-      this.child.send(m, (e) => { if (e && this.pending) { this.pending = undefined; reject(new Error(`cannot reach the gradient worker: ${e.message}`)); } });
+      this.child.send(m, (e) => {
+        if (!e) { sentOk(); return; }
+        const err = new Error(`cannot reach the gradient worker: ${e.message}`);
+        sentFail(err);
+        if (this.pending) { this.pending = undefined; reject(err); }
+      });
     });
+    return {sent, reply};
   }
 
-  /** The weighted loss, gradients (in `names` order) and predictions of one slice, at `weights`. */
-  async grad(weights: Float32Array[], x: tf.Tensor4D, targets: tf.Tensor2D, seed: number | undefined, weight: number) {
-    const m = await this.request({type: 'grad', weights, x: x.dataSync() as Float32Array, xShape: x.shape,
+  private request(m: ToWorker): Promise<FromWorker> {
+    return this.send(m).reply;
+  }
+
+  /**
+   * Starts one slice in the worker: the weighted loss, gradients (in `names` order) and predictions
+   * of that slice at `weights`. Resolves (with the pending answer) once the request has been sent.
+   */
+  async startGrad(weights: Float32Array[], x: tf.Tensor4D, targets: tf.Tensor2D, seed: number | undefined, weight: number) {
+    const {sent, reply} = this.send({type: 'grad', weights, x: x.dataSync() as Float32Array, xShape: x.shape,
       targets: targets.dataSync() as Float32Array, tShape: targets.shape, seed, weight});
-    if (m.type !== 'grad') throw new Error(`the gradient worker answered ${m.type}`);
-    return m;
+    reply.catch(() => undefined); // awaited by the caller; this only keeps an early failure from being unhandled
+    await sent;
+    return {answer: reply.then((m) => {
+      if (m.type !== 'grad') throw new Error(`the gradient worker answered ${m.type}`);
+      return m;
+    })};
   }
 
   close(): void {
@@ -104,13 +133,20 @@ export async function lossAndGradsParallel(t: Trainer, batch: Batch, vars: tf.Va
   const [x1, y1, x2, y2] = tf.tidy(() => [tf.slice(batch.x, [0, 0, 0, 0], [half, -1, -1, -1]), tf.slice(batch.targets, [0, 0], [half, -1]),
     tf.slice(batch.x, [half, 0, 0, 0], [n2, -1, -1, -1]), tf.slice(batch.targets, [half, 0], [n2, -1])]);
   const weights = w.names.map((n) => t.params[n]!.dataSync() as Float32Array);
-  const remote = w.grad(weights, x2 as tf.Tensor4D, y2 as tf.Tensor2D, sliceSeed(batch, half), n2 / B);
-  remote.catch(() => undefined); // awaited below; this only keeps an early failure from being unhandled
+  let remote: Awaited<ReturnType<GradWorker['startGrad']>>;
+  try {
+    remote = await w.startGrad(weights, x2 as tf.Tensor4D, y2 as tf.Tensor2D, sliceSeed(batch, half), n2 / B);
+  } catch (e) {
+    tf.dispose([x1!, y1!, x2!, y2!]);
+    throw e;
+  }
+  remote.answer.catch(() => undefined);
+  // the worker computes the second half while this process computes the first
   const local = sliceLossAndGrads(t.params, t.recipe.model, undefined, x1!, y1!, sliceSeed(batch, 0), half / B, vars);
   tf.dispose([x1!, y1!, x2!, y2!]);
-  let r: Awaited<typeof remote>;
+  let r: Awaited<typeof remote.answer>;
   try {
-    r = await remote;
+    r = await remote.answer;
   } catch (e) {
     tf.dispose([local.value, local.pred, ...Object.values(local.grads)]);
     throw e;
