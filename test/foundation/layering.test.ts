@@ -34,6 +34,8 @@ export const NODE_ONLY = new Set([
   'lib/data/cifar.ts',         // reads CIFAR-10 from disk
   'lib/io/checkpoint.ts',      // training state on disk
   'lib/train/vit-trainer.ts',  // trains from disk data, saves checkpoints
+  'lib/train/data-parallel.ts', // starts the gradient worker as a child process
+  'lib/train/grad-worker.ts',  // the child process of data-parallel training (IPC with its parent)
 ]);
 
 const NODE_BUILTINS = new Set(builtinModules.flatMap((m) => [m, `node:${m}`]));
