@@ -53,8 +53,10 @@ describe('data-parallel training', () => {
     const dp = createTrainer(recipe, count);
     trainers.push(dp);
     const w = await startDataParallel(dp, env);
-    (w as unknown as {child: {kill(s: string): void}}).child.kill('SIGKILL');
-    await new Promise((r) => setTimeout(r, 300));
+    const child = (w as unknown as {child: import('node:child_process').ChildProcess}).child;
+    const gone = new Promise((r) => child.once('exit', r)); // wait for the exit itself, not a guessed delay (a busy machine is slow)
+    child.kill('SIGKILL');
+    await gone;
     const order = orderOfEpoch(recipe, count, 0);
     const before = tf.memory().numTensors;
     const batch = makeBatch(recipe, set, order, 0, 0);
