@@ -17,6 +17,7 @@ import {countParams} from '../lib/core/params';
 import {headOf, loadCifar10} from '../lib/data/cifar';
 import {ablationRecipe, AblationRun, LEVERS, leverByName, summarizeAblation} from '../lib/train/ablation';
 import {getRecipe} from '../lib/train/recipes';
+import {startDataParallel} from '../lib/train/data-parallel';
 import {accuracyOfFirst, createTrainer, disposeTrainer, evalParams, evaluate, makeBatch, orderOfEpoch, trainStep} from '../lib/train/vit-trainer';
 import {CliSpec, parseCli, parseList, runCli, UsageError} from './cli-args';
 
@@ -32,6 +33,7 @@ export const LEVERS_CLI = {
     'data-dir': {kind: 'string', arg: 'DIR', help: 'CIFAR-10 folder (default: CIFAR10_DIR, the cache, the shared copy; never downloads)'},
     'limit-train': {kind: 'positive', help: 'train on the first N training images only (smoke runs; the results file says so)'},
     'limit-test': {kind: 'positive', help: 'evaluate on the first N test images only (smoke runs; the results file says so)'},
+    'workers': {kind: 'positive', help: '1 or 2 processes per batch (default 1; 2 = data-parallel, 1 OpenBLAS thread each; recorded per run)'},
   },
   epilog: 'Example: npm run levers -- --levers baseline,ema --seeds 0,1,2 --epochs 4\n' +
     'Runs already in the results file are skipped; a file written with other --base/--limit-* settings is refused.',
@@ -74,6 +76,10 @@ async function main() {
     }
   }
 
+  const workers = args.workers ?? 1;
+  if (workers !== 1 && workers !== 2) throw new UsageError(`--workers must be 1 or 2 (got ${workers})`);
+  // data-parallel: two processes of 1 OpenBLAS thread each use the 2 cores better than one of 2 threads
+  if (workers === 2 && process.env.COURSE_THREADS === undefined) process.env.COURSE_THREADS = '1';
   const info = await initBackend();
   const data = await loadCifar10({dir: args['data-dir'], download: false});
   const train = limitTrain !== null ? headOf(data.train, limitTrain) : data.train;
@@ -85,11 +91,12 @@ async function main() {
     `${train.count} images; test ${test.count} images (${data.label}); ${todo.length} runs to do, ${runs.length} in ${rel}\n`);
 
   for (const {lever, seed} of todo) {
-    const recipe = ablationRecipe(lever, epochs, seed, base);
+    const recipe = {...ablationRecipe(lever, epochs, seed, base), ...(workers === 2 ? {workers} : {})};
     const t = createTrainer(recipe, train.count);
     const t0 = Date.now(), load0 = os.loadavg()[0];
     let step = 0, loss = NaN;
     try {
+      if (workers === 2) await startDataParallel(t);
       for (let e = 0; e < epochs; e++) {
         const order = orderOfEpoch(recipe, train.count, e);
         for (let b = 0; b < t.stepsPerEpoch; b++) {
@@ -109,7 +116,7 @@ async function main() {
       const rec = {lever, what: leverByName(lever).what, epochs, seed, testAcc: ev.accuracy, testLoss: ev.loss, testAccTta: both.accuracy, testImages: test.count,
         testAccExact: exact ? accuracyOfFirst(ev.predictions, test.labels, data.exactTestCount!) : null,
         trainImages: train.count, imagesSeen: step * recipe.batchSize, params: countParams(t.params), finalTrainLoss: loss,
-        trainSeconds, imgPerSec: (step * recipe.batchSize) / trainSeconds, loadAverage: [load0, os.loadavg()[0]]};
+        trainSeconds, imgPerSec: (step * recipe.batchSize) / trainSeconds, loadAverage: [load0, os.loadavg()[0]], workers};
       process.stderr.write(`[levers] ${lever} seed ${seed}: test accuracy ${(100 * ev.accuracy).toFixed(2)} % (${trainSeconds.toFixed(0)} s)\n`);
       runs.push(rec);
     } finally {

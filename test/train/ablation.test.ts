@@ -110,6 +110,14 @@ describe('npm run levers', () => {
     const b = run([...common, '--levers', 'baseline,ema', '--seeds', '0,1']);
     expect(b.status, b.out).toBe(0);
     expect(b.out).toMatch(/0 runs to do, 4 in /);
+    // data-parallel lever runs: the same numbers as gradient accumulation over two halves (here: a second file)
+    const out2 = join(mkdtempSync(join(tmpdir(), 'levers-dp-')), 'levers.json');
+    const d = run(['--base', 'tiny', '--data-dir', data, '--epochs', '2', '--out', out2, '--levers', 'baseline', '--seeds', '0', '--workers', '2']);
+    expect(d.status, d.out).toBe(0);
+    const dp = JSON.parse(readFileSync(out2, 'utf8')).runs[0];
+    expect(dp).toMatchObject({lever: 'baseline', seed: 0, workers: 2, imagesSeen: 64});
+    expect(file.runs[0].workers).toBe(1);
+    expect(run([...common, '--workers', '3']).out).toMatch(/--workers must be 1 or 2 \(got 3\)/);
     const c = run([...common, '--levers', 'baseline', '--limit-test', '5']);
     expect(c.status).toBe(2);
     expect(c.out).toMatch(/holds runs of --base tiny, --limit-train none, --limit-test none; mixing them with other settings/);
