@@ -67,7 +67,7 @@ async function main() {
     log = summarizeTrainingLog(fs.readFileSync(shipped, 'utf8').split('\n').filter((l) => l.trim() !== '').map((l) => JSON.parse(l)));
   }
   const withLog = log ? {...results, trainingHours: log.elapsedSeconds / 3600, trainImgPerSec: log.imgPerSec, stepSeconds: log.trainSeconds,
-    perEpochEvalSeconds: log.evalSeconds, loadAverage1min: log.load1} : results;
+    perEpochEvalSeconds: log.evalSeconds, loadAverage1min: log.load1, workerEpochs: log.workerEpochs} : results;
   fs.writeFileSync(path.join(out, 'results.json'), JSON.stringify(withLog, null, 1) + '\n');
   console.log(JSON.stringify(withLog, null, 1));
   disposeParams(params);

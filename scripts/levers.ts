@@ -17,7 +17,7 @@ import {countParams} from '../lib/core/params';
 import {headOf, loadCifar10} from '../lib/data/cifar';
 import {ablationRecipe, AblationRun, LEVERS, leverByName, summarizeAblation} from '../lib/train/ablation';
 import {getRecipe} from '../lib/train/recipes';
-import {startDataParallel} from '../lib/train/data-parallel';
+import {startDataParallel, useOneThreadPerWorker} from '../lib/train/data-parallel';
 import {accuracyOfFirst, createTrainer, disposeTrainer, evalParams, evaluate, makeBatch, orderOfEpoch, trainStep} from '../lib/train/vit-trainer';
 import {CliSpec, parseCli, parseList, runCli, UsageError} from './cli-args';
 
@@ -59,6 +59,8 @@ async function main() {
   }, 'seeds'));
   const epochs = args.epochs ?? 4, base = args.base ?? 'cifar-small';
   try { getRecipe(base); } catch (e) { throw new UsageError(`--base: ${(e as Error).message}`); }
+  const workers = args.workers ?? 1;
+  try { getRecipe(base, {workers}); } catch (e) { throw new UsageError(`--workers: ${(e as Error).message}`); }
   const limitTrain = args['limit-train'] ?? null, limitTest = args['limit-test'] ?? null;
   const out = path.resolve(args.out ?? 'models/ablations/levers.json');
   const rel = path.relative(process.cwd(), out) || out;
@@ -76,10 +78,7 @@ async function main() {
     }
   }
 
-  const workers = args.workers ?? 1;
-  if (workers !== 1 && workers !== 2) throw new UsageError(`--workers must be 1 or 2 (got ${workers})`);
-  // data-parallel: two processes of 1 OpenBLAS thread each use the 2 cores better than one of 2 threads
-  if (workers === 2 && process.env.COURSE_THREADS === undefined) process.env.COURSE_THREADS = '1';
+  useOneThreadPerWorker(workers);
   const info = await initBackend();
   const data = await loadCifar10({dir: args['data-dir'], download: false});
   const train = limitTrain !== null ? headOf(data.train, limitTrain) : data.train;

@@ -19,7 +19,7 @@ import {countParams} from '../lib/core/params';
 import {headOf, loadCifar10, ImageSet} from '../lib/data/cifar';
 import {assignParams, cleanStaleTemps, loadCheckpoint, saveCheckpoint} from '../lib/io/checkpoint';
 import {getRecipe, RECIPES, TrainRecipe, validateRecipe} from '../lib/train/recipes';
-import {startDataParallel} from '../lib/train/data-parallel';
+import {startDataParallel, useOneThreadPerWorker} from '../lib/train/data-parallel';
 import {accuracyOfFirst, appendLine, cleanTrainMetrics, createTrainer, evalParams, evaluate, learningRate, makeBatch, orderOfEpoch, recipeOfCheckpoint, trainStep, Trainer, trimMetricsLog} from '../lib/train/vit-trainer';
 import {CliSpec, parseCli, runCli, UsageError} from './cli-args';
 import {downloadProgress, formatDuration, Progress} from '../lib/progress';
@@ -100,8 +100,7 @@ async function main() {
     if ('limitTrain' in ck.meta) limitTrain = savedLimit;
   }
 
-  // data-parallel: two processes of 1 OpenBLAS thread each use the 2 cores better than one of 2 threads
-  if (recipe.workers === 2 && process.env.COURSE_THREADS === undefined) process.env.COURSE_THREADS = '1';
+  useOneThreadPerWorker(recipe.workers);
   const info = await initBackend();
   log(`[train] ${describeBackend(info)}${recipe.workers === 2 ? '; data-parallel: 2 processes (this one and a gradient worker)' : ''}`);
   const data = await loadCifar10({dir: args['data-dir'], cacheDir: args['cache-dir'],
@@ -203,7 +202,8 @@ async function main() {
     const trainSec = (Date.now() - tEpoch) / 1000;
     bar.finish();
     const rec: Record<string, unknown> = {type: 'epoch', epoch: pos.epoch + 1, step: pos.step, lr: learningRate(t, pos.step - 1),
-      trainLoss: lossSum / seen, trainAcc: correct / seen, trainSeconds: trainSec, imgPerSec: seen / trainSec, data: data.label};
+      trainLoss: lossSum / seen, trainAcc: correct / seen, trainSeconds: trainSec, imgPerSec: seen / trainSec, data: data.label,
+      workers: recipe.workers ?? 1}; // how this epoch was computed (a resumed run may change it)
     if (!args['no-eval']) {
       const te = Date.now();
       // the recipe's cheaper per-epoch curve (epochTestCount) covers every epoch but the last

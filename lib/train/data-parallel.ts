@@ -114,6 +114,15 @@ export class GradWorker {
   }
 }
 
+/**
+ * Sets this process to 1 OpenBLAS thread when a run uses 2 worker processes (unless COURSE_THREADS
+ * is set): two processes of 1 thread each use the 2 cores better than one of 2 threads. Call it
+ * before initBackend.
+ */
+export function useOneThreadPerWorker(workers: number | undefined, env: NodeJS.ProcessEnv = process.env): void {
+  if (workers === 2 && env.COURSE_THREADS === undefined) env.COURSE_THREADS = '1';
+}
+
 /** Starts the worker of trainer `t` (ViT recipes; the CNN baseline's forward cannot be sent to another process). */
 export async function startDataParallel(t: Trainer, env: NodeJS.ProcessEnv = process.env): Promise<GradWorker> {
   if (t.forward) throw new Error('data-parallel training (workers 2) needs a ViT recipe: a custom forward cannot run in the worker process');

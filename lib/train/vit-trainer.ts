@@ -447,6 +447,8 @@ export interface TrainingLogSummary {
   imgPerSec: number;
   /** 1-minute load average at the end of the epochs that logged it (min, mean, max), else undefined */
   load1?: {min: number; mean: number; max: number; epochs: number};
+  /** epochs per number of worker processes, e.g. {1: 3, 2: 57}, of the records that log it (logs before 2026-12-02 do not) */
+  workerEpochs: Record<number, number>;
 }
 
 /** Summarises the epoch records of a metrics.jsonl log (parsed records; other types are ignored). */
@@ -467,7 +469,10 @@ export function summarizeTrainingLog(records: Array<Record<string, unknown>>): T
   }
   const loads = epochs.map((r) => r.loadAverage).filter((l): l is number[] => Array.isArray(l) && typeof l[0] === 'number').map((l) => l[0]!);
   const summary: TrainingLogSummary = {epochs: epochs.length, elapsedSeconds: num(epochs[epochs.length - 1]!, 'elapsedSeconds'),
-    trainSeconds, evalSeconds, imgPerSec: images / trainSeconds};
+    trainSeconds, evalSeconds, imgPerSec: images / trainSeconds, workerEpochs: {}};
+  for (const r of epochs) {
+    if (typeof r.workers === 'number') summary.workerEpochs[r.workers] = (summary.workerEpochs[r.workers] ?? 0) + 1;
+  }
   if (loads.length > 0) {
     summary.load1 = {min: Math.min(...loads), mean: loads.reduce((a, b) => a + b, 0) / loads.length, max: Math.max(...loads), epochs: loads.length};
   }

@@ -117,7 +117,7 @@ describe('npm run levers', () => {
     const dp = JSON.parse(readFileSync(out2, 'utf8')).runs[0];
     expect(dp).toMatchObject({lever: 'baseline', seed: 0, workers: 2, imagesSeen: 64});
     expect(file.runs[0].workers).toBe(1);
-    expect(run([...common, '--workers', '3']).out).toMatch(/--workers must be 1 or 2 \(got 3\)/);
+    expect(run([...common, '--workers', '3']).out).toMatch(/--workers: config tiny: workers must be 1 or 2 \(got 3\)/);
     const c = run([...common, '--levers', 'baseline', '--limit-test', '5']);
     expect(c.status).toBe(2);
     expect(c.out).toMatch(/holds runs of --base tiny, --limit-train none, --limit-test none; mixing them with other settings/);

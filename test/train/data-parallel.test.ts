@@ -6,7 +6,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import {afterAll, beforeAll, describe, expect, it} from 'vitest';
-import {startDataParallel} from '../../lib/train/data-parallel';
+import {startDataParallel, useOneThreadPerWorker} from '../../lib/train/data-parallel';
 import {RECIPES} from '../../lib/train/recipes';
 import {createTrainer, disposeTrainer, makeBatch, orderOfEpoch, Trainer, trainStep} from '../../lib/train/vit-trainer';
 
@@ -18,6 +18,14 @@ const recipe = {...RECIPES['tiny-levers']!, batchSize: 8};
 const count = 16;
 const set = {images: Uint8Array.from({length: count * 3072}, (_, i) => (i * 131 + (i >> 9) * 7) % 256),
   labels: Uint8Array.from({length: count}, (_, i) => (i * 3) % 10), count};
+
+describe('useOneThreadPerWorker', () => {
+  it('sets 1 OpenBLAS thread for 2 workers only, and never overrides a COURSE_THREADS the user set', () => {
+    const two: NodeJS.ProcessEnv = {}, one: NodeJS.ProcessEnv = {}, none: NodeJS.ProcessEnv = {}, set: NodeJS.ProcessEnv = {COURSE_THREADS: '2'};
+    useOneThreadPerWorker(2, two); useOneThreadPerWorker(1, one); useOneThreadPerWorker(undefined, none); useOneThreadPerWorker(2, set);
+    expect([two.COURSE_THREADS, one.COURSE_THREADS, none.COURSE_THREADS, set.COURSE_THREADS]).toEqual(['1', undefined, undefined, '2']);
+  });
+});
 
 describe('data-parallel training', () => {
   const trainers: Trainer[] = [];

@@ -17,6 +17,15 @@ describe('summarizeTrainingLog: what export-model writes about a run', () => {
     // 20,000 + 30,000 images in 400 s = 125 img/s (the mean of the epochs' rates would say 150)
     expect(s.imgPerSec).toBeCloseTo(125, 10);
     expect(s.load1).toEqual({min: 1.5, mean: 2, max: 2.5, epochs: 2});
+    expect(s.workerEpochs).toEqual({}); // records without "workers" are not counted: the log does not say
+  });
+
+  it('counts the epochs of each number of worker processes (a resumed run may switch)', () => {
+    const switched = [...log, {type: 'epoch', epoch: 3, trainSeconds: 10, imgPerSec: 100, elapsedSeconds: 460, workers: 1},
+      {type: 'epoch', epoch: 4, trainSeconds: 10, imgPerSec: 100, elapsedSeconds: 470, workers: 2},
+      {type: 'epoch', epoch: 5, trainSeconds: 10, imgPerSec: 100, elapsedSeconds: 480, workers: 2},
+      {type: 'epoch', epoch: 6, trainSeconds: 10, imgPerSec: 100, elapsedSeconds: 490, workers: 2}];
+    expect(summarizeTrainingLog(switched).workerEpochs).toEqual({1: 1, 2: 3});
   });
 
   it('leaves the load out for logs that predate it, and names what is missing', () => {

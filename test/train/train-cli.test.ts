@@ -83,6 +83,12 @@ describe('npm run train', () => {
     expect(mb.status, mb.out).toBe(0);
     const ca = await loadCheckpoint(join(a, 'last.safetensors')), cb = await loadCheckpoint(join(b, 'last.safetensors'));
     for (const n of Object.keys(ca.params)) expect(Array.from(ca.params[n]!.data), n).toEqual(Array.from(cb.params[n]!.data));
+    // every epoch record says how it was computed
+    const workersOf = (dir: string) => readFileSync(join(dir, 'metrics.jsonl'), 'utf8').trim().split('\n')
+      .map((l) => JSON.parse(l)).filter((r) => r.type === 'epoch').map((r) => r.workers);
+    expect(workersOf(a).length).toBeGreaterThan(0);
+    expect(workersOf(a).every((w) => w === 2)).toBe(true);
+    expect(workersOf(b).every((w) => w === 1)).toBe(true);
     expect(run('train', [...common(b), '--workers', '3']).out).toMatch(/workers must be 1 or 2 \(got 3\)/);
     expect(run('train', [...common(b), '--workers', '2', '--micro-batch', '2']).out).toMatch(/choose one of workers 2 \(half a batch per process\) and microBatch 2/);
   }, 180_000);
