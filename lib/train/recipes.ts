@@ -154,11 +154,11 @@ export const RECIPES: Record<string, TrainRecipe> = {
       '~ 5.6 h plus augmentation, leaving room under 8 h for a busy machine. Evaluated with flip test-time augmentation, decided on ' +
       '2026-12-02 while the run was at epoch 17 of 80, before any late result: on the fast model it gave 78.40 % vs 77.66 % ' +
       'for one pass (models/cifar-fast); every epoch record from the switch on also logs the single pass (testAccSingle). ' +
-      'Epochs 1-23 and 307 batches of epoch 24 ran in one process of 2 OpenBLAS threads; from there on, two worker processes ' +
-      '(workers 2, decided 2026-12-02 for speed only: the same update as micro-batches of 64, dropout-free model; the stochastic-depth ' +
-      'masks are drawn per half batch); every epoch record logs its workers',
+      'One process of 2 OpenBLAS threads throughout, except batches 308-390 of epoch 24 (2026-12-02): a try of two worker processes ' +
+      '(workers 2: the update of micro-batches of 64, stochastic-depth masks drawn per half batch) ran at 1.3 batches/s against 1.5 ' +
+      'for one process, because RandAugment and mixing run in the main process only; epoch records from there on log their workers',
     model: vitConfig({patchSize: 4, dModel: 128, numHeads: 4, numLayers: 6, dFF: 256, pool: 'seq', tokenizer: 'conv', convStages: 2, convChannels: 64, dropPath: 0.1}),
-    epochs: 80, batchSize: 128, lr: 5.5e-4, minLr: 1e-5, weightDecay: 0.06, warmupEpochs: 5, ema: 0.9998, tta: 'flip', workers: 2,
+    epochs: 80, batchSize: 128, lr: 5.5e-4, minLr: 1e-5, weightDecay: 0.06, warmupEpochs: 5, ema: 0.9998, tta: 'flip',
     augment: {crop: true, flip: true, cutmix: 0.5, mixup: 0.5, randAugment: {n: 2, m: 9}},
   },
 };
