@@ -155,13 +155,14 @@ export const RECIPES: Record<string, TrainRecipe> = {
       '~ 5.6 h plus augmentation, leaving room under 8 h for a busy machine. Evaluated with flip test-time augmentation, decided on ' +
       '2026-12-02 while the run was at epoch 17 of 80, before any late result: on the fast model it gave 78.40 % vs 77.66 % ' +
       'for one pass (models/cifar-fast); every epoch record from the switch on also logs the single pass (testAccSingle). ' +
-      'One process of 2 OpenBLAS threads throughout, except batches 308-390 of epoch 24 (2026-12-02): a try of two worker processes ' +
-      '(workers 2: the update of micro-batches of 64, stochastic-depth masks drawn per half batch) ran at 1.3 batches/s against 1.5 ' +
-      'for one process, because RandAugment and mixing run in the main process only; epoch records from there on log their workers. ' +
-      'From epoch 25 on (decided 2026-12-02 at epoch 25, when the machine had slowed from ~209 to ~140 img/s and 56 epochs at that ' +
+      'Epochs 1-23 ran in one process of 2 OpenBLAS threads; from epoch 24 (2026-12-02) on, mostly two worker processes ' +
+      '(workers 2: the update of micro-batches of 64, stochastic-depth masks drawn per half batch), chosen for speed by an A/B/A/B ' +
+      'test on this run (80 batches each, epoch 29: 55.7 and 55.7 s of wall time with workers 2, 63.7 and 64.7 s with one process, ' +
+      'start-up included); epoch records from epoch 24 on log their workers. ' +
+      'From epoch 25 on (decided 2026-12-02 at epoch 25, when the machine had slowed from ~209 to ~140 img/s in one process and 56 epochs at that ' +
       'speed would pass 8 h) the per-epoch test curve uses the first 2,000 test images (epochTestCount), the last epoch all 10,000',
     model: vitConfig({patchSize: 4, dModel: 128, numHeads: 4, numLayers: 6, dFF: 256, pool: 'seq', tokenizer: 'conv', convStages: 2, convChannels: 64, dropPath: 0.1}),
-    epochs: 80, batchSize: 128, lr: 5.5e-4, minLr: 1e-5, weightDecay: 0.06, warmupEpochs: 5, ema: 0.9998, tta: 'flip', epochTestCount: 2000,
+    epochs: 80, batchSize: 128, lr: 5.5e-4, minLr: 1e-5, weightDecay: 0.06, warmupEpochs: 5, ema: 0.9998, tta: 'flip', epochTestCount: 2000, workers: 2,
     augment: {crop: true, flip: true, cutmix: 0.5, mixup: 0.5, randAugment: {n: 2, m: 9}},
   },
 };
