@@ -109,7 +109,7 @@ async function main() {
       }
       const trainSeconds = (Date.now() - t0) / 1000;
       // one pass is the measure (testAcc); the mirror-image pass on the way gives flip TTA's effect, paired, for free
-      const both = await evaluate(evalParams(t), {...recipe, tta: 'flip'}, test);
+      const both = await evaluate(evalParams(t), {...recipe, tta: 'flip'}, test, 250, undefined, t.worker);
       const ev = {...both.single!};
       const exact = data.exactTestCount !== undefined && test.count >= data.exactTestCount;
       const rec = {lever, what: leverByName(lever).what, epochs, seed, testAcc: ev.accuracy, testLoss: ev.loss, testAccTta: both.accuracy, testImages: test.count,

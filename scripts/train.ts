@@ -209,7 +209,7 @@ async function main() {
       // the recipe's cheaper per-epoch curve (epochTestCount) covers every epoch but the last
       const last = pos.epoch + 1 === recipe.epochs;
       const evalSet = !last && recipe.epochTestCount !== undefined && recipe.epochTestCount < test.count ? headOf(test, recipe.epochTestCount) : test;
-      const ev = await evaluate(evalParams(t), recipe, evalSet); // the EMA weights when the recipe keeps them
+      const ev = await evaluate(evalParams(t), recipe, evalSet, 250, undefined, t.worker); // EMA weights if kept; half in the worker if any
       if (!Number.isFinite(ev.loss)) {
         throw new Error(`training diverged: the test loss after epoch ${pos.epoch + 1} is ${ev.loss} (train loss ${(lossSum / seen).toFixed(4)}); ` +
           `this epoch is not saved; ${lastGood()}. Try a lower --lr in a new --run-dir`);
@@ -218,7 +218,7 @@ async function main() {
       if (ev.single) Object.assign(rec, {tta: recipe.tta, testAccSingle: ev.single.accuracy, testLossSingle: ev.single.loss});
       if (data.exactTestCount && evalSet.count >= data.exactTestCount) rec.testAccExact = accuracyOfFirst(ev.predictions, evalSet.labels, data.exactTestCount);
     }
-    if (!args['no-eval'] && cleanCount > 0) Object.assign(rec, await cleanTrainMetrics(evalParams(t), recipe, train, cleanCount));
+    if (!args['no-eval'] && cleanCount > 0) Object.assign(rec, await cleanTrainMetrics(evalParams(t), recipe, train, cleanCount, t.worker));
     rec.elapsedSeconds = elapsedBefore + (Date.now() - t0) / 1000;
     rec.loadAverage = os.loadavg().map((x) => Math.round(100 * x) / 100); // 1, 5, 15 min: how busy the machine was
     appendMetrics(rec);

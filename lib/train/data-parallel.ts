@@ -16,7 +16,10 @@ import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import {ViTConfig} from '../vit/model';
 import type {FromWorker, ToWorker} from './grad-worker';
-import {accumulate, Batch, sliceLossAndGrads, sliceSeed, Trainer} from './vit-trainer';
+import {Params} from '../core/params';
+import {ImageSet} from '../data/cifar';
+import {TrainRecipe} from './recipes';
+import {accumulate, Batch, EvalBatches, sliceLossAndGrads, sliceSeed, Trainer} from './vit-trainer';
 
 export class GradWorker {
   private pending?: {resolve: (m: FromWorker) => void; reject: (e: Error) => void};
@@ -102,6 +105,27 @@ export class GradWorker {
     return {answer: reply.then((m) => {
       if (m.type !== 'grad') throw new Error(`the gradient worker answered ${m.type}`);
       return m;
+    })};
+  }
+
+  /**
+   * Starts evalBatches of `set` in the worker at `params` (the trainer's weights or their EMA, by the
+   * trainer's names). Resolves once the request has been sent.
+   */
+  async startEval(params: Params, recipe: TrainRecipe, set: ImageSet, batchSize: number): Promise<{answer: Promise<EvalBatches>}> {
+    const weights = this.names.map((n) => {
+      const v = params[n];
+      if (!v) throw new Error(`startEval: the weights have no ${n}`);
+      return v.dataSync() as Float32Array;
+    });
+    // slice(), not the view: a view would be sent with its whole buffer (the full data set)
+    const {sent, reply} = this.send({type: 'eval', weights, recipe, images: set.images.slice(), labels: set.labels.slice(),
+      count: set.count, batchSize});
+    reply.catch(() => undefined);
+    await sent;
+    return {answer: reply.then((m) => {
+      if (m.type !== 'eval') throw new Error(`the gradient worker answered ${m.type}`);
+      return m.result;
     })};
   }
 

@@ -1,7 +1,8 @@
 /**
  * The child process of data-parallel training (lib/train/data-parallel.ts): it holds a copy of the
  * ViT, receives the current weights and a slice of the batch, and returns the slice's weighted
- * loss, its gradients and its predicted classes. It runs the same slice code as the trainer's
+ * loss, its gradients and its predicted classes; or a batch-aligned part of an evaluation set, and
+ * returns its per-batch results (evalBatches). It runs the same slice code as the trainer's
  * gradient accumulation (`sliceLossAndGrads`), so two processes give the numbers of one process
  * with `microBatch` = half the batch. Not a public entry point: started by GradWorker.
  */
@@ -9,15 +10,18 @@ import * as tf from '@tensorflow/tfjs';
 import {initBackend} from '../backend';
 import {Params} from '../core/params';
 import {initViT, ViTConfig} from '../vit/model';
-import {sliceLossAndGrads} from './vit-trainer';
+import {TrainRecipe} from './recipes';
+import {EvalBatches, evalBatches, sliceLossAndGrads} from './vit-trainer';
 
 export type ToWorker =
   | {type: 'init'; model: ViTConfig; names: string[]}
   | {type: 'grad'; weights: Float32Array[]; x: Float32Array; xShape: number[]; targets: Float32Array;
-      tShape: number[]; seed: number | undefined; weight: number};
+      tShape: number[]; seed: number | undefined; weight: number}
+  | {type: 'eval'; weights: Float32Array[]; recipe: TrainRecipe; images: Uint8Array; labels: Uint8Array; count: number; batchSize: number};
 export type FromWorker =
   | {type: 'ready'; backend: string}
   | {type: 'grad'; value: number; grads: Float32Array[]; pred: Int32Array}
+  | {type: 'eval'; result: EvalBatches}
   | {type: 'error'; message: string};
 
 let model: ViTConfig | undefined;
@@ -40,12 +44,17 @@ async function handle(m: ToWorker): Promise<void> {
     reply({type: 'ready', backend: tf.getBackend()});
     return;
   }
-  if (!params || !model) throw new Error('grad before init');
+  if (!params || !model) throw new Error(`${m.type} before init`);
   names.forEach((n, i) => {
     const v = params![n]!, w = m.weights[i]!;
     if (w.length !== v.size) throw new Error(`weights of ${n}: ${w.length} values for shape [${v.shape}]`);
     tf.tidy(() => v.assign(tf.tensor(w, v.shape)));
   });
+  if (m.type === 'eval') {
+    const result = await evalBatches(params, m.recipe, {images: m.images, labels: m.labels, count: m.count}, m.batchSize);
+    reply({type: 'eval', result});
+    return;
+  }
   const x = tf.tensor4d(m.x, m.xShape as [number, number, number, number]);
   const targets = tf.tensor2d(m.targets, m.tShape as [number, number]);
   const vars = names.map((n) => params![n]!);

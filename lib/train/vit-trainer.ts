@@ -12,7 +12,7 @@ import {Params, disposeParams} from '../core/params';
 import {assignParams, CheckpointHeader, checkShapes, loadCheckpoint, LoadedCheckpoint} from '../io/checkpoint';
 import {Rng} from '../core/rng';
 import {cutmix, mixup, oneHot, randAugment, randomCropFlip, trivialAugment} from '../data/augment';
-import {epochOrder, gatherBatch, numBatches} from '../data/batches';
+import {epochOrder, gatherBatch, numBatches, sliceSet} from '../data/batches';
 import {headOf, ImageSet} from '../data/cifar';
 import {CIFAR10_MEAN, CIFAR10_STD, toNormalizedTensor} from '../data/normalize';
 import {initViT, ViTConfig, vitForward, vitParamShapes} from '../vit/model';
@@ -46,7 +46,7 @@ export interface Trainer {
   /** Another model than recipe.model's ViT (e.g. the CNN baseline of the data-fraction runs). */
   forward?: Forward;
   /** Data-parallel training (recipe.workers 2): the process that computes the second half of each batch (lib/train/data-parallel.ts). */
-  worker?: {
+  worker?: EvalPeer & {
     close(): void;
     lossAndGrads(t: Trainer, batch: Batch, vars: tf.Variable[]): Promise<{value: tf.Scalar; grads: tf.NamedTensorMap; pred: tf.Tensor}>;
   };
@@ -262,15 +262,66 @@ export interface EvalResult {
  * from the averaged logits); `single` then holds the plain images' own results, which the first of
  * the two passes gives for free. Pass `{...recipe, tta: undefined}` for the single pass alone.
  */
-export async function evaluate(params: Params, recipe: TrainRecipe, set: ImageSet, batchSize = 250, forward?: Forward): Promise<EvalResult> {
+export async function evaluate(params: Params, recipe: TrainRecipe, set: ImageSet, batchSize = 250, forward?: Forward,
+  peer?: EvalPeer): Promise<EvalResult> {
   const n = set.count, C = recipe.model.numClasses, tta = recipe.tta === 'flip';
+  // with a peer process (data-parallel training), the later half of the batches is evaluated there
+  // meanwhile; the batches are the same as in one process and their results are added in order
+  const nb = Math.ceil(n / batchSize);
+  const cut = peer && !forward && nb >= 2 ? Math.ceil(nb / 2) * batchSize : n;
+  const remote = cut < n ? await peer!.startEval(params, recipe, sliceSet(set, cut, n), batchSize) : undefined;
+  let parts: EvalBatches[];
+  try {
+    parts = [await evalBatches(params, recipe, cut < n ? headOf(set, cut) : set, batchSize, forward)];
+  } catch (e) {
+    remote?.answer.catch(() => undefined);
+    throw e;
+  }
+  if (remote) parts.push(await remote.answer);
   const predictions = new Int32Array(n), probs = new Float32Array(n * C), single = new Int32Array(tta ? n : 0);
-  let lossSum = 0, correct = 0, singleLoss = 0, singleCorrect = 0;
-  const argmax = (v: ArrayLike<number>, i: number) => {
-    let best = 0;
-    for (let c = 1; c < C; c++) if (v[i * C + c]! > v[i * C + best]!) best = c;
-    return best;
-  };
+  let lossSum = 0, correct = 0, singleLoss = 0, singleCorrect = 0, at = 0;
+  for (const part of parts) {
+    probs.set(part.probs, at * C);
+    const count = part.probs.length / C;
+    for (let i = 0; i < count; i++) {
+      let best = 0;
+      for (let c = 1; c < C; c++) if (part.probs[i * C + c]! > part.probs[i * C + best]!) best = c;
+      predictions[at + i] = best;
+      if (best === set.labels[at + i]) correct++;
+      if (tta) {
+        single[at + i] = part.single!.preds[i]!;
+        if (single[at + i] === set.labels[at + i]) singleCorrect++;
+      }
+    }
+    for (const l of part.losses) lossSum += l;
+    for (const l of part.single?.losses ?? []) singleLoss += l;
+    at += count;
+  }
+  return {loss: lossSum / n, accuracy: correct / n, predictions, probs,
+    ...(tta ? {single: {loss: singleLoss / n, accuracy: singleCorrect / n, predictions: single}} : {})};
+}
+
+/** What evaluate computes per batch for a run of batches: the raw material of EvalResult. */
+export interface EvalBatches {
+  /** [count, classes] softmax probabilities (of the averaged logits with test-time augmentation) */
+  probs: Float32Array;
+  /** per batch, the sum of its images' cross-entropies */
+  losses: number[];
+  /** with test-time augmentation: the plain images' own predicted classes and loss sums */
+  single?: {preds: Int32Array; losses: number[]};
+}
+
+/** Another process that evaluates part of a set (the data-parallel worker, lib/train/data-parallel.ts). */
+export interface EvalPeer {
+  /** Starts evalBatches of `set` there with these weights; resolves once the request has left this process. */
+  startEval(params: Params, recipe: TrainRecipe, set: ImageSet, batchSize: number): Promise<{answer: Promise<EvalBatches>}>;
+}
+
+/** The forward passes of evaluate over the whole of `set`, batch by batch (no augmentation). */
+export async function evalBatches(params: Params, recipe: TrainRecipe, set: ImageSet, batchSize = 250, forward?: Forward): Promise<EvalBatches> {
+  const n = set.count, C = recipe.model.numClasses, tta = recipe.tta === 'flip';
+  const probs = new Float32Array(n * C), losses: number[] = [];
+  const single = tta ? {preds: new Int32Array(n), losses: [] as number[]} : undefined;
   for (let s = 0; s < n; s += batchSize) {
     const e = Math.min(n, s + batchSize);
     const idx = Int32Array.from({length: e - s}, (_, i) => s + i);
@@ -286,25 +337,20 @@ export async function evaluate(params: Params, recipe: TrainRecipe, set: ImageSe
       const res = [tf.softmax(logits), tf.mul(crossEntropy(logits, lbl, 0), raw.count)];
       return tta ? [...res, plain, tf.mul(crossEntropy(plain, lbl, 0), raw.count)] : res;
     });
-    const pv = await out[0]!.data();
-    lossSum += (await out[1]!.data())[0]!;
-    probs.set(pv, s * C);
-    for (let i = 0; i < raw.count; i++) {
-      predictions[s + i] = argmax(pv, i);
-      if (predictions[s + i] === raw.labels[i]) correct++;
-    }
-    if (tta) {
+    probs.set(await out[0]!.data(), s * C);
+    losses.push((await out[1]!.data())[0]!);
+    if (single) {
       const sv = await out[2]!.data();
-      singleLoss += (await out[3]!.data())[0]!;
       for (let i = 0; i < raw.count; i++) {
-        single[s + i] = argmax(sv, i);
-        if (single[s + i] === raw.labels[i]) singleCorrect++;
+        let best = 0;
+        for (let c = 1; c < C; c++) if (sv[i * C + c]! > sv[i * C + best]!) best = c;
+        single.preds[s + i] = best;
       }
+      single.losses.push((await out[3]!.data())[0]!);
     }
     tf.dispose(out);
   }
-  return {loss: lossSum / n, accuracy: correct / n, predictions, probs,
-    ...(tta ? {single: {loss: singleLoss / n, accuracy: singleCorrect / n, predictions: single}} : {})};
+  return {probs, losses, ...(single ? {single} : {})};
 }
 
 /**
@@ -313,11 +359,11 @@ export async function evaluate(params: Params, recipe: TrainRecipe, set: ImageSe
  * like with like. The per-step training loss of a recipe with label smoothing and augmentation
  * cannot: it is measured against softened targets (floor > 0) on harder, augmented images.
  */
-export async function cleanTrainMetrics(params: Params, recipe: TrainRecipe, train: ImageSet, count: number):
+export async function cleanTrainMetrics(params: Params, recipe: TrainRecipe, train: ImageSet, count: number, peer?: EvalPeer):
   Promise<{trainCleanLoss: number; trainCleanAcc: number; trainCleanCount: number}> {
   const n = Math.min(count, train.count);
   if (!(n >= 1)) throw new Error(`cleanTrainMetrics: count must be at least 1 (got ${count})`);
-  const ev = await evaluate(params, recipe, headOf(train, n));
+  const ev = await evaluate(params, recipe, headOf(train, n), 250, undefined, peer);
   return {trainCleanLoss: ev.loss, trainCleanAcc: ev.accuracy, trainCleanCount: n};
 }
 

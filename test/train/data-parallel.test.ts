@@ -8,7 +8,7 @@ import * as tf from '@tensorflow/tfjs';
 import {afterAll, beforeAll, describe, expect, it} from 'vitest';
 import {startDataParallel, useOneThreadPerWorker} from '../../lib/train/data-parallel';
 import {RECIPES} from '../../lib/train/recipes';
-import {createTrainer, disposeTrainer, makeBatch, orderOfEpoch, Trainer, trainStep} from '../../lib/train/vit-trainer';
+import {cleanTrainMetrics, createTrainer, disposeTrainer, evaluate, makeBatch, orderOfEpoch, Trainer, trainStep} from '../../lib/train/vit-trainer';
 
 const env = {...process.env, COURSE_BACKEND: 'cpu'}; // the worker's backend = this process's
 beforeAll(async () => { await tf.setBackend('cpu'); });
@@ -55,6 +55,36 @@ describe('data-parallel training', () => {
     trainers.push(whole);
     for (let b = 0; b < 2; b++) await trainStep(whole, makeBatch(recipe, set, order, 0, b), b);
     expect(Array.from(whole.params['head.weight']!.dataSync())).not.toEqual(Array.from(dp.params['head.weight']!.dataSync()));
+  }, 120_000);
+
+  it('evaluation with the worker equals evaluation in one process, bit for bit, TTA and EMA weights included', async () => {
+    const dp = createTrainer(recipe, count);
+    trainers.push(dp);
+    const w = await startDataParallel(dp, env);
+    const order = orderOfEpoch(recipe, count, 0);
+    await trainStep(dp, makeBatch(recipe, set, order, 0, 0), 0); // EMA weights now differ from the weights
+    // 16 images in batches of 5: 4 batches, 2 here (10 images) and 2 (6 images) in the worker
+    let asked: number[] = [];
+    const spy = {startEval: (p: Parameters<typeof w.startEval>[0], r: Parameters<typeof w.startEval>[1],
+      s: Parameters<typeof w.startEval>[2], b: number) => { asked = [s.count, s.labels[0]!]; return w.startEval(p, r, s, b); }};
+    const before = tf.memory().numTensors;
+    for (const r of [recipe, {...recipe, tta: 'flip' as const}]) {
+      for (const params of [dp.params, dp.ema!]) {
+        const one = await evaluate(params, r, set, 5);
+        const two = await evaluate(params, r, set, 5, undefined, spy);
+        expect(asked).toEqual([6, set.labels[10]]);
+        expect(two.loss).toBe(one.loss);
+        expect(two.accuracy).toBe(one.accuracy);
+        expect(Array.from(two.predictions)).toEqual(Array.from(one.predictions));
+        expect(Array.from(two.probs)).toEqual(Array.from(one.probs));
+        expect(two.single).toEqual(one.single);
+        expect(two.single === undefined).toBe(r.tta === undefined);
+      }
+    }
+    const ema = await evaluate(dp.ema!, recipe, set, 5, undefined, w), raw = await evaluate(dp.params, recipe, set, 5, undefined, w);
+    expect(Array.from(ema.probs)).not.toEqual(Array.from(raw.probs)); // the worker used the weights it was given
+    expect(await cleanTrainMetrics(dp.params, recipe, set, 12, w)).toEqual(await cleanTrainMetrics(dp.params, recipe, set, 12));
+    expect(tf.memory().numTensors).toBe(before);
   }, 120_000);
 
   it('a worker that dies is named in the error, and the batch is not lost silently', async () => {
