@@ -26,6 +26,8 @@ export interface EpochRecord {
   epoch: number; trainLoss: number; trainAcc: number; testLoss?: number; testAcc?: number; lr?: number;
   /** plain cross-entropy and accuracy on clean (un-augmented) training images, if the run logged them */
   trainCleanLoss?: number; trainCleanAcc?: number;
+  /** test images the test numbers were measured on (a run may use fewer than the whole test set per epoch) */
+  testCount?: number;
 }
 
 /** The series of {@link epochCurves}: what each curve measures, in its legend. */
@@ -39,15 +41,20 @@ export const CURVE_SERIES = {
  * Loss and accuracy per epoch, side by side. The training loss of a run with label smoothing and
  * augmentation is measured on other targets and other images than the test loss, so the legend
  * says which is which; `smoothedFloor` (the least smoothed loss, see `smoothedLossFloor`) is drawn
- * as a dashed rule. Clean training curves appear when the log has them.
+ * as a dashed rule. Clean training curves appear when the log has them; test points measured on
+ * fewer images than the run's largest `testCount` (a cheaper per-epoch curve) form their own series.
  */
 export function epochCurves(records: EpochRecord[], title = 'Training curves', opts: {smoothedFloor?: number} = {}): VegaLiteSpec {
   if (records.length === 0) throw new Error('epochCurves: no epoch records');
+  // a test point measured on fewer images than the run's largest count is another series, named so
+  const fullCount = Math.max(0, ...records.map(r => r.testCount ?? 0));
+  const testSeries = (r: EpochRecord) => r.testCount !== undefined && r.testCount < fullCount
+    ? `${CURVE_SERIES.test}, first ${r.testCount.toLocaleString('en-US')} images` : CURVE_SERIES.test;
   const long = (key: 'Loss' | 'Acc') => records.flatMap(r => {
     const pts: {epoch: number; split: string; value: number}[] = [{epoch: r.epoch, split: CURVE_SERIES.train, value: r[`train${key}`]}];
     const clean = r[`trainClean${key}`], test = r[`test${key}`];
     if (clean !== undefined) pts.push({epoch: r.epoch, split: CURVE_SERIES.trainClean, value: clean});
-    if (test !== undefined) pts.push({epoch: r.epoch, split: CURVE_SERIES.test, value: test});
+    if (test !== undefined) pts.push({epoch: r.epoch, split: testSeries(r), value: test});
     return pts;
   });
   const floor = opts.smoothedFloor;

@@ -30,6 +30,16 @@ describe('epochCurves', () => {
     expect(s.concat[1].layer).toHaveLength(1); // no floor on the accuracy chart
   });
 
+  it('puts test points measured on part of the test set in a series of their own', () => {
+    const mixed = [{...recs[0], testCount: 10000}, {...recs[1], testCount: 2000}, {epoch: 3, trainLoss: 1.2, trainAcc: 0.6, testLoss: 1.0, testAcc: 0.7, testCount: 10000}];
+    const acc = (epochCurves(mixed) as any).concat[1].data.values as {epoch: number; split: string; value: number}[];
+    expect(acc.filter(p => p.split === CURVE_SERIES.test).map(p => p.epoch)).toEqual([1, 3]);
+    expect(acc.filter(p => p.split === `${CURVE_SERIES.test}, first 2,000 images`).map(p => p.value)).toEqual([0.55]);
+    // one count throughout (or none logged): one test series
+    const same = (epochCurves(recs.map(r => ({...r, testCount: 2000}))) as any).concat[1].data.values as {split: string}[];
+    expect(new Set(same.map(p => p.split))).toEqual(new Set([CURVE_SERIES.train, CURVE_SERIES.trainClean, CURVE_SERIES.test]));
+  });
+
   it('renders to SVG and refuses an empty log', async () => {
     expect(await vegaLiteToSvg(epochCurves(recs))).toMatch(/^<svg/);
     expect(() => epochCurves([])).toThrow(/no epoch records/);
