@@ -284,8 +284,7 @@ export async function evaluate(params: Params, recipe: TrainRecipe, set: ImageSe
     probs.set(part.probs, at * C);
     const count = part.probs.length / C;
     for (let i = 0; i < count; i++) {
-      let best = 0;
-      for (let c = 1; c < C; c++) if (part.probs[i * C + c]! > part.probs[i * C + best]!) best = c;
+      const best = argmaxRow(part.probs, i, C);
       predictions[at + i] = best;
       if (best === set.labels[at + i]) correct++;
       if (tta) {
@@ -299,6 +298,13 @@ export async function evaluate(params: Params, recipe: TrainRecipe, set: ImageSe
   }
   return {loss: lossSum / n, accuracy: correct / n, predictions, probs,
     ...(tta ? {single: {loss: singleLoss / n, accuracy: singleCorrect / n, predictions: single}} : {})};
+}
+
+/** The class of row `i` of a [rows, C] score table with the largest score (the first on ties). */
+function argmaxRow(v: ArrayLike<number>, i: number, C: number): number {
+  let best = 0;
+  for (let c = 1; c < C; c++) if (v[i * C + c]! > v[i * C + best]!) best = c;
+  return best;
 }
 
 /** What evaluate computes per batch for a run of batches: the raw material of EvalResult. */
@@ -341,11 +347,7 @@ export async function evalBatches(params: Params, recipe: TrainRecipe, set: Imag
     losses.push((await out[1]!.data())[0]!);
     if (single) {
       const sv = await out[2]!.data();
-      for (let i = 0; i < raw.count; i++) {
-        let best = 0;
-        for (let c = 1; c < C; c++) if (sv[i * C + c]! > sv[i * C + best]!) best = c;
-        single.preds[s + i] = best;
-      }
+      for (let i = 0; i < raw.count; i++) single.preds[s + i] = argmaxRow(sv, i, C);
       single.losses.push((await out[3]!.data())[0]!);
     }
     tf.dispose(out);
