@@ -94,18 +94,35 @@ export class GradWorker {
   }
 
   /**
+   * Sends `m` and resolves once it has left this process, with the pending answer of type `type`
+   * (an early failure is kept from being unhandled; the caller awaits `answer`).
+   */
+  private async start<K extends 'grad' | 'eval'>(m: ToWorker, type: K): Promise<{answer: Promise<Extract<FromWorker, {type: K}>>}> {
+    const {sent, reply} = this.send(m);
+    reply.catch(() => undefined);
+    await sent;
+    return {answer: reply.then((r) => {
+      if (r.type !== type) throw new Error(`the gradient worker answered ${r.type}`);
+      return r as Extract<FromWorker, {type: K}>;
+    })};
+  }
+
+  /** The values of `params` (the weights or their EMA) in this worker's name order. */
+  weightsOf(params: Params): Float32Array[] {
+    return this.names.map((n) => {
+      const v = params[n];
+      if (!v) throw new Error(`data-parallel: the weights have no ${n}`);
+      return v.dataSync() as Float32Array;
+    });
+  }
+
+  /**
    * Starts one slice in the worker: the weighted loss, gradients (in `names` order) and predictions
    * of that slice at `weights`. Resolves (with the pending answer) once the request has been sent.
    */
-  async startGrad(weights: Float32Array[], x: tf.Tensor4D, targets: tf.Tensor2D, seed: number | undefined, weight: number) {
-    const {sent, reply} = this.send({type: 'grad', weights, x: x.dataSync() as Float32Array, xShape: x.shape,
-      targets: targets.dataSync() as Float32Array, tShape: targets.shape, seed, weight});
-    reply.catch(() => undefined); // awaited by the caller; this only keeps an early failure from being unhandled
-    await sent;
-    return {answer: reply.then((m) => {
-      if (m.type !== 'grad') throw new Error(`the gradient worker answered ${m.type}`);
-      return m;
-    })};
+  startGrad(weights: Float32Array[], x: tf.Tensor4D, targets: tf.Tensor2D, seed: number | undefined, weight: number) {
+    return this.start({type: 'grad', weights, x: x.dataSync() as Float32Array, xShape: x.shape,
+      targets: targets.dataSync() as Float32Array, tShape: targets.shape, seed, weight}, 'grad');
   }
 
   /**
@@ -113,20 +130,10 @@ export class GradWorker {
    * trainer's names). Resolves once the request has been sent.
    */
   async startEval(params: Params, recipe: TrainRecipe, set: ImageSet, batchSize: number): Promise<{answer: Promise<EvalBatches>}> {
-    const weights = this.names.map((n) => {
-      const v = params[n];
-      if (!v) throw new Error(`startEval: the weights have no ${n}`);
-      return v.dataSync() as Float32Array;
-    });
     // slice(), not the view: a view would be sent with its whole buffer (the full data set)
-    const {sent, reply} = this.send({type: 'eval', weights, recipe, images: set.images.slice(), labels: set.labels.slice(),
-      count: set.count, batchSize});
-    reply.catch(() => undefined);
-    await sent;
-    return {answer: reply.then((m) => {
-      if (m.type !== 'eval') throw new Error(`the gradient worker answered ${m.type}`);
-      return m.result;
-    })};
+    const {answer} = await this.start({type: 'eval', weights: this.weightsOf(params), recipe, images: set.images.slice(),
+      labels: set.labels.slice(), count: set.count, batchSize}, 'eval');
+    return {answer: answer.then((m) => m.result)};
   }
 
   close(): void {
@@ -165,7 +172,7 @@ export async function lossAndGradsParallel(t: Trainer, batch: Batch, vars: tf.Va
   if (n2 === 0) throw new Error(`data-parallel training needs at least 2 images per batch (got ${B})`);
   const [x1, y1, x2, y2] = tf.tidy(() => [tf.slice(batch.x, [0, 0, 0, 0], [half, -1, -1, -1]), tf.slice(batch.targets, [0, 0], [half, -1]),
     tf.slice(batch.x, [half, 0, 0, 0], [n2, -1, -1, -1]), tf.slice(batch.targets, [half, 0], [n2, -1])]);
-  const weights = w.names.map((n) => t.params[n]!.dataSync() as Float32Array);
+  const weights = w.weightsOf(t.params);
   let remote: Awaited<ReturnType<GradWorker['startGrad']>>;
   try {
     remote = await w.startGrad(weights, x2 as tf.Tensor4D, y2 as tf.Tensor2D, sliceSeed(batch, half), n2 / B);
