@@ -10,7 +10,14 @@ app=notebook
 if [ "${1:-}" = --lab ]; then app=lab; shift; fi
 if [ "$app" = lab ]; then
   prog="$ROOT/.venv/bin/jupyter-lab"
-  [ -x "$prog" ] || { echo "npm run lab: JupyterLab is not installed in .venv/ — run npm run setup (it installs it with pip)" >&2; exit 1; }
+  if [ ! -x "$prog" ]; then
+    if [ -f "$ROOT/build/lab-pip.log" ]; then
+      echo "npm run lab: JupyterLab is not installed — npm run setup tried, but pip could not install it from its configured index (build/lab-pip.log). Configure pip's index (PyPI or a local mirror) and run npm run setup again, or use npm run notebook (classic Jupyter, same kernel)." >&2
+    else
+      echo "npm run lab: JupyterLab is not installed in .venv/ — run npm run setup (it installs it with pip), or use npm run notebook" >&2
+    fi
+    exit 1
+  fi
 else
   prog=$(command -v jupyter-notebook || true)
   [ -n "$prog" ] || { echo "npm run notebook: the program jupyter-notebook is missing — run npm run setup (Debian package jupyter-notebook)" >&2; exit 1; }

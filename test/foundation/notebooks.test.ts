@@ -147,3 +147,27 @@ describe.skipIf(!hasJupyter)('execute command', () => {
     }
   }, 120_000);
 });
+
+describe('npm run lab without JupyterLab', () => {
+  function runLab(withPipLog: boolean): {status: number | null; stderr: string} {
+    const dir = mkdtempSync(join(tmpdir(), 'lab-'));
+    mkdirSync(join(dir, 'scripts'));
+    mkdirSync(join(dir, 'build'));
+    writeFileSync(join(dir, 'scripts/notebook.sh'), readFileSync(join(ROOT, 'scripts/notebook.sh')));
+    if (withPipLog) writeFileSync(join(dir, 'build/lab-pip.log'), 'ERROR: No matching distribution found for jupyterlab\n');
+    const r = spawnSync('bash', [join(dir, 'scripts/notebook.sh'), '--lab'], {cwd: dir, encoding: 'utf8'});
+    return {status: r.status, stderr: r.stderr};
+  }
+  it('before setup: says to run npm run setup, or npm run notebook', () => {
+    const r = runLab(false);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain('JupyterLab is not installed in .venv/ — run npm run setup');
+    expect(r.stderr).toContain('npm run notebook');
+  });
+  it('after setup could not install it: names pip, its index and the log, and offers npm run notebook', () => {
+    const r = runLab(true);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain("pip could not install it from its configured index (build/lab-pip.log)");
+    expect(r.stderr).toContain('use npm run notebook');
+  });
+});
