@@ -61,3 +61,16 @@ export function meanSdBy<R extends {testAcc: number}, K extends keyof R>(runs: R
 export function summarize(runs: FractionRun[]): FractionSummary[] {
   return meanSdBy(runs, ['model', 'fraction'] as const);
 }
+
+/** The key of a run: one (model, fraction, seed) is trained once. */
+export const runKey = (r: {model: string; fraction: number; seed: number}) => `${r.model}/${r.fraction}/${r.seed}`;
+
+/**
+ * The runs of a results file after another process may have written it: those on disk first, in
+ * their order, then this process's runs that the disk does not have yet — so two processes that
+ * share one file (e.g. `--models cnn` beside `--models vit`) both keep every finished run.
+ */
+export function mergeRuns<R extends {model: string; fraction: number; seed: number}>(onDisk: R[], mine: R[]): R[] {
+  const seen = new Set(onDisk.map(runKey));
+  return [...onDisk, ...mine.filter((r) => !seen.has(runKey(r)))];
+}

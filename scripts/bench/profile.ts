@@ -1,7 +1,8 @@
 /**
  * Where a training step's time goes, per kernel (tf.profile):
- *   tsx scripts/bench/profile.ts [--config recipe | --recipe NAME] [--batch N] [--native 0 (pure wasm) | OPENBLAS_THREADS] [--bmm auto|stock]
- * (--recipe profiles any training recipe's model, e.g. `fast`, with its batch size and its stochastic depth.)
+ *   tsx scripts/bench/profile.ts [--config recipe | --recipe NAME | --cnn] [--batch N] [--native 0 (pure wasm) | OPENBLAS_THREADS] [--bmm auto|stock]
+ * (--recipe profiles any training recipe's model, e.g. `fast`, with its batch size and its stochastic depth;
+ *  --cnn the ResNet-style CNN of lib/cnn/resnet.ts that `npm run data-fraction` trains, batch 128.)
  */
 import * as tf from '@tensorflow/tfjs';
 import {initBackend, describeBackend} from '../../lib/backend';
@@ -10,6 +11,7 @@ import {setBmmImpl, bmmPath} from '../../lib/core/bmm';
 import {crossEntropy} from '../../lib/optim/losses';
 import {RECIPES} from '../../lib/train/recipes';
 import {initViT, vitForward} from '../../lib/vit/model';
+import {cnnConfig, cnnForward, initCnn} from '../../lib/cnn/resnet';
 import {parseCli} from '../cli-args';
 import {BENCH_CONFIGS} from './common';
 
@@ -17,12 +19,14 @@ async function main() {
   const parsed = parseCli({command: 'tsx scripts/bench/profile.ts', summary: 'Per-op profile of one training step of a bench config.', options: {
     config: {kind: 'string', arg: 'NAME', help: 'bench config (default recipe)'}, recipe: {kind: 'string', arg: 'NAME', help: 'a training recipe instead (lib/train/recipes.ts), e.g. fast'}, batch: {kind: 'positive', help: 'batch size (default: the config\'s)'},
     native: {kind: 'count', help: '0 = pure wasm, else OpenBLAS threads'}, bmm: {kind: 'string', arg: 'auto|stock', help: 'batched matmul implementation (default auto)'},
+    cnn: {kind: 'boolean', help: 'profile the data-fraction CNN (lib/cnn/resnet.ts) instead of a ViT'},
   }});
   if (!parsed) return;
   const args = parsed.values;
   const rec = args.recipe === undefined ? undefined : RECIPES[args.recipe as string];
   if (args.recipe !== undefined && !rec) throw new Error(`unknown --recipe (known: ${Object.keys(RECIPES).join(', ')})`);
-  const bc = rec ? {name: rec.name, model: rec.model, batch: rec.batchSize} : BENCH_CONFIGS[(args.config as string) ?? 'recipe'];
+  const bc = args.cnn ? {name: 'cnn', model: RECIPES['cifar-small']!.model, batch: 128}
+    : rec ? {name: rec.name, model: rec.model, batch: rec.batchSize} : BENCH_CONFIGS[(args.config as string) ?? 'recipe'];
   if (!bc) throw new Error(`unknown --config (known: ${Object.keys(BENCH_CONFIGS).join(', ')})`);
   if (args.native !== undefined) {
     if (args.native === 0) process.env.COURSE_NATIVE = '0';
@@ -31,10 +35,12 @@ async function main() {
   const info = await initBackend('wasm');
   setBmmImpl(((args.bmm as string) ?? 'auto') as 'auto' | 'stock');
   const B = (args.batch as number | undefined) ?? bc.batch, cfg = bc.model;
-  const params = initViT(cfg, 0), vars = Object.values(params);
+  const cnnCfg = cnnConfig();
+  const params = args.cnn ? initCnn(cnnCfg, 0) : initViT(cfg, 0), vars = Object.values(params);
+  const forward = (x: tf.Tensor) => args.cnn ? cnnForward(params, cnnCfg, x) : vitForward(params, cfg, x, {training: true}).logits;
   const x = tf.randomUniform([B, 32, 32, 3], 0, 1, 'float32', 1), y = tf.tensor1d(Array.from({length: B}, (_, i) => i % 10), 'int32');
   const step = async () => {
-    const {value, grads} = tf.variableGrads(() => crossEntropy(vitForward(params, cfg, x, {training: true}).logits, y), vars);
+    const {value, grads} = tf.variableGrads(() => crossEntropy(forward(x), y), vars);
     await value.data();
     tf.dispose([value, ...Object.values(grads)]);
   };

@@ -1,14 +1,15 @@
 /**
  * The data-fraction study (issue #15): class-balanced nested subsets, epochs at an equal number of
  * images seen, mean ± sd by hand; and `npm run data-fraction` end to end on a tiny CIFAR folder
- * (a smoke run: both models, 2 fractions, 2 seeds; the results file records the command).
+ * (a smoke run: both models, 2 fractions, 1 seed; the results file records the command), and two
+ * processes sharing one results file (--models cnn beside --models vit): both keep their runs.
  */
-import {spawnSync} from 'node:child_process';
-import {mkdtempSync, readFileSync} from 'node:fs';
+import {spawn, spawnSync} from 'node:child_process';
+import {existsSync, mkdtempSync, readFileSync} from 'node:fs';
 import {tmpdir} from 'node:os';
 import {join, resolve} from 'node:path';
 import {describe, expect, it} from 'vitest';
-import {balancedSubset, epochsForBudget, summarize} from '../../lib/train/data-fraction';
+import {balancedSubset, epochsForBudget, mergeRuns, summarize} from '../../lib/train/data-fraction';
 import {writeTinyFolder} from '../data/cifar-fixture';
 
 const ROOT = resolve(__dirname, '../..');
@@ -41,6 +42,41 @@ describe('data-fraction helpers', () => {
     expect(s[0]!.sd).toBeCloseTo(Math.sqrt(0.02), 12);
     expect(s[1]).toMatchObject({model: 'vit', seeds: 1, mean: 0.4, sd: 0});
   });
+});
+
+describe('two processes, one results file', () => {
+  it('mergeRuns keeps the runs on disk in their order and adds only this process\'s new (model, fraction, seed)', () => {
+    const a = {model: 'cnn', fraction: 1, seed: 0, testAcc: 0.5}, b = {model: 'vit', fraction: 1, seed: 0, testAcc: 0.4};
+    const c = {model: 'cnn', fraction: 0.5, seed: 0, testAcc: 0.3}, aAgain = {...a, testAcc: 0.9};
+    expect(mergeRuns([a, b], [aAgain, c])).toEqual([a, b, c]);   // the run on disk wins; nothing is lost or doubled
+    expect(mergeRuns([], [c, a])).toEqual([c, a]);
+    expect(mergeRuns([b], [])).toEqual([b]);
+  });
+  it('npm run data-fraction --models cnn and --models vit at once, into one file: all runs, both commands', async () => {
+    const data = writeTinyFolder(mkdtempSync(join(tmpdir(), 'cifar-df2-')), 20);
+    const out = join(mkdtempSync(join(tmpdir(), 'df2-')), 'results.json');
+    const common = ['--data-dir', data, '--fractions', '0.5,1', '--seeds', '0', '--images-seen', '48', '--batch-size', '16', '--out', out];
+    const run = (model: string) => new Promise<{code: number | null; log: string}>((done) => {
+      const p = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'scripts/data-fraction.ts'), '--models', model, ...common],
+        {cwd: ROOT, env: {...process.env, COURSE_BACKEND: 'wasm', COURSE_THREADS: '1'}});
+      let log = '';
+      p.stdout.on('data', (d) => { log += d; });
+      p.stderr.on('data', (d) => { log += d; });
+      p.on('close', (code) => done({code, log}));
+    });
+    const [cnn, vit] = await Promise.all([run('cnn'), run('vit')]);
+    expect(cnn.code, cnn.log).toBe(0);
+    expect(vit.code, vit.log).toBe(0);
+    const res = JSON.parse(readFileSync(out, 'utf8'));
+    expect(res.runs.map((r: {model: string; fraction: number}) => `${r.model} ${r.fraction}`).sort())
+      .toEqual(['cnn 0.5', 'cnn 1', 'vit 0.5', 'vit 1']);
+    expect(res.summary).toHaveLength(4);
+    for (const m of ['cnn', 'vit']) {
+      expect(res.command).toContain(`npm run data-fraction -- --models ${m} ${common.join(' ')}`);
+      for (const r of res.runs.filter((x: {model: string}) => x.model === m)) expect(r.command).toContain(`--models ${m}`);
+    }
+    expect(existsSync(out + '.lock')).toBe(false);
+  }, 600_000);
 });
 
 describe('npm run data-fraction (smoke run on a tiny folder)', () => {
