@@ -46,7 +46,8 @@ type ResultsFile = {command: string; runs: (FractionRun & Record<string, unknown
 const readResults = (out: string): ResultsFile | undefined => {
   if (!fs.existsSync(out)) return undefined;
   try { return JSON.parse(fs.readFileSync(out, 'utf8')) as ResultsFile; } catch (e) {
-    throw new UsageError(`${out} exists but is not a results file (${(e as Error).message}); move it away or choose --out`);
+    const rel = path.relative(process.cwd(), out) || out;           // as levers.ts names it
+    throw new UsageError(`${rel} exists but is not a results file (${(e as Error).message}); move it away or choose --out`);
   }
 };
 
