@@ -28,8 +28,14 @@ let model: ViTConfig | undefined;
 let names: string[] = [];
 let params: Params | undefined;
 
+/**
+ * Sends a result to the trainer. If the trainer has gone (Ctrl-C reaches both processes; the
+ * worker may finish a step after its parent exited), the worker exits quietly: without the
+ * callback, the failed send's EPIPE would be thrown as an 'error' event with a stack trace.
+ */
 function reply(m: FromWorker): void {
-  process.send!(m);
+  if (!process.connected) process.exit(0);
+  process.send!(m, undefined, undefined, (err) => { if (err) process.exit(0); });
 }
 
 async function handle(m: ToWorker): Promise<void> {
