@@ -140,7 +140,8 @@ async function main() {
             loss = (await trainStep(t, makeBatch(recipe, train, order, e, b), step++)).loss;
             await new Promise((r) => setImmediate(r));
           }
-          process.stderr.write(`[data-fraction] ${model} ${fraction} seed ${seed}: epoch ${e + 1}/${epochs} loss ${loss.toFixed(4)}\n`);
+          process.stderr.write(`[data-fraction] ${model} ${fraction} seed ${seed}: epoch ${e + 1}/${epochs} loss ${loss.toFixed(4)} ` +
+            `(${((step * batchSize) / ((Date.now() - t0) / 1000)).toFixed(0)} img/s)\n`);
         }
         const trainSeconds = (Date.now() - t0) / 1000;
         const ev = await evaluate(t.params, recipe, test, 250, t.forward);
