@@ -203,6 +203,18 @@ for (let i = 0; i < 300; i++) {
     expect(after.stdout).toBe('alive\n');
   }, 240_000);
 
+  it('shuts down quietly while heartbeat pings arrive (headless runs printed "Socket is closed" with a stack trace)', () => {
+    // tslab echoed pings unguarded: a ping met at shutdown was an unhandled rejection ("Socket is closed",
+    // EFSM, ENOTSOCK) in 2 of 3 such shutdowns before kernel.cjs awaited the echo and ended the loop quietly
+    for (let i = 0; i < 3; i++) {
+      const r = spawnSync('/usr/bin/python3', [join(__dirname, 'kernel_shutdown.py'), '--cwd', join(ROOT, 'chapters')], {
+        encoding: 'utf8', timeout: 180_000, env: {...process.env, JUPYTER_PATH: join(ROOT, 'jupyter'), COURSE_BACKEND: 'cpu'},
+      });
+      expect(r.status, r.stderr).toBe(0);
+      expect(r.stdout, `shutdown ${i + 1}: what the kernel wrote to stderr`).toBe('');
+    }
+  }, 600_000);
+
   it('a notebook outside the course folder gets a kernel that answers every cell with the reason', () => {
     const outside = mkdtempSync(join(tmpdir(), 'not-the-course-'));
     // the kernelspec copied elsewhere, as `jupyter kernelspec install --user` does: no course above either

@@ -176,6 +176,16 @@ const course = {
       if (q.length === 1) drainLater(sock, q);
     });
   },
+  /**
+   * The heartbeat's echo. tslab sent it unguarded: a send that failed — "Socket is closed" when a
+   * ping arrived while the kernel shut down (seen after a headless chapter run), EAGAIN when the
+   * echoes queued up — was an unhandled rejection that printed a stack trace or killed the kernel.
+   * A lost echo is only a late heartbeat, so it is dropped without a word. The loop awaits the echo
+   * before it receives the next ping: a reply socket must send before it receives again.
+   */
+  echo(sock, frames) {
+    try { return Promise.resolve(sock.send(frames)).catch(() => {}); } catch (e) { return Promise.resolve(); }
+  },
   /** display_data / update_display_data on the running cell (lib/progress.ts) */
   display(bundle, update) {
     const write = require(path.join(dist, "jupyter.js")).lastWriteDisplayData;
@@ -223,6 +233,10 @@ patchModule("executor.js", [
 // messages to Jupyter: sends that zeromq refuses with EBUSY are retried in order (see course.send)
 patchModule("jupyter.js", [
   ["        sock.send(heads.concat(bodies));", "        __course.send(sock, heads.concat(bodies));"],
+  // the heartbeat echo: awaited, a failed send is dropped (see course.echo)
+  ["                        this.hb.send(msgs);", "                        await __course.echo(this.hb, msgs);"],
+  // ... and its loop ends quietly when the socket closes under a pending receive (ENOTSOCK at shutdown)
+  ["                finally { if (e_3) throw e_3.error; }", "                finally { /* the heartbeat loop ends with its socket */ }"],
 ], prefix);
 
 // a queued cell starts one macrotask later, after the previous cell's execute_reply and idle status
