@@ -12,7 +12,6 @@
  * file — e.g. `--models cnn` and `--models vit` side by side, one core each (COURSE_THREADS=1): each
  * write happens under a lock file and merges the runs on disk with its own (mergeRuns).
  */
-import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import {describeBackend, initBackend} from '../lib/backend';
@@ -21,6 +20,7 @@ import {countParams, disposeParams} from '../lib/core/params';
 import {headOf, ImageSet, loadCifar10} from '../lib/data/cifar';
 import {FusedAdamW} from '../lib/optim/fused-adamw';
 import {numBatches} from '../lib/data/batches';
+import {readResultsFile, ResultsFileError, updateResultsFile} from '../lib/io/results-file';
 import {balancedSubset, epochsForBudget, FractionRun, mergeRuns, runKey, summarize} from '../lib/train/data-fraction';
 import {getRecipe, TrainRecipe} from '../lib/train/recipes';
 import {accuracyOfFirst, createTrainer, disposeTrainer, evaluate, makeBatch, orderOfEpoch, Trainer, trainStep} from '../lib/train/vit-trainer';
@@ -41,45 +41,14 @@ export const DATA_FRACTION_CLI = {
   },
 } as const satisfies CliSpec;
 
-type ResultsFile = {command: string; runs: (FractionRun & Record<string, unknown>)[]} & Record<string, unknown>;
+type Run = FractionRun & Record<string, unknown>;
 
-const readResults = (out: string): ResultsFile | undefined => {
-  if (!fs.existsSync(out)) return undefined;
-  try { return JSON.parse(fs.readFileSync(out, 'utf8')) as ResultsFile; } catch (e) {
-    const rel = path.relative(process.cwd(), out) || out;           // as levers.ts names it
-    throw new UsageError(`${rel} exists but is not a results file (${(e as Error).message}); move it away or choose --out`);
+/** The results file's runs, or none; a file that is not one is refused with its name (exit 2). */
+const readRuns = (out: string): Run[] => {
+  try { return readResultsFile<Run>(out)?.runs ?? []; } catch (e) {
+    throw e instanceof ResultsFileError ? new UsageError(e.message) : e;
   }
 };
-
-/**
- * Writes the results under an exclusive lock file (out + '.lock', created with O_EXCL): re-reads
- * what another process may have written since, merges its runs with ours, writes a temporary file
- * and renames it over the old one, so a reader never sees half a file. A lock older than 10 minutes
- * belonged to a process that died while writing and is removed.
- */
-async function writeResults(out: string, header: Record<string, unknown>, mine: ResultsFile['runs']): Promise<ResultsFile['runs']> {
-  fs.mkdirSync(path.dirname(out), {recursive: true});
-  const lock = out + '.lock';
-  for (let tries = 0; ; tries++) {
-    try { fs.closeSync(fs.openSync(lock, 'wx')); break; } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
-      const age = Date.now() - (fs.statSync(lock, {throwIfNoEntry: false})?.mtimeMs ?? Date.now());
-      if (age > 600_000) { fs.rmSync(lock, {force: true}); continue; }
-      if (tries > 600) throw new Error(`${lock}: another process has held this lock for a minute; remove it if no data-fraction run is writing`);
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  }
-  try {
-    const disk = readResults(out);
-    const runs = mergeRuns(disk?.runs ?? [], mine);
-    const commands = [...new Set(runs.map((r) => r.command as string | undefined).filter((c): c is string => !!c))];
-    fs.writeFileSync(out + '.tmp', JSON.stringify({command: commands.join(' + '), ...header, summary: summarize(runs), runs}, null, 1) + '\n');
-    fs.renameSync(out + '.tmp', out);
-    return runs;
-  } finally {
-    fs.rmSync(lock, {force: true});
-  }
-}
 
 function subsetOf(set: ImageSet, idx: Int32Array): ImageSet {
   const images = new Uint8Array(idx.length * 3072), labels = new Uint8Array(idx.length);
@@ -113,14 +82,14 @@ async function main() {
   const test = args['limit-test'] !== undefined ? headOf(data.test, args['limit-test']) : data.test;
   process.stderr.write(`[data-fraction] ${describeBackend(info)}; ${models.join(', ')} x fractions ${fractions.join(', ')} x seeds ${seeds.join(', ')}; ` +
     `${imagesSeen.toLocaleString('en-US')} images seen per run; test ${test.count} images (${data.label})\n`);
-  let runs = readResults(out)?.runs ?? [];
+  let runs = readRuns(out);
   const cnnCfg = cnnConfig();
   for (const seed of seeds) {
     for (const fraction of fractions) {
       const train = subsetOf(data.train, balancedSubset(data.train.labels, fraction, seed));
       const {epochs, warmupEpochs} = epochsForBudget(imagesSeen, train.count);
       for (const model of models) {
-        runs = mergeRuns(readResults(out)?.runs ?? [], runs);   // another process may have trained it meanwhile
+        runs = mergeRuns(readRuns(out), runs);   // another process may have trained it meanwhile
         if (runs.some((r) => runKey(r) === runKey({model, fraction, seed}))) continue;
         const recipe: TrainRecipe = getRecipe('cifar-small', {epochs, warmupEpochs, batchSize, seed});
         let t: Trainer;
@@ -151,9 +120,11 @@ async function main() {
           trainSeconds, imgPerSec: (step * batchSize) / trainSeconds, loadAverage: os.loadavg()[0], command};
         process.stderr.write(`[data-fraction] ${model} ${fraction} seed ${seed}: test accuracy ${(100 * ev.accuracy).toFixed(2)}% (${trainSeconds.toFixed(0)} s)\n`);
         if (model === 'vit') disposeTrainer(t); else { t.optimizer.dispose(); disposeParams(t.params); }
-        runs = await writeResults(out, {data: data.label, backend: describeBackend(info), date: new Date().toISOString().slice(0, 10),
+        // under a lock, merged with what another process (e.g. --models vit beside --models cnn) wrote meanwhile
+        runs = await updateResultsFile<Run>(out, runKey, [...runs, rec], (all) => ({data: data.label, backend: describeBackend(info),
+          date: new Date().toISOString().slice(0, 10),
           recipe: 'cifar-small (crop+flip, label smoothing 0.1, AdamW 1e-3 wd 0.05, warm-up 5 % + cosine) for both models', cnn: cnnCfg,
-          vit: getRecipe('cifar-small').model}, [...runs, rec]);
+          vit: getRecipe('cifar-small').model, summary: summarize(all)}));
       }
     }
   }

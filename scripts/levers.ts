@@ -9,12 +9,12 @@
  * rerun skips the (lever, epochs, seed) runs the file already has, so a long ablation can be stopped
  * and continued. Ctrl-C loses only the run in progress.
  */
-import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import {describeBackend, initBackend} from '../lib/backend';
 import {countParams} from '../lib/core/params';
 import {headOf, loadCifar10} from '../lib/data/cifar';
+import {mergeRunsBy, readResultsFile, ResultsFileError, updateResultsFile} from '../lib/io/results-file';
 import {ablationRecipe, AblationRun, LEVERS, leverByName, summarizeAblation} from '../lib/train/ablation';
 import {getRecipe} from '../lib/train/recipes';
 import {startDataParallel, useOneThreadPerWorker} from '../lib/train/data-parallel';
@@ -41,10 +41,10 @@ export const LEVERS_CLI = {
 
 const unique = <T>(v: T[]): T[] => [...new Set(v)];
 
-interface LeversFile {
-  command: string; data: string; base: string; limitTrain: number | null; limitTest: number | null;
-  backend: string; date: string; summary: unknown[]; runs: (AblationRun & Record<string, unknown>)[];
-}
+type Run = AblationRun & Record<string, unknown>;
+
+/** One (lever, budget, seed) is trained once. */
+const leverKey = (r: {lever: string; epochs: number; seed: number}) => `${r.lever}/${r.epochs}/${r.seed}`;
 
 async function main() {
   const parsed = parseCli(LEVERS_CLI);
@@ -66,30 +66,37 @@ async function main() {
   const rel = path.relative(process.cwd(), out) || out;
   const command = ['npm run levers --', ...process.argv.slice(2)].join(' ');
 
-  let prev: LeversFile | undefined;
-  if (fs.existsSync(out)) {
-    try { prev = JSON.parse(fs.readFileSync(out, 'utf8')) as LeversFile; } catch (e) {
-      throw new UsageError(`${rel} exists but is not a results file (${(e as Error).message}); move it away or choose --out`);
-    }
-    if (!Array.isArray(prev.runs)) throw new UsageError(`${rel} exists but has no "runs" list; move it away or choose --out`);
-    if (prev.base !== base || prev.limitTrain !== limitTrain || prev.limitTest !== limitTest) {
-      throw new UsageError(`${rel} holds runs of --base ${prev.base}, --limit-train ${prev.limitTrain ?? 'none'}, --limit-test ${prev.limitTest ?? 'none'}; ` +
+  // a file of other settings is refused: its runs would not compare with these
+  const checkSettings = (f: Record<string, unknown>) => {
+    if (f.base !== base || f.limitTrain !== limitTrain || f.limitTest !== limitTest) {
+      throw new UsageError(`${rel} holds runs of --base ${f.base}, --limit-train ${f.limitTrain ?? 'none'}, --limit-test ${f.limitTest ?? 'none'}; ` +
         'mixing them with other settings would compare unlike runs: choose another --out');
     }
-  }
+  };
+  /** The runs on disk (another process may add some while this one trains); a bad file is refused with its name. */
+  const readRuns = (): Run[] => {
+    let f;
+    try { f = readResultsFile<Run>(out); } catch (e) {
+      throw e instanceof ResultsFileError ? new UsageError(e.message) : e;
+    }
+    if (f) checkSettings(f);
+    return f?.runs ?? [];
+  };
+  let runs = readRuns();
 
   useOneThreadPerWorker(workers);
   const info = await initBackend();
   const data = await loadCifar10({dir: args['data-dir'], download: false});
   const train = limitTrain !== null ? headOf(data.train, limitTrain) : data.train;
   const test = limitTest !== null ? headOf(data.test, limitTest) : data.test;
-  const runs = prev?.runs ?? [];
   const todo = seeds.flatMap((seed) => levers.map((lever) => ({lever, seed})))
     .filter(({lever, seed}) => !runs.some((r) => r.lever === lever && r.epochs === epochs && r.seed === seed));
   process.stderr.write(`[levers] ${describeBackend(info)}; base ${base}; ${levers.length} levers x seeds ${seeds.join(', ')} at ${epochs} epochs of ` +
     `${train.count} images; test ${test.count} images (${data.label}); ${todo.length} runs to do, ${runs.length} in ${rel}\n`);
 
   for (const {lever, seed} of todo) {
+    runs = mergeRunsBy(leverKey, readRuns(), runs);   // a second process (other --levers or --seeds) may have written
+    if (runs.some((r) => leverKey(r) === leverKey({lever, epochs, seed}))) continue;
     const recipe = {...ablationRecipe(lever, epochs, seed, base), ...(workers === 2 ? {workers} : {})};
     const t = createTrainer(recipe, train.count);
     const t0 = Date.now(), load0 = os.loadavg()[0];
@@ -115,17 +122,14 @@ async function main() {
       const rec = {lever, what: leverByName(lever).what, epochs, seed, testAcc: ev.accuracy, testLoss: ev.loss, testAccTta: both.accuracy, testImages: test.count,
         testAccExact: exact ? accuracyOfFirst(ev.predictions, test.labels, data.exactTestCount!) : null,
         trainImages: train.count, imagesSeen: step * recipe.batchSize, params: countParams(t.params), finalTrainLoss: loss,
-        trainSeconds, imgPerSec: (step * recipe.batchSize) / trainSeconds, loadAverage: [load0, os.loadavg()[0]], workers};
+        trainSeconds, imgPerSec: (step * recipe.batchSize) / trainSeconds, loadAverage: [load0, os.loadavg()[0]], workers, command};
       process.stderr.write(`[levers] ${lever} seed ${seed}: test accuracy ${(100 * ev.accuracy).toFixed(2)} % (${trainSeconds.toFixed(0)} s)\n`);
-      runs.push(rec);
+      runs = [...runs, rec];
     } finally {
       disposeTrainer(t);
     }
-    const file: LeversFile = {command, data: data.label, base, limitTrain, limitTest, backend: describeBackend(info),
-      date: new Date().toISOString().slice(0, 10), summary: summarizeAblation(runs), runs};
-    fs.mkdirSync(path.dirname(out), {recursive: true});
-    fs.writeFileSync(out + '.tmp', JSON.stringify(file, null, 1) + '\n');
-    fs.renameSync(out + '.tmp', out);
+    runs = await updateResultsFile<Run>(out, leverKey, runs, (all) => ({data: data.label, base, limitTrain, limitTest,
+      backend: describeBackend(info), date: new Date().toISOString().slice(0, 10), summary: summarizeAblation(all)}), checkSettings);
   }
   for (const s of summarizeAblation(runs)) {
     console.log(`${s.lever.padEnd(18)} ${String(s.epochs).padStart(3)} epochs  ${(100 * s.mean).toFixed(2)} ± ${(100 * s.sd).toFixed(2)} %  (${s.seeds} seeds)`);

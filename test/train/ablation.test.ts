@@ -3,8 +3,8 @@
  * budget's warm-up, the mean ± sd summary, the rank comparison between two budgets, and
  * `npm run levers` end to end on a tiny CIFAR-format folder (resume skips finished runs; clear errors).
  */
-import {spawnSync} from 'node:child_process';
-import {mkdtempSync, readFileSync, writeFileSync} from 'node:fs';
+import {spawn, spawnSync} from 'node:child_process';
+import {existsSync, mkdtempSync, readFileSync, writeFileSync} from 'node:fs';
 import {tmpdir} from 'node:os';
 import {join, resolve} from 'node:path';
 import {beforeAll, describe, expect, it} from 'vitest';
@@ -121,6 +121,29 @@ describe('npm run levers', () => {
     const c = run([...common, '--levers', 'baseline', '--limit-test', '5']);
     expect(c.status).toBe(2);
     expect(c.out).toMatch(/holds runs of --base tiny, --limit-train none, --limit-test none; mixing them with other settings/);
+  }, 300_000);
+  it('two processes (--seeds 0 and --seeds 1) share one results file: every run, each with its command', async () => {
+    const out = join(mkdtempSync(join(tmpdir(), 'levers-two-')), 'levers.json');
+    const common = ['--base', 'tiny', '--data-dir', data, '--epochs', '1', '--out', out, '--levers', 'baseline,ema'];
+    const start = (seed: string) => new Promise<{code: number | null; log: string}>((done) => {
+      const p = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'scripts/levers.ts'), ...common, '--seeds', seed],
+        {cwd: ROOT, env: {...process.env, COURSE_BACKEND: 'cpu'}});
+      let log = '';
+      p.stdout.on('data', (d) => { log += d; });
+      p.stderr.on('data', (d) => { log += d; });
+      p.on('close', (code) => done({code, log}));
+    });
+    const [s0, s1] = await Promise.all([start('0'), start('1')]);
+    expect(s0.code, s0.log).toBe(0);
+    expect(s1.code, s1.log).toBe(0);
+    const file = JSON.parse(readFileSync(out, 'utf8'));
+    expect(file.runs.map((r: {lever: string; seed: number}) => `${r.lever}/${r.seed}`).sort()).toEqual(['baseline/0', 'baseline/1', 'ema/0', 'ema/1']);
+    expect(file.summary.map((s: {lever: string; seeds: number}) => `${s.lever} ${s.seeds}`).sort()).toEqual(['baseline 2', 'ema 2']);
+    for (const seed of ['0', '1']) {
+      expect(file.command).toContain(`npm run levers -- ${common.join(' ')} --seeds ${seed}`);
+      for (const r of file.runs.filter((x: {seed: number}) => String(x.seed) === seed)) expect(r.command).toMatch(new RegExp(`--seeds ${seed}$`));
+    }
+    expect(existsSync(out + '.lock')).toBe(false);
   }, 300_000);
   it('unknown levers, bad seeds and a corrupt results file are refused with a clear message', () => {
     const u = run(['--levers', 'baseline,dropout']);
