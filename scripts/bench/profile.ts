@@ -10,7 +10,7 @@ import {setBmmImpl, bmmPath} from '../../lib/core/bmm';
 
 import {crossEntropy} from '../../lib/optim/losses';
 import {RECIPES} from '../../lib/train/recipes';
-import {initViT, vitForward} from '../../lib/vit/model';
+import {initViT, ViTConfig, vitForward} from '../../lib/vit/model';
 import {cnnConfig, cnnForward, initCnn} from '../../lib/cnn/resnet';
 import {parseCli} from '../cli-args';
 import {BENCH_CONFIGS} from './common';
@@ -25,7 +25,7 @@ async function main() {
   const args = parsed.values;
   const rec = args.recipe === undefined ? undefined : RECIPES[args.recipe as string];
   if (args.recipe !== undefined && !rec) throw new Error(`unknown --recipe (known: ${Object.keys(RECIPES).join(', ')})`);
-  const bc = args.cnn ? {name: 'cnn', model: RECIPES['cifar-small']!.model, batch: 128}
+  const bc: {name: string; batch: number; model?: ViTConfig} | undefined = args.cnn ? {name: 'cnn', batch: 128}
     : rec ? {name: rec.name, model: rec.model, batch: rec.batchSize} : BENCH_CONFIGS[(args.config as string) ?? 'recipe'];
   if (!bc) throw new Error(`unknown --config (known: ${Object.keys(BENCH_CONFIGS).join(', ')})`);
   if (args.native !== undefined) {
@@ -34,10 +34,9 @@ async function main() {
   }
   const info = await initBackend('wasm');
   setBmmImpl(((args.bmm as string) ?? 'auto') as 'auto' | 'stock');
-  const B = (args.batch as number | undefined) ?? bc.batch, cfg = bc.model;
-  const cnnCfg = cnnConfig();
-  const params = args.cnn ? initCnn(cnnCfg, 0) : initViT(cfg, 0), vars = Object.values(params);
-  const forward = (x: tf.Tensor) => args.cnn ? cnnForward(params, cnnCfg, x) : vitForward(params, cfg, x, {training: true}).logits;
+  const B = (args.batch as number | undefined) ?? bc.batch, cfg = bc.model, cnnCfg = cnnConfig();
+  const params = cfg ? initViT(cfg, 0) : initCnn(cnnCfg, 0), vars = Object.values(params);
+  const forward = (x: tf.Tensor) => cfg ? vitForward(params, cfg, x, {training: true}).logits : cnnForward(params, cnnCfg, x);
   const x = tf.randomUniform([B, 32, 32, 3], 0, 1, 'float32', 1), y = tf.tensor1d(Array.from({length: B}, (_, i) => i % 10), 'int32');
   const step = async () => {
     const {value, grads} = tf.variableGrads(() => crossEntropy(forward(x), y), vars);
