@@ -72,5 +72,5 @@ export const runKey = (r: {model: string; fraction: number; seed: number}) => `$
  * share one file (e.g. `--models cnn` beside `--models vit`) both keep every finished run.
  */
 export function mergeRuns<R extends {model: string; fraction: number; seed: number}>(onDisk: R[], mine: R[]): R[] {
-  return mergeRunsBy(runKey, onDisk, mine);
+  return mergeRunsBy<R>(runKey, onDisk, mine);
 }
