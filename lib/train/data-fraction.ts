@@ -5,7 +5,6 @@
  * loop is `npm run data-fraction` (scripts/data-fraction.ts).
  */
 import {Rng} from '../core/rng';
-import {mergeRunsBy} from '../io/results-file';
 
 /**
  * A class-balanced subset: per class, the first ⌊fraction · n_c⌉ indices of a seeded shuffle of that
@@ -72,5 +71,6 @@ export const runKey = (r: {model: string; fraction: number; seed: number}) => `$
  * share one file (e.g. `--models cnn` beside `--models vit`) both keep every finished run.
  */
 export function mergeRuns<R extends {model: string; fraction: number; seed: number}>(onDisk: R[], mine: R[]): R[] {
-  return mergeRunsBy<R>(runKey, onDisk, mine);
+  const seen = new Set(onDisk.map(runKey));   // as mergeRunsBy of lib/io/results-file.ts, which is Node-only
+  return [...onDisk, ...mine.filter((r) => !seen.has(runKey(r)))];
 }

@@ -33,6 +33,7 @@ export const NODE_ONLY = new Set([
   'lib/data/download.ts',      // HTTP download to a file
   'lib/data/cifar.ts',         // reads CIFAR-10 from disk
   'lib/io/checkpoint.ts',      // training state on disk
+  'lib/io/results-file.ts',    // results files of long measurements, with a lock file
   'lib/train/vit-trainer.ts',  // trains from disk data, saves checkpoints
   'lib/train/data-parallel.ts', // starts the gradient worker as a child process
   'lib/train/grad-worker.ts',  // the child process of data-parallel training (IPC with its parent)
