@@ -10,7 +10,7 @@
  * produced it to a results file (default models/data-fraction/results.json), after every run (a
  * rerun skips the (model, fraction, seed) runs the file already has). Two processes may share the
  * file — e.g. `--models cnn` and `--models vit` side by side, one core each (COURSE_THREADS=1): each
- * write happens under a lock file and merges the runs on disk with its own (mergeRuns).
+ * write happens under a lock file and merges the runs on disk with its own (lib/io/results-file.ts).
  */
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -20,8 +20,8 @@ import {countParams, disposeParams} from '../lib/core/params';
 import {headOf, ImageSet, loadCifar10} from '../lib/data/cifar';
 import {FusedAdamW} from '../lib/optim/fused-adamw';
 import {numBatches} from '../lib/data/batches';
-import {readResultsFile, ResultsFileError, updateResultsFile} from '../lib/io/results-file';
-import {balancedSubset, epochsForBudget, FractionRun, mergeRuns, runKey, summarize} from '../lib/train/data-fraction';
+import {mergeRunsBy, readResultsFile, ResultsFileError, updateResultsFile} from '../lib/io/results-file';
+import {balancedSubset, epochsForBudget, FractionRun, runKey, summarize} from '../lib/train/data-fraction';
 import {getRecipe, TrainRecipe} from '../lib/train/recipes';
 import {accuracyOfFirst, createTrainer, disposeTrainer, evaluate, makeBatch, orderOfEpoch, Trainer, trainStep} from '../lib/train/vit-trainer';
 import {CliSpec, parseCli, parseList, runCli, UsageError} from './cli-args';
@@ -89,7 +89,7 @@ async function main() {
       const train = subsetOf(data.train, balancedSubset(data.train.labels, fraction, seed));
       const {epochs, warmupEpochs} = epochsForBudget(imagesSeen, train.count);
       for (const model of models) {
-        runs = mergeRuns(readRuns(out), runs);   // another process may have trained it meanwhile
+        runs = mergeRunsBy(runKey, readRuns(out), runs);   // another process may have trained it meanwhile
         if (runs.some((r) => runKey(r) === runKey({model, fraction, seed}))) continue;
         const recipe: TrainRecipe = getRecipe('cifar-small', {epochs, warmupEpochs, batchSize, seed});
         let t: Trainer;

@@ -62,15 +62,5 @@ export function summarize(runs: FractionRun[]): FractionSummary[] {
   return meanSdBy(runs, ['model', 'fraction'] as const);
 }
 
-/** The key of a run: one (model, fraction, seed) is trained once. */
+/** The key of a run: one (model, fraction, seed) is trained once (scripts/data-fraction.ts merges by it). */
 export const runKey = (r: {model: string; fraction: number; seed: number}) => `${r.model}/${r.fraction}/${r.seed}`;
-
-/**
- * The runs of a results file after another process may have written it: those on disk first, in
- * their order, then this process's runs that the disk does not have yet — so two processes that
- * share one file (e.g. `--models cnn` beside `--models vit`) both keep every finished run.
- */
-export function mergeRuns<R extends {model: string; fraction: number; seed: number}>(onDisk: R[], mine: R[]): R[] {
-  const seen = new Set(onDisk.map(runKey));   // as mergeRunsBy of lib/io/results-file.ts, which is Node-only
-  return [...onDisk, ...mine.filter((r) => !seen.has(runKey(r)))];
-}

@@ -9,7 +9,8 @@ import {existsSync, mkdtempSync, readFileSync} from 'node:fs';
 import {tmpdir} from 'node:os';
 import {join, resolve} from 'node:path';
 import {describe, expect, it} from 'vitest';
-import {balancedSubset, epochsForBudget, mergeRuns, summarize} from '../../lib/train/data-fraction';
+import {mergeRunsBy} from '../../lib/io/results-file';
+import {balancedSubset, epochsForBudget, runKey, summarize} from '../../lib/train/data-fraction';
 import {writeTinyFolder} from '../data/cifar-fixture';
 
 const ROOT = resolve(__dirname, '../..');
@@ -45,12 +46,12 @@ describe('data-fraction helpers', () => {
 });
 
 describe('two processes, one results file', () => {
-  it('mergeRuns keeps the runs on disk in their order and adds only this process\'s new (model, fraction, seed)', () => {
+  it('merging by runKey keeps the runs on disk in their order and adds only this process\'s new (model, fraction, seed)', () => {
     const a = {model: 'cnn', fraction: 1, seed: 0, testAcc: 0.5}, b = {model: 'vit', fraction: 1, seed: 0, testAcc: 0.4};
     const c = {model: 'cnn', fraction: 0.5, seed: 0, testAcc: 0.3}, aAgain = {...a, testAcc: 0.9};
-    expect(mergeRuns([a, b], [aAgain, c])).toEqual([a, b, c]);   // the run on disk wins; nothing is lost or doubled
-    expect(mergeRuns([], [c, a])).toEqual([c, a]);
-    expect(mergeRuns([b], [])).toEqual([b]);
+    expect(mergeRunsBy(runKey, [a, b], [aAgain, c])).toEqual([a, b, c]);   // the run on disk wins; nothing is lost or doubled
+    expect(mergeRunsBy(runKey, [], [c, a])).toEqual([c, a]);
+    expect(mergeRunsBy(runKey, [b], [])).toEqual([b]);
   });
   it('npm run data-fraction --models cnn and --models vit at once, into one file: all runs, both commands', async () => {
     const data = writeTinyFolder(mkdtempSync(join(tmpdir(), 'cifar-df2-')), 20);
