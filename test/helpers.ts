@@ -1,3 +1,5 @@
+import {spawn} from 'node:child_process';
+import {join, resolve} from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import {expect} from 'vitest';
 import {initBackend} from '../lib/backend';
@@ -26,4 +28,20 @@ export function expectNoLeak(fn: () => tf.TensorContainer): void {
   const out = fn();
   tf.dispose(out);
   expect(tf.memory().numTensors, 'tensors alive after disposing the outputs').toBe(before);
+}
+
+/**
+ * Runs a repository script (`node --import tsx <script> …args`) from the repository root, without
+ * blocking the test process (so two can run at once); resolves with its exit code and its stdout +
+ * stderr, interleaved as they arrived.
+ */
+export function runScript(script: string, args: string[], env: Record<string, string>): Promise<{code: number | null; log: string}> {
+  const root = resolve(__dirname, '..');
+  return new Promise((done) => {
+    const p = spawn(process.execPath, ['--import', 'tsx', join(root, script), ...args], {cwd: root, env: {...process.env, ...env}});
+    let log = '';
+    p.stdout.on('data', (d) => { log += d; });
+    p.stderr.on('data', (d) => { log += d; });
+    p.on('close', (code) => done({code, log}));
+  });
 }

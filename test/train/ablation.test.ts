@@ -3,7 +3,7 @@
  * budget's warm-up, the mean ± sd summary, the rank comparison between two budgets, and
  * `npm run levers` end to end on a tiny CIFAR-format folder (resume skips finished runs; clear errors).
  */
-import {spawn, spawnSync} from 'node:child_process';
+import {spawnSync} from 'node:child_process';
 import {existsSync, mkdtempSync, readFileSync, writeFileSync} from 'node:fs';
 import {tmpdir} from 'node:os';
 import {join, resolve} from 'node:path';
@@ -11,6 +11,7 @@ import {beforeAll, describe, expect, it} from 'vitest';
 import {ablationRecipe, compareRanks, LEVERS, summarizeAblation} from '../../lib/train/ablation';
 import {getRecipe, validateRecipe} from '../../lib/train/recipes';
 import {writeTinyFolder} from '../data/cifar-fixture';
+import {runScript} from '../helpers';
 
 describe('levers', () => {
   const base = getRecipe('cifar-small', {epochs: 4, warmupEpochs: 1, seed: 3});
@@ -125,14 +126,7 @@ describe('npm run levers', () => {
   it('two processes (--seeds 0 and --seeds 1) share one results file: every run, each with its command', async () => {
     const out = join(mkdtempSync(join(tmpdir(), 'levers-two-')), 'levers.json');
     const common = ['--base', 'tiny', '--data-dir', data, '--epochs', '1', '--out', out, '--levers', 'baseline,ema'];
-    const start = (seed: string) => new Promise<{code: number | null; log: string}>((done) => {
-      const p = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'scripts/levers.ts'), ...common, '--seeds', seed],
-        {cwd: ROOT, env: {...process.env, COURSE_BACKEND: 'cpu'}});
-      let log = '';
-      p.stdout.on('data', (d) => { log += d; });
-      p.stderr.on('data', (d) => { log += d; });
-      p.on('close', (code) => done({code, log}));
-    });
+    const start = (seed: string) => runScript('scripts/levers.ts', [...common, '--seeds', seed], {COURSE_BACKEND: 'cpu'});
     const [s0, s1] = await Promise.all([start('0'), start('1')]);
     expect(s0.code, s0.log).toBe(0);
     expect(s1.code, s1.log).toBe(0);

@@ -4,7 +4,7 @@
  * (a smoke run: both models, 2 fractions, 1 seed; the results file records the command), and two
  * processes sharing one results file (--models cnn beside --models vit): both keep their runs.
  */
-import {spawn, spawnSync} from 'node:child_process';
+import {spawnSync} from 'node:child_process';
 import {existsSync, mkdtempSync, readFileSync} from 'node:fs';
 import {tmpdir} from 'node:os';
 import {join, resolve} from 'node:path';
@@ -12,6 +12,7 @@ import {describe, expect, it} from 'vitest';
 import {mergeRunsBy} from '../../lib/io/results-file';
 import {balancedSubset, epochsForBudget, runKey, summarize} from '../../lib/train/data-fraction';
 import {writeTinyFolder} from '../data/cifar-fixture';
+import {runScript} from '../helpers';
 
 const ROOT = resolve(__dirname, '../..');
 
@@ -57,14 +58,8 @@ describe('two processes, one results file', () => {
     const data = writeTinyFolder(mkdtempSync(join(tmpdir(), 'cifar-df2-')), 20);
     const out = join(mkdtempSync(join(tmpdir(), 'df2-')), 'results.json');
     const common = ['--data-dir', data, '--fractions', '0.5,1', '--seeds', '0', '--images-seen', '48', '--batch-size', '16', '--out', out];
-    const run = (model: string) => new Promise<{code: number | null; log: string}>((done) => {
-      const p = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'scripts/data-fraction.ts'), '--models', model, ...common],
-        {cwd: ROOT, env: {...process.env, COURSE_BACKEND: 'wasm', COURSE_THREADS: '1'}});
-      let log = '';
-      p.stdout.on('data', (d) => { log += d; });
-      p.stderr.on('data', (d) => { log += d; });
-      p.on('close', (code) => done({code, log}));
-    });
+    const run = (model: string) => runScript('scripts/data-fraction.ts', ['--models', model, ...common],
+      {COURSE_BACKEND: 'wasm', COURSE_THREADS: '1'});
     const [cnn, vit] = await Promise.all([run('cnn'), run('vit')]);
     expect(cnn.code, cnn.log).toBe(0);
     expect(vit.code, vit.log).toBe(0);
