@@ -90,7 +90,7 @@ async function main() {
   const train = limitTrain !== null ? headOf(data.train, limitTrain) : data.train;
   const test = limitTest !== null ? headOf(data.test, limitTest) : data.test;
   const todo = seeds.flatMap((seed) => levers.map((lever) => ({lever, seed})))
-    .filter(({lever, seed}) => !runs.some((r) => r.lever === lever && r.epochs === epochs && r.seed === seed));
+    .filter(({lever, seed}) => !runs.some((r) => leverKey(r) === leverKey({lever, epochs, seed})));
   process.stderr.write(`[levers] ${describeBackend(info)}; base ${base}; ${levers.length} levers x seeds ${seeds.join(', ')} at ${epochs} epochs of ` +
     `${train.count} images; test ${test.count} images (${data.label}); ${todo.length} runs to do, ${runs.length} in ${rel}\n`);
 
