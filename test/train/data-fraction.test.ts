@@ -9,6 +9,8 @@ import {existsSync, mkdtempSync, readFileSync} from 'node:fs';
 import {tmpdir} from 'node:os';
 import {join, resolve} from 'node:path';
 import {describe, expect, it} from 'vitest';
+import {cnnConfig, initCnn} from '../../lib/cnn/resnet';
+import {countParams, disposeParams} from '../../lib/core/params';
 import {mergeRunsBy} from '../../lib/io/results-file';
 import {balancedSubset, epochsForBudget, runKey, summarize} from '../../lib/train/data-fraction';
 import {writeTinyFolder} from '../data/cifar-fixture';
@@ -96,6 +98,17 @@ describe('npm run data-fraction (smoke run on a tiny folder)', () => {
     }
     expect(res.summary.map((s: {model: string; fraction: number; seeds: number}) => [s.model, s.fraction, s.seeds]))
       .toEqual([['cnn', 0.5, 1], ['vit', 0.5, 1], ['cnn', 1, 1], ['vit', 1, 1]]);
+    // the CNN is the ResNet-8 of widths 16, 32, 64 by default, and the file says so
+    expect(res.cnn.widths).toEqual([16, 32, 64]);
+    const resnet8 = initCnn(cnnConfig({widths: [16, 32, 64]}), 0);
+    expect(res.runs.find((x: {model: string}) => x.model === 'cnn').params).toBe(countParams(resnet8));
+    disposeParams(resnet8);
+    // another CNN into the same file is refused before any training, naming both
+    const other = spawnSync(process.execPath, ['--import', 'tsx', join(ROOT, 'scripts/data-fraction.ts'), ...args, '--cnn-widths', '8,16'],
+      {cwd: ROOT, encoding: 'utf8', env: {...process.env, COURSE_BACKEND: 'wasm'}, timeout: 120_000});
+    expect(other.status).toBe(2);
+    expect(other.stderr).toMatch(/results\.json holds runs of a CNN with widths 16,32,64, not 8,16: pass --cnn-widths 16,32,64/);
+    expect(JSON.parse(readFileSync(out, 'utf8'))).toEqual(res);
     const bad = spawnSync(process.execPath, ['--import', 'tsx', join(ROOT, 'scripts/data-fraction.ts'), '--fractions', '0,2'], {cwd: ROOT, encoding: 'utf8'});
     expect(bad.status).not.toBe(0);
     expect(bad.stderr).toMatch(/--fractions: 0 is not a fraction in \(0, 1\]/);
