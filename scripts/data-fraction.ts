@@ -24,7 +24,7 @@ import {headOf, ImageSet, loadCifar10} from '../lib/data/cifar';
 import {FusedAdamW} from '../lib/optim/fused-adamw';
 import {numBatches} from '../lib/data/batches';
 import {mergeRunsBy, readResultsFile, ResultsFileError, updateResultsFile} from '../lib/io/results-file';
-import {balancedSubset, epochsForBudget, FractionRun, runKey, summarize} from '../lib/train/data-fraction';
+import {balancedSubset, DATA_FRACTION_CNN_WIDTHS, epochsForBudget, FractionRun, runKey, summarize} from '../lib/train/data-fraction';
 import {getRecipe, TrainRecipe} from '../lib/train/recipes';
 import {accuracyOfFirst, createTrainer, disposeTrainer, evaluate, makeBatch, orderOfEpoch, Trainer, trainStep} from '../lib/train/vit-trainer';
 import {CliSpec, parseCli, parseList, runCli, UsageError} from './cli-args';
@@ -84,7 +84,7 @@ async function main() {
     if (x !== 'cnn' && x !== 'vit') throw new UsageError(`--models: unknown model "${x}" (cnn or vit)`);
     return x;
   }, 'models');
-  const widths = parseList(args['cnn-widths'], [16, 32, 64], (x) => {
+  const widths = parseList(args['cnn-widths'], [...DATA_FRACTION_CNN_WIDTHS], (x) => {
     if (!/^[1-9]\d*$/.test(x)) throw new UsageError(`--cnn-widths: ${x} is not a positive integer`);
     return Number(x);
   }, 'cnn-widths');
