@@ -47,19 +47,13 @@ export const DATA_FRACTION_CLI = {
 
 type Run = FractionRun & Record<string, unknown>;
 
-/** The results file's runs, or none; a file that is not one is refused with its name (exit 2). */
-const readRuns = (out: string): Run[] => {
-  try { return readResultsFile<Run>(out)?.runs ?? []; } catch (e) {
+/** The results file, or none; a file that is not one is refused with its name (exit 2). */
+const readFile = (out: string) => {
+  try { return readResultsFile<Run>(out) as (ReturnType<typeof readResultsFile<Run>> & {cnn?: {widths: number[]}}) | undefined; } catch (e) {
     throw e instanceof ResultsFileError ? new UsageError(e.message) : e;
   }
 };
-
-/** The CNN configuration a results file was written with, if any. */
-const readCnn = (out: string): {widths: number[]} | undefined => {
-  try { return (readResultsFile<Run>(out) as {cnn?: {widths: number[]}} | undefined)?.cnn; } catch (e) {
-    throw e instanceof ResultsFileError ? new UsageError(e.message) : e;
-  }
-};
+const readRuns = (out: string): Run[] => readFile(out)?.runs ?? [];
 
 function subsetOf(set: ImageSet, idx: Int32Array): ImageSet {
   const images = new Uint8Array(idx.length * 3072), labels = new Uint8Array(idx.length);
@@ -92,17 +86,17 @@ async function main() {
   const out = path.resolve(args.out ?? 'models/data-fraction/results.json');
   const command = ['npm run data-fraction --', ...process.argv.slice(2)].join(' ');
 
+  const cnnCfg = cnnConfig({widths});
+  const onDisk = readFile(out)?.cnn;   // refused before the data is loaded
+  if (onDisk && JSON.stringify(onDisk.widths) !== JSON.stringify(widths)) {
+    throw new UsageError(`${path.relative(process.cwd(), out) || out} holds runs of a CNN with widths ${onDisk.widths.join(',')}, ` +
+      `not ${widths.join(',')}: pass --cnn-widths ${onDisk.widths.join(',')} or choose another --out`);
+  }
   const info = await initBackend();
   const data = await loadCifar10({dir: args['data-dir'], download: false});
   const test = args['limit-test'] !== undefined ? headOf(data.test, args['limit-test']) : data.test;
   process.stderr.write(`[data-fraction] ${describeBackend(info)}; ${models.join(', ')} x fractions ${fractions.join(', ')} x seeds ${seeds.join(', ')}; ` +
     `${imagesSeen.toLocaleString('en-US')} images seen per run; test ${test.count} images (${data.label})\n`);
-  const cnnCfg = cnnConfig({widths});
-  const onDisk = readCnn(out);
-  if (onDisk && JSON.stringify(onDisk.widths) !== JSON.stringify(widths)) {
-    throw new UsageError(`${path.relative(process.cwd(), out) || out} holds runs of a CNN with widths ${onDisk.widths.join(',')}, ` +
-      `not ${widths.join(',')}: pass --cnn-widths ${onDisk.widths.join(',')} or choose another --out`);
-  }
   let runs = readRuns(out);
   for (const seed of seeds) {
     for (const fraction of fractions) {
