@@ -61,7 +61,7 @@ interface CellRun { ok: boolean; seconds: number; error?: {name: string; message
 
 describe.skipIf(!hasChromium)('every chapter runs in the browser (run mode, quick, wasm) like in Jupyter', () => {
   let tmp: string, site: BuildResult, server: Server, base: string, browser: any;
-  const times: Record<string, {seconds: number; cells: number; backend: string}> = {};
+  const times: Record<string, {seconds: number; cells: number; backend: string; slowest: {cell: number; seconds: number}[]}> = {};
 
   beforeAll(async () => {
     tmp = mkdtempSync(join(tmpdir(), 'course-run-chapters-'));
@@ -95,11 +95,14 @@ describe.skipIf(!hasChromium)('every chapter runs in the browser (run mode, quic
     expect(ready.backend).toMatch(/backend wasm/);
     const n = await page.evaluate(() => (window as any).courseRunner.cells());
     expect(n).toBe(srcCells.length);
-    const result = await page.evaluate(() => (window as any).courseRunner.runAll()) as {ok: boolean; failed?: number; error?: CellRun['error']; seconds: number};
+    const result = await page.evaluate(() => (window as any).courseRunner.runAll()) as {ok: boolean; failed?: number; error?: CellRun['error']; seconds: number; cellSeconds: number[]};
     const failed = result.failed !== undefined ? `cell ${result.failed + 1} failed: ${result.error?.name}: ${result.error?.message}${result.error?.line ? ` (line ${result.error.line})` : ''}` : '';
     expect(result.ok, failed).toBe(true);
-    times[ch] = {seconds: Math.round(result.seconds * 10) / 10, cells: n, backend: ready.backend};
-    console.log(`${ch}: Run all in ${result.seconds.toFixed(1)} s in headless Chromium (${ready.backend}, quick mode); Jupyter quick run ${ref.metadata?.course?.execution_seconds ?? '?'} s`);
+    // the slowest cells (1-based, as the page numbers them): where a chapter's browser time goes
+    const slowest = result.cellSeconds.map((s, i) => ({cell: i + 1, seconds: Math.round(s * 10) / 10}))
+      .sort((a, b) => b.seconds - a.seconds).slice(0, 3);
+    times[ch] = {seconds: Math.round(result.seconds * 10) / 10, cells: n, backend: ready.backend, slowest};
+    console.log(`${ch}: Run all in ${result.seconds.toFixed(1)} s in headless Chromium (${ready.backend}, quick mode); Jupyter quick run ${ref.metadata?.course?.execution_seconds ?? '?'} s; slowest cells ${slowest.map(c => `${c.cell}: ${c.seconds} s`).join(', ')}`);
 
     const browserCells = await page.evaluate(() => Array.from(document.querySelectorAll('.code-cell .outputs'), o => ({
       html: Array.from(o.querySelectorAll('.output.html'), h => h.innerHTML),

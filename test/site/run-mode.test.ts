@@ -104,7 +104,15 @@ describe.skipIf(!hasChromium)('run mode in headless Chromium', () => {
     const got = new Map<string, number>();
     const bodies: Promise<void>[] = [];
     page.on('response', (r: any) => bodies.push(r.body().then((b: Buffer) => { got.set(r.url().replace(/^.*?\/(site|plain)\//, ''), b.length); }, () => { /* no body */ })));
+    const problems: string[] = [];
+    page.on('requestfailed', (r: any) => problems.push(`request failed: ${r.url()} ${r.failure()?.errorText}`));
+    page.on('pageerror', (e: Error) => problems.push(`page error: ${e.message}`));
     await page.goto(url, {waitUntil: 'networkidle'});
+    // site.js is deferred: wait for it (CI once evaluated before window.courseCharts existed), and
+    // if it never comes, say what the page met instead of "cannot read properties of undefined"
+    await page.waitForFunction(() => (window as any).courseCharts, null, {timeout: 30_000}).catch(() => {
+      throw new Error(`${url}: site.js never defined window.courseCharts (${problems.join('; ') || 'no failed request, no page error'})`);
+    });
     await page.evaluate(() => (window as any).courseCharts.drawAll());
     await page.waitForLoadState('networkidle');
     await Promise.all(bodies);
