@@ -17,11 +17,24 @@
  * With the native kernels on (Node, wasm), im2col and max-pooling each run as one native kernel per
  * direction (fused-conv.ts, native/course_conv.c): the same maths without the k·k views, which ran
  * as scalar wasm kernels (a `fast`-recipe training step: 6.3 s → 1.6 s; lib/core/README.md).
+ * Without them (the browser, COURSE_NATIVE=0), an op that no gradient will be taken of — inference,
+ * outside tf.grad — runs tfjs's own wasm Conv2D / MaxPool forward kernels (XNNPACK): the same
+ * numbers, without the k·k scalar slices (`stockForward()`).
  */
 import * as tf from '@tensorflow/tfjs';
 import {fusedIm2col, fusedMaxPool2d} from './fused-conv';
 import {nativeKernelsActive} from './kernel-path';
 import {dense} from './linear';
+
+/**
+ * True when conv2d and maxPool2d may run tfjs's stock forward kernels: the wasm backend without the
+ * native kernels, and no gradient tape recording (tf.grad / variableGrads record the ops they will
+ * differentiate; wasm has no Conv2DBackpropFilter and a wrong MaxPoolGrad, so those keep the
+ * composed formulation). Inference only, where the composed views cost most (scalar wasm slices).
+ */
+export function stockForward(): boolean {
+  return tf.getBackend() === 'wasm' && !nativeKernelsActive() && !(tf.engine() as unknown as {isTapeOn(): boolean}).isTapeOn();
+}
 
 export interface ConvGeometry { B: number; H: number; W: number; C: number; outH: number; outW: number }
 
@@ -99,6 +112,12 @@ export function conv2d(x: tf.Tensor, filter: tf.Tensor, bias?: tf.Tensor, opts: 
   const g = convGeometry('conv2d', x, k, stride, pad);
   if (Cf !== g.C) throw new Error(`conv2d: filter [${filter.shape}] expects ${Cf} input channels, the input [${x.shape}] has ${g.C}`);
   if (bias !== undefined && (bias.rank !== 1 || bias.shape[0] !== O)) throw new Error(`conv2d: bias must be [${O}], got [${bias.shape}]`);
+  if (stockForward() && x.dtype === 'float32') {
+    return tf.tidy(() => {
+      const y = tf.conv2d(x as tf.Tensor4D, filter as tf.Tensor4D, stride, pad);  // [B, H', W', O]
+      return (bias === undefined ? y : tf.add(y, bias)) as tf.Tensor4D;
+    });
+  }
   return tf.tidy(() => {
     const {cols} = im2col(x, k, stride, pad);                              // [B·H'·W', k·k·C]
     const y = dense(cols, tf.reshape(filter, [k * k * Cf, O]), bias);      // [B·H'·W', O]
@@ -117,6 +136,8 @@ export function maxPool2d(x: tf.Tensor, k: number, stride = k, pad = 0): tf.Tens
   if (2 * pad > k) throw new Error(`maxPool2d: padding (${pad}) must be at most half the kernel size (${k})`);
   // the same maximum as one native kernel (saving the argmax for backward) when they serve wasm (fused-conv.ts)
   if (nativeKernelsActive() && x.dtype === 'float32') return fusedMaxPool2d(x, k, stride, pad, g);
+  // inference on plain wasm: tfjs's MaxPool kernel (its forward is right; padded cells never win)
+  if (stockForward() && x.dtype === 'float32') return tf.maxPool(x as tf.Tensor4D, k, stride, pad);
   return tf.tidy(() => {
     const {views} = windowViews(x, k, stride, pad, -Infinity);
     let m: tf.Tensor = views[0]!;

@@ -6,7 +6,7 @@
 import * as tf from '@tensorflow/tfjs';
 import {afterAll, beforeAll, describe, expect, it} from 'vitest';
 import {initBackend} from '../../lib/backend';
-import {conv2d, im2col, maxPool2d} from '../../lib/core/conv';
+import {conv2d, im2col, maxPool2d, stockForward} from '../../lib/core/conv';
 import {ConvAddon, CONV_ADDON_VERSION} from '../../lib/core/conv-kernels';
 import {nativeKernelsActive} from '../../lib/core/kernel-path';
 import {disableNativeKernels, enableNativeKernels, nativeAddonAvailable, NATIVE_ADDON_PATH, nativeThreads, setThreads} from '../../lib/core/native-kernels';
@@ -45,6 +45,45 @@ for (const native of [true, false]) {
     POOL_CASES.forEach((c, i) => it(`maxPool2d ${c.name}`, () => checkPoolAgainst(c, poolRefs[i]!)));
   });
 }
+
+describe('plain wasm (no native kernels): inference runs tfjs\'s Conv2D / MaxPool, a recorded forward the composed views', () => {
+  beforeAll(() => disableNativeKernels());
+  afterAll(() => { if (process.env.COURSE_NATIVE !== '0') enableNativeKernels(); });
+  // the conv tokenizer's stage (conv 3x3 pad 1 + bias → ReLU → max-pool 3/2/1), odd sizes
+  const stage = (x: tf.Tensor, f: tf.Tensor, b: tf.Tensor) => maxPool2d(tf.relu(conv2d(x, f, b, {stride: 1, pad: 1})), 3, 2, 1);
+  it('the same values within 1e-5 both ways; the kernels that ran say which path served; no leaks', async () => {
+    const before = tf.memory().numTensors;
+    const x = tf.randomNormal([3, 13, 11, 4], 0, 1, 'float32', 21), f = tf.randomNormal([3, 3, 4, 6], 0, 0.5, 'float32', 22), b = tf.randomNormal([6], 0, 1, 'float32', 23);
+    expect(stockForward()).toBe(true);
+    const inference = await tf.profile(() => tf.tidy(() => stage(x, f, b)));
+    const names = inference.kernels.map((k) => k.name);
+    expect(names).toEqual(expect.arrayContaining(['Conv2D', 'MaxPool']));
+    expect(names).not.toContain('Slice');
+    let recorded: Float32Array | undefined, kernels: string[] = [];
+    const dx = tf.grad((a: tf.Tensor) => {
+      expect(stockForward()).toBe(false);                 // the tape is on: the formulation wasm can differentiate
+      const y = stage(a, f, b);
+      recorded = y.dataSync() as Float32Array;
+      return tf.sum(y);
+    })(x);
+    const y = tf.tidy(() => stage(x, f, b));
+    expect(y.shape).toEqual([3, 7, 6, 6]);
+    expect(maxRelErr(y.dataSync() as Float32Array, recorded!)).toBeLessThan(1e-5);
+    [y, dx, inference.result as tf.Tensor].forEach((t) => t.dispose());
+    expect(tf.memory().numTensors).toBe(before + 3);
+    // the kernels a training step runs (tf.profile of a gradient keeps a tensor of its own: no leak check here)
+    const prof = await tf.profile(() => tf.grad((a: tf.Tensor) => tf.sum(stage(a, f, b)))(x));
+    kernels = prof.kernels.map((k) => k.name);
+    expect(kernels).toContain('Slice');
+    expect(kernels).not.toContain('Conv2D');
+    [x, f, b, prof.result as tf.Tensor].forEach((t) => t.dispose());
+  });
+  it('the native kernels, when on, serve both (stockForward is false)', () => {
+    enableNativeKernels();
+    expect(stockForward()).toBe(!nativeAddonAvailable());
+    disableNativeKernels();
+  });
+});
 
 describe('tf.maxPool\'s gradient on wasm is wrong (why maxPool2d is a running maximum of window views)', () => {
   it('2x2 stride 2: wasm MaxPoolGrad differs from cpu; maxPool2d matches cpu (above)', () => {
