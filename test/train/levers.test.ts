@@ -153,10 +153,12 @@ describe('recipes', () => {
     expect(r).toMatchObject({epochs: 20, batchSize: 64, lr: 1e-3, weightDecay: 1e-4, schedule: 'cosine-annealing', tMax: 10, normalize: 'half', labelSmoothing: 0, minLr: 0});
     expect(r.description).toMatch(/vit-blog-cifar10\.md/);
   });
-  it('fast and long validate, and each states its committed result: CANDIDATE exactly when the goal is missed', () => {
-    for (const n of ['fast', 'long', 'tiny-levers', 'blog-faithful']) expect(() => validateRecipe(RECIPES[n]!, n)).not.toThrow();
-    // the goals of issue #17: fast >= 80 % within 1 h, long >= 85 % within 8 h of logged training time
-    const goals = [{name: 'fast', dir: 'models/cifar-fast', acc: 0.8, hours: 1}, {name: 'long', dir: 'models/cifar-vit', acc: 0.85, hours: 8}];
+  it('fast, long and long-ta validate, and each states its committed result: CANDIDATE exactly when the goal is missed', () => {
+    for (const n of ['fast', 'long', 'long-ta', 'tiny-levers', 'blog-faithful']) expect(() => validateRecipe(RECIPES[n]!, n)).not.toThrow();
+    // the goals of issue #17: fast >= 80 % within 1 h, the long runs >= 85 % within 8 h of logged training time;
+    // long's log and results stay in models/cifar-long, the committed model (models/cifar-vit) is long-ta's
+    const goals = [{name: 'fast', dir: 'models/cifar-fast', acc: 0.8, hours: 1}, {name: 'long', dir: 'models/cifar-long', acc: 0.85, hours: 8},
+      {name: 'long-ta', dir: 'models/cifar-vit', acc: 0.85, hours: 8}];
     for (const g of goals) {
       const file = join(__dirname, '../..', g.dir, 'results.json');
       const res = existsSync(file) ? JSON.parse(readFileSync(file, 'utf8')) : undefined;
