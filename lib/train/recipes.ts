@@ -84,6 +84,10 @@ const BASE: Omit<TrainRecipe, 'name' | 'description' | 'model'> = {
   labelSmoothing: 0.1, clipNorm: 1.0, augment: {crop: true, flip: true, cutmix: 0, mixup: 0}, seed: 0,
 };
 
+/** The compact convolutional transformer of fast, long and long-ta (Hassani et al., 2021, scaled down): conv
+ * tokenizer of 2 conv-ReLU-maxpool stages (3 -> 64 -> 128 channels, 8x8 = 64 tokens), 6 pre-norm blocks, sequence pooling. */
+const CCT_MODEL: Partial<ViTConfig> = {patchSize: 4, dModel: 128, numHeads: 4, numLayers: 6, dFF: 256, pool: 'seq', tokenizer: 'conv', convStages: 2, convChannels: 64};
+
 export const RECIPES: Record<string, TrainRecipe> = {
   'cifar-small': {
     ...BASE, name: 'cifar-small',
@@ -144,7 +148,7 @@ export const RECIPES: Record<string, TrainRecipe> = {
       'Run 2 (same recipe, evaluation in one process) gave the same weights and accuracies, bit for bit, in 1.03 h on a ' +
       'slower machine (213 img/s, 236 s of evaluation). Run 1 (2026-12-01, stochastic depth 0.1, 12 epochs, one process): ' +
       '77.66 % in 1.01 h',
-    model: vitConfig({patchSize: 4, dModel: 128, numHeads: 4, numLayers: 6, dFF: 256, pool: 'seq', tokenizer: 'conv', convStages: 2, convChannels: 64, dropPath: 0}),
+    model: vitConfig({...CCT_MODEL, dropPath: 0}),
     epochs: 14, batchSize: 128, warmupEpochs: 1, ema: 0.999, workers: 2, tta: 'flip', epochTestCount: 2000,
   },
   'long': {
@@ -164,7 +168,7 @@ export const RECIPES: Record<string, TrainRecipe> = {
       'start-up included); epoch records from epoch 24 on log their workers. ' +
       'From epoch 25 on (decided 2026-12-02 at epoch 25, when the machine had slowed from ~209 to ~140 img/s in one process and 56 epochs at that ' +
       'speed would pass 8 h) the per-epoch test curve uses the first 2,000 test images (epochTestCount), the last epoch all 10,000',
-    model: vitConfig({patchSize: 4, dModel: 128, numHeads: 4, numLayers: 6, dFF: 256, pool: 'seq', tokenizer: 'conv', convStages: 2, convChannels: 64, dropPath: 0.1}),
+    model: vitConfig({...CCT_MODEL, dropPath: 0.1}),
     epochs: 80, batchSize: 128, lr: 5.5e-4, minLr: 1e-5, weightDecay: 0.06, warmupEpochs: 5, ema: 0.9998, tta: 'flip', epochTestCount: 2000, workers: 2,
     augment: {crop: true, flip: true, cutmix: 0.5, mixup: 0.5, randAugment: {n: 2, m: 9}},
   },
@@ -179,7 +183,7 @@ export const RECIPES: Record<string, TrainRecipe> = {
       'the test set: too much regularisation for a 0.9 M-parameter model at 80 epochs. This recipe keeps one ' +
       'image-level augmentation (TrivialAugment) and no label mixing. Sized to two sittings: a first start with 70 epochs ' +
       'measured 173-179 img/s on this machine (epochs 1-2; ~285 s per epoch), so 55 epochs ~ 4.4 h',
-    model: vitConfig({patchSize: 4, dModel: 128, numHeads: 4, numLayers: 6, dFF: 256, pool: 'seq', tokenizer: 'conv', convStages: 2, convChannels: 64, dropPath: 0.1}),
+    model: vitConfig({...CCT_MODEL, dropPath: 0.1}),
     epochs: 55, batchSize: 128, warmupEpochs: 3, ema: 0.9995, workers: 2, tta: 'flip', epochTestCount: 2000,
     augment: {crop: true, flip: true, cutmix: 0, mixup: 0, trivialAugment: true},
   },
