@@ -119,6 +119,7 @@ const PAGE_ERRORS = Symbol('errors');
 async function openPage(path: string, opts: {theme?: 'light' | 'dark'; viewport?: {width: number; height: number}} = {}) {
   const context = await browser.newContext({viewport: opts.viewport ?? {width: 1280, height: 900}, colorScheme: opts.theme ?? 'light'});
   const page = await context.newPage();
+  page.setDefaultNavigationTimeout(90_000);      // a loaded CI machine (two test files at a time) loads slower
   const errors: string[] = [];
   page.on('console', (m: any) => { if (m.type() === 'error') errors.push(`console: ${m.text()}`); });
   page.on('pageerror', (e: Error) => errors.push(`pageerror: ${e.message}`));
@@ -258,15 +259,18 @@ describe.skipIf(!hasChromium)('site in headless Chromium', () => {
   });
 
   it('prev/next and the sidebar navigate between chapters; the TOC links to sections', async () => {
+    // the URL and the DOM are what navigation means; a page's 'load' (every chart and image) once took
+    // over 30 s in CI with two test files running at a time
+    const NAV = {waitUntil: 'domcontentloaded' as const, timeout: 60_000};
     const page = await openPage('index.html');
     await page.click('.pager a[rel="next"]');
-    await page.waitForURL(/chapters\/01-attention\.html$/);
+    await page.waitForURL(/chapters\/01-attention\.html$/, NAV);
     await page.click('.pager a[rel="next"]');
-    await page.waitForURL(/chapters\/02-transformer\.html$/);
+    await page.waitForURL(/chapters\/02-transformer\.html$/, NAV);
     await page.click('.pager a[rel="prev"]');
-    await page.waitForURL(/chapters\/01-attention\.html$/);
+    await page.waitForURL(/chapters\/01-attention\.html$/, NAV);
     await page.click('.sidebar a[href$="03-vit.html"]');
-    await page.waitForURL(/chapters\/03-vit\.html$/);
+    await page.waitForURL(/chapters\/03-vit\.html$/, NAV);
     expect(await page.getAttribute('.sidebar a[aria-current="page"]', 'href')).toMatch(/(^|\/)03-vit\.html$/);
     const toc = await page.$$eval('.toc a', (as: Element[]) => as.map(a => a.getAttribute('href')!));
     expect(toc).toContain('#live-vit-on-cifar-10');
