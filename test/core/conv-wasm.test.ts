@@ -59,7 +59,7 @@ describe('plain wasm (no native kernels): inference runs tfjs\'s Conv2D / MaxPoo
     const names = inference.kernels.map((k) => k.name);
     expect(names).toEqual(expect.arrayContaining(['Conv2D', 'MaxPool']));
     expect(names).not.toContain('Slice');
-    let recorded: Float32Array | undefined, kernels: string[] = [];
+    let recorded: Float32Array | undefined;
     const dx = tf.grad((a: tf.Tensor) => {
       expect(stockForward()).toBe(false);                 // the tape is on: the formulation wasm can differentiate
       const y = stage(a, f, b);
@@ -73,7 +73,7 @@ describe('plain wasm (no native kernels): inference runs tfjs\'s Conv2D / MaxPoo
     expect(tf.memory().numTensors).toBe(before + 3);
     // the kernels a training step runs (tf.profile of a gradient keeps a tensor of its own: no leak check here)
     const prof = await tf.profile(() => tf.grad((a: tf.Tensor) => tf.sum(stage(a, f, b)))(x));
-    kernels = prof.kernels.map((k) => k.name);
+    const kernels = prof.kernels.map((k) => k.name);
     expect(kernels).toContain('Slice');
     expect(kernels).not.toContain('Conv2D');
     [x, f, b, prof.result as tf.Tensor].forEach((t) => t.dispose());
