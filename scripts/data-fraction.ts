@@ -13,7 +13,8 @@
  * write happens under a lock file and merges the runs on disk with its own (lib/io/results-file.ts).
  * The CNN's widths default to 16, 32, 64 (a ResNet-8 of 78 k parameters, ~2x the speed of
  * lib/cnn/resnet.ts's default 32, 64, 128 on one core: 234 vs 106 img/s measured 2026-12-02 beside a
- * training run); the file records them, and a file written with other widths is refused by name.
+ * training run); the file records them, the budget (--images-seen), --batch-size and --limit-test, and
+ * a file written with other settings is refused by name.
  */
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -87,14 +88,29 @@ async function main() {
   const command = ['npm run data-fraction --', ...process.argv.slice(2)].join(' ');
 
   const cnnCfg = cnnConfig({widths});
-  const onDisk = readFile(out)?.cnn;   // refused before the data is loaded
-  if (onDisk && JSON.stringify(onDisk.widths) !== JSON.stringify(widths)) {
-    throw new UsageError(`${path.relative(process.cwd(), out) || out} holds runs of a CNN with widths ${onDisk.widths.join(',')}, ` +
-      `not ${widths.join(',')}: pass --cnn-widths ${onDisk.widths.join(',')} or choose another --out`);
-  }
+  const limitTest = args['limit-test'] ?? null;
+  const rel = path.relative(process.cwd(), out) || out;
+  // a file of other settings is refused by name, before the data is loaded and whenever this process
+  // writes (another process may have created the file meanwhile): its runs would not compare with these
+  const checkSettings = (f: Record<string, unknown> & {cnn?: {widths: number[]}}) => {
+    if (f.cnn && JSON.stringify(f.cnn.widths) !== JSON.stringify(widths)) {
+      throw new UsageError(`${rel} holds runs of a CNN with widths ${f.cnn.widths.join(',')}, ` +
+        `not ${widths.join(',')}: pass --cnn-widths ${f.cnn.widths.join(',')} or choose another --out`);
+    }
+    const theirs = {'images-seen': f.imagesSeen, 'batch-size': f.batchSize, 'limit-test': f.limitTest};
+    const ours = {'images-seen': imagesSeen, 'batch-size': batchSize, 'limit-test': limitTest};
+    for (const [k, v] of Object.entries(theirs)) {
+      if (v !== undefined && v !== ours[k as keyof typeof ours]) {
+        throw new UsageError(`${rel} holds runs of --${k} ${v ?? 'none'}, not ${ours[k as keyof typeof ours] ?? 'none'}: ` +
+          `pass --${k} ${v ?? '(none)'} or choose another --out (runs of other settings would not compare)`);
+      }
+    }
+  };
+  const onDisk = readFile(out);
+  if (onDisk) checkSettings(onDisk);
   const info = await initBackend();
   const data = await loadCifar10({dir: args['data-dir'], download: false});
-  const test = args['limit-test'] !== undefined ? headOf(data.test, args['limit-test']) : data.test;
+  const test = limitTest !== null ? headOf(data.test, limitTest) : data.test;
   process.stderr.write(`[data-fraction] ${describeBackend(info)}; ${models.join(', ')} x fractions ${fractions.join(', ')} x seeds ${seeds.join(', ')}; ` +
     `${imagesSeen.toLocaleString('en-US')} images seen per run; test ${test.count} images (${data.label})\n`);
   let runs = readRuns(out);
@@ -138,7 +154,7 @@ async function main() {
         runs = await updateResultsFile<Run>(out, runKey, [...runs, rec], (all) => ({data: data.label, backend: describeBackend(info),
           date: new Date().toISOString().slice(0, 10),
           recipe: 'cifar-small (crop+flip, label smoothing 0.1, AdamW 1e-3 wd 0.05, warm-up 5 % + cosine) for both models', cnn: cnnCfg,
-          vit: getRecipe('cifar-small').model, summary: summarize(all)}));
+          vit: getRecipe('cifar-small').model, imagesSeen, batchSize, limitTest, summary: summarize(all)}), checkSettings);
       }
     }
   }

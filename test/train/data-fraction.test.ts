@@ -108,6 +108,16 @@ describe('npm run data-fraction (smoke run on a tiny folder)', () => {
       {cwd: ROOT, encoding: 'utf8', env: {...process.env, COURSE_BACKEND: 'wasm'}, timeout: 120_000});
     expect(other.status).toBe(2);
     expect(other.stderr).toMatch(/results\.json holds runs of a CNN with widths 16,32,64, not 8,16: pass --cnn-widths 16,32,64/);
+    // so is another budget, batch size or test limit: the file records them
+    expect(res).toMatchObject({imagesSeen: 48, batchSize: 16, limitTest: null});
+    for (const [flag, value, says] of [['--images-seen', '96', '--images-seen 48, not 96'], ['--batch-size', '8', '--batch-size 16, not 8'],
+      ['--limit-test', '10', '--limit-test none, not 10']]) {
+      const changed = [...args.filter((a, i) => a !== flag && args[i - 1] !== flag), flag, value!];
+      const r2 = spawnSync(process.execPath, ['--import', 'tsx', join(ROOT, 'scripts/data-fraction.ts'), ...changed],
+        {cwd: ROOT, encoding: 'utf8', env: {...process.env, COURSE_BACKEND: 'wasm'}, timeout: 120_000});
+      expect(r2.status, r2.stderr).toBe(2);
+      expect(r2.stderr).toContain(`results.json holds runs of ${says}`);
+    }
     expect(JSON.parse(readFileSync(out, 'utf8'))).toEqual(res);
     const bad = spawnSync(process.execPath, ['--import', 'tsx', join(ROOT, 'scripts/data-fraction.ts'), '--fractions', '0,2'], {cwd: ROOT, encoding: 'utf8'});
     expect(bad.status).not.toBe(0);
