@@ -5,7 +5,15 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type {EpochRecord} from '../viz/training';
+
+/** What a chart of training curves needs from an epoch (lib/viz/training.ts draws them). */
+export interface EpochRecord {
+  epoch: number; trainLoss: number; trainAcc: number; testLoss?: number; testAcc?: number; lr?: number;
+  /** plain cross-entropy and accuracy on clean (un-augmented) training images, if the run logged them */
+  trainCleanLoss?: number; trainCleanAcc?: number;
+  /** test images the test numbers were measured on (a run may use fewer than the whole test set per epoch) */
+  testCount?: number;
+}
 
 /** An epoch record as `npm run train` writes it (fields added over time are optional). */
 export interface LoggedEpoch extends EpochRecord {

@@ -5,6 +5,7 @@
 import type {RocCurve} from '../eval/metrics';
 import {concatCharts, lineChart} from './curves';
 import type {VegaLiteSpec} from './render';
+import type {EpochRecord} from '../train/training-log';
 
 const SCHEMA = 'https://vega.github.io/schema/vega-lite/v5.json';
 
@@ -22,13 +23,8 @@ export function barChart(o: {data: Record<string, string | number>[]; x: string;
   };
 }
 
-export interface EpochRecord {
-  epoch: number; trainLoss: number; trainAcc: number; testLoss?: number; testAcc?: number; lr?: number;
-  /** plain cross-entropy and accuracy on clean (un-augmented) training images, if the run logged them */
-  trainCleanLoss?: number; trainCleanAcc?: number;
-  /** test images the test numbers were measured on (a run may use fewer than the whole test set per epoch) */
-  testCount?: number;
-}
+/** An epoch of a training log (lib/train/training-log.ts reads them from a run's metrics.jsonl). */
+export type {EpochRecord};
 
 /** The series of {@link epochCurves}: what each curve measures, in its legend. */
 export const CURVE_SERIES = {

@@ -37,6 +37,7 @@ export const NODE_ONLY = new Set([
   'lib/train/vit-trainer.ts',  // trains from disk data, saves checkpoints
   'lib/train/data-parallel.ts', // starts the gradient worker as a child process
   'lib/train/grad-worker.ts',  // the child process of data-parallel training (IPC with its parent)
+  'lib/train/training-log.ts', // reads a run's metrics.jsonl from disk
 ]);
 
 const NODE_BUILTINS = new Set(builtinModules.flatMap((m) => [m, `node:${m}`]));
