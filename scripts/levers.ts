@@ -18,7 +18,7 @@ import {mergeRunsBy, readResultsFile, ResultsFileError, updateResultsFile} from 
 import {ablationRecipe, AblationRun, LEVERS, leverByName, summarizeAblation} from '../lib/train/ablation';
 import {getRecipe} from '../lib/train/recipes';
 import {startDataParallel, useOneThreadPerWorker} from '../lib/train/data-parallel';
-import {accuracyOfFirst, createTrainer, disposeTrainer, evalParams, evaluate, makeBatch, orderOfEpoch, trainStep} from '../lib/train/vit-trainer';
+import {accuracyOfFirst, cleanTrainMetrics, createTrainer, disposeTrainer, evalParams, evaluate, makeBatch, orderOfEpoch, trainStep} from '../lib/train/vit-trainer';
 import {CliSpec, parseCli, parseList, runCli, UsageError} from './cli-args';
 
 export const LEVERS_CLI = {
@@ -40,6 +40,8 @@ export const LEVERS_CLI = {
 } as const satisfies CliSpec;
 
 const unique = <T>(v: T[]): T[] => [...new Set(v)];
+/** training images (the first ones, clean) each run is also evaluated on, recorded from 2026-12-03 on */
+const CLEAN_TRAIN_IMAGES = 2000;
 
 type Run = AblationRun & Record<string, unknown>;
 
@@ -118,8 +120,11 @@ async function main() {
       // one pass is the measure (testAcc); the mirror-image pass on the way gives flip TTA's effect, paired, for free
       const both = await evaluate(evalParams(t), {...recipe, tta: 'flip'}, test, 250, undefined, t.worker);
       const ev = {...both.single!};
+      // the same measurement on training images the run has seen: how well it fits them (the gap to the
+      // test accuracy is what a regulariser acts on)
+      const clean = await cleanTrainMetrics(evalParams(t), recipe, train, CLEAN_TRAIN_IMAGES, t.worker);
       const exact = data.exactTestCount !== undefined && test.count >= data.exactTestCount;
-      const rec = {lever, what: leverByName(lever).what, epochs, seed, testAcc: ev.accuracy, testLoss: ev.loss, testAccTta: both.accuracy, testImages: test.count,
+      const rec = {lever, what: leverByName(lever).what, epochs, seed, testAcc: ev.accuracy, testLoss: ev.loss, testAccTta: both.accuracy, testImages: test.count, ...clean,
         testAccExact: exact ? accuracyOfFirst(ev.predictions, test.labels, data.exactTestCount!) : null,
         trainImages: train.count, imagesSeen: step * recipe.batchSize, params: countParams(t.params), finalTrainLoss: loss,
         trainSeconds, imgPerSec: (step * recipe.batchSize) / trainSeconds, loadAverage: [load0, os.loadavg()[0]], workers, command};

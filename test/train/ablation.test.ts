@@ -103,6 +103,10 @@ describe('npm run levers', () => {
       expect(r.testAcc).toBeLessThanOrEqual(1);
       // the flip-TTA accuracy of the same weights rides along (12 images: a multiple of 1/12)
       expect(Number.isInteger(Math.round(r.testAccTta * 12 * 1e6) / 1e6)).toBe(true);
+      // and the fit on clean training images: all 60 here (fewer than 2,000), a multiple of 1/60
+      expect(r.trainCleanCount).toBe(60);
+      expect(Number.isInteger(Math.round(r.trainCleanAcc * 60 * 1e6) / 1e6)).toBe(true);
+      expect(r.trainCleanLoss).toBeGreaterThan(0);
     }
     expect(file.summary).toHaveLength(2);
     expect(file.summary[0].seeds).toBe(2);
