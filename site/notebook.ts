@@ -151,12 +151,29 @@ const longAttr = (t: string): string => {
 
 const NUMERIC = /^[-−+±]?\s*(\d[\d,]*(\.\d+)?|\.\d+)(e[-+]?\d+)?\s*(%|ms|s|min|h|M|K|k|B|MB|KB|GB|×|x|px|img\/s)?(\s*(±|\+\/-)\s*\d[\d.,]*\s*%?)?$/i;
 
-/** Table cells holding a number get class "num" (kept on one line, right-aligned); prose cells may wrap. */
+/**
+ * Table cells holding a number get class "num" (kept on one line, right-aligned); prose cells may
+ * wrap and are left-aligned. A header cell gets "num" too when every body cell of its column has it,
+ * so a column's header sits on the side of its values.
+ */
 export function markNumericCells(html: string): string {
-  return html.replace(/<(td|th)(\s[^>]*)?>([^<]*)<\/\1>/g, (m, tag: string, attrs: string | undefined, content: string) => {
+  const marked = html.replace(/<(td|th)(\s[^>]*)?>([^<]*)<\/\1>/g, (m, tag: string, attrs: string | undefined, content: string) => {
     const t = content.replace(/&nbsp;/g, ' ').trim();
     if (!NUMERIC.test(t) || /class=/.test(attrs ?? '')) return m;
     return `<${tag}${attrs ?? ''} class="num">${content}</${tag}>`;
+  });
+  return marked.replace(/<table\b[\s\S]*?<\/table>/g, (table) => {
+    const head = /<thead>([\s\S]*?)<\/thead>/.exec(table), body = /<tbody>([\s\S]*?)<\/tbody>/.exec(table);
+    if (!head || !body || /colspan|rowspan/.test(table)) return table;
+    const rows = [...body[1]!.matchAll(/<tr>([\s\S]*?)<\/tr>/g)].map((r) => [...r[1]!.matchAll(/<td(\s[^>]*)?>/g)].map((c) => /class="num"/.test(c[1] ?? '')));
+    if (rows.length === 0) return table;
+    const numeric = (i: number) => rows.every((r) => r[i] === true);
+    let i = -1;
+    const thead = head[1]!.replace(/<th(\s[^>]*)?>/g, (m, attrs: string | undefined) => {
+      i++;
+      return numeric(i) && !/class=/.test(attrs ?? '') ? `<th${attrs ?? ''} class="num">` : m;
+    });
+    return table.replace(head[0], `<thead>${thead}</thead>`);
   });
 }
 

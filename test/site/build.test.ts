@@ -7,7 +7,7 @@ import {describe, expect, it} from 'vitest';
 import {buildSite, overlayFullRun} from '../../site/build';
 import {findExports, findImports, highlight, linkImports, SourceModule} from '../../site/code';
 import {createMarkdown, Heading} from '../../site/markdown';
-import {ansiToHtml, cardSummary, firstSentences, markdownText, mergeStreams, pngSize} from '../../site/notebook';
+import {ansiToHtml, cardSummary, firstSentences, markdownText, markNumericCells, mergeStreams, pngSize} from '../../site/notebook';
 import {encodePng} from '../../lib/viz/vit';
 import {serve} from '../../site/serve';
 import {decodeRgbPng, safetensorsBytes} from './fixtures';
@@ -85,6 +85,21 @@ describe('code', () => {
 
   it('turns ANSI colours into spans and escapes HTML', () => {
     expect(ansiToHtml('\u001b[31m<b>\u001b[0m ok')).toBe('<span class="ansi-red">&lt;b&gt;</span> ok');
+  });
+});
+
+describe('tables', () => {
+  it('number cells get class num; a header gets it when every cell of its column has it, prose columns stay unmarked', () => {
+    const html = '<table><thead><tr><th>lever</th><th>what</th><th>seeds</th><th>mean %</th><th>vs baseline</th></tr></thead>'
+      + '<tbody><tr><td>ema</td><td>the EMA</td><td>3</td><td>59.04</td><td>-0.29 (within 2 SE)</td></tr>'
+      + '<tr><td>baseline</td><td>as it is</td><td>3</td><td>59.33 %</td><td></td></tr></tbody></table>';
+    const out = markNumericCells(html);
+    expect([...out.matchAll(/<th( class="num")?>([^<]*)</g)].map((m) => `${m[2]}${m[1] ? ':num' : ''}`))
+      .toEqual(['lever', 'what', 'seeds:num', 'mean %:num', 'vs baseline']);
+    expect([...out.matchAll(/<td class="num">([^<]*)</g)].map((m) => m[1])).toEqual(['3', '59.04', '3', '59.33 %']);
+    // a table with merged cells keeps its headers as they are
+    const merged = html.replace('<th>lever</th>', '<th colspan="1">lever</th>');
+    expect(markNumericCells(merged)).not.toMatch(/<th class="num">/);
   });
 });
 
