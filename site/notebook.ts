@@ -174,7 +174,18 @@ export function markNumericCells(html: string): string {
       return numeric(i) && !/class=/.test(attrs ?? '') ? `<th${attrs ?? ''} class="num">` : m;
     });
     return table.replace(head[0], `<thead>${thead}</thead>`);
-  });
+  }).replace(/<th(\s[^>]*)?>([^<]*)<\/th>/g, (m, attrs: string | undefined, content: string) =>
+    `<th${attrs ?? ''}>${camelBreaks(content)}</th>`)
+    // a path in a table cell (`vit/tokenizers.ts`) may wrap after its slashes; the CSS keeps it whole otherwise
+    .replace(/<table\b[\s\S]*?<\/table>/g, (table) => table.replace(/(<code\b[^>]*>)([^<]*)(<\/code>)/g,
+      (m, open: string, code: string, close: string) => open + code.replace(/\/(?=[^/])/g, '/<wbr>') + close));
+}
+
+/** A header such as `scaledDot: r` or `params (countViTParams)` may wrap only at its spaces, which made
+ *  some tables wider than the column at 1280 px; `<wbr>` at the camelCase joins (`scaled|Dot`,
+ *  `count|ViT|Params`) lets it wrap between words, never inside one (`se|ed|s`). */
+export function camelBreaks(text: string): string {
+  return text.replace(/([a-z]{2})(?=[A-Z])/g, '$1<wbr>').replace(/([A-Z])(?=[A-Z][a-z]{2})/g, '$1<wbr>');
 }
 
 export interface Demo { id: string; title: string; html: string; text: string }

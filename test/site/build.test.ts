@@ -7,7 +7,7 @@ import {describe, expect, it} from 'vitest';
 import {buildSite, overlayFullRun} from '../../site/build';
 import {findExports, findImports, highlight, linkImports, SourceModule} from '../../site/code';
 import {createMarkdown, Heading} from '../../site/markdown';
-import {ansiToHtml, cardSummary, firstSentences, markdownText, markNumericCells, mergeStreams, pngSize} from '../../site/notebook';
+import {ansiToHtml, camelBreaks, cardSummary, firstSentences, markdownText, markNumericCells, mergeStreams, pngSize} from '../../site/notebook';
 import {encodePng} from '../../lib/viz/vit';
 import {serve} from '../../site/serve';
 import {decodeRgbPng, safetensorsBytes} from './fixtures';
@@ -100,6 +100,20 @@ describe('tables', () => {
     // a table with merged cells keeps its headers as they are
     const merged = html.replace('<th>lever</th>', '<th colspan="1">lever</th>');
     expect(markNumericCells(merged)).not.toMatch(/<th class="num">/);
+  });
+
+  it('lets a header wrap at its camelCase joins, never inside a word', () => {
+    expect(camelBreaks('scaledDot: r')).toBe('scaled<wbr>Dot: r');
+    expect(camelBreaks('params (countViTParams)')).toBe('params (count<wbr>ViT<wbr>Params)');
+    expect(camelBreaks('dModel')).toBe('dModel');
+    expect(camelBreaks('seeds &nbsp;GMACs / image')).toBe('seeds &nbsp;GMACs / image');
+    const out = markNumericCells('<table><thead><tr><th>key</th><th>scaledDot: r</th></tr></thead>'
+      + '<tbody><tr><td>s_1</td><td>0.707</td></tr></tbody></table>');
+    expect(out).toContain('<th class="num">scaled<wbr>Dot: r</th>');
+    expect(out).toContain('<td>s_1</td>');
+    expect(markNumericCells('<table><tbody><tr><td><code>vit/tokenizers.ts</code></td></tr></tbody></table>'
+      + '<p><code>a/b</code></p>')).toBe('<table><tbody><tr><td><code>vit/<wbr>tokenizers.ts</code></td></tr></tbody>'
+      + '</table><p><code>a/b</code></p>');
   });
 });
 
