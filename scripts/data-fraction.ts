@@ -24,7 +24,7 @@ import {countParams, disposeParams} from '../lib/core/params';
 import {headOf, ImageSet, loadCifar10} from '../lib/data/cifar';
 import {FusedAdamW} from '../lib/optim/fused-adamw';
 import {numBatches} from '../lib/data/batches';
-import {mergeRunsBy, readResultsFile, ResultsFileError, updateResultsFile} from '../lib/io/results-file';
+import {mergeRunsBy, portableCommand, readResultsFile, ResultsFileError, updateResultsFile} from '../lib/io/results-file';
 import {balancedSubset, DATA_FRACTION_CNN_WIDTHS, epochsForBudget, FractionRun, runKey, summarize} from '../lib/train/data-fraction';
 import {getRecipe, TrainRecipe} from '../lib/train/recipes';
 import {accuracyOfFirst, createTrainer, disposeTrainer, evaluate, makeBatch, orderOfEpoch, Trainer, trainStep} from '../lib/train/vit-trainer';
@@ -85,7 +85,7 @@ async function main() {
   }, 'cnn-widths');
   const imagesSeen = args['images-seen'] ?? 750_000, batchSize = args['batch-size'] ?? 128;
   const out = path.resolve(args.out ?? 'models/data-fraction/results.json');
-  const command = ['npm run data-fraction --', ...process.argv.slice(2)].join(' ');
+  const command = portableCommand('npm run data-fraction --', process.argv.slice(2));
 
   const cnnCfg = cnnConfig({widths});
   const limitTest = args['limit-test'] ?? null;

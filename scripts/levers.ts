@@ -14,7 +14,7 @@ import * as path from 'node:path';
 import {describeBackend, initBackend} from '../lib/backend';
 import {countParams} from '../lib/core/params';
 import {headOf, loadCifar10} from '../lib/data/cifar';
-import {mergeRunsBy, readResultsFile, ResultsFileError, updateResultsFile} from '../lib/io/results-file';
+import {mergeRunsBy, portableCommand, readResultsFile, ResultsFileError, updateResultsFile} from '../lib/io/results-file';
 import {ablationRecipe, AblationRun, LEVERS, leverByName, summarizeAblation} from '../lib/train/ablation';
 import {getRecipe} from '../lib/train/recipes';
 import {startDataParallel, useOneThreadPerWorker} from '../lib/train/data-parallel';
@@ -66,7 +66,7 @@ async function main() {
   const limitTrain = args['limit-train'] ?? null, limitTest = args['limit-test'] ?? null;
   const out = path.resolve(args.out ?? 'models/ablations/levers.json');
   const rel = path.relative(process.cwd(), out) || out;
-  const command = ['npm run levers --', ...process.argv.slice(2)].join(' ');
+  const command = portableCommand('npm run levers --', process.argv.slice(2));
 
   // a file of other settings is refused: its runs would not compare with these
   const checkSettings = (f: Record<string, unknown>) => {

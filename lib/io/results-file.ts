@@ -20,6 +20,19 @@ export class ResultsFileError extends Error {}
 
 const shown = (file: string) => path.relative(process.cwd(), file) || file;
 
+/**
+ * The command line a results file records, with every absolute path made relative to the working
+ * folder (`--out /home/me/runs/x.json` → `--out ../runs/x.json`, also in `--out=/…` form), so that no
+ * committed file carries a path of the machine that produced it.
+ */
+export function portableCommand(prefix: string, argv: string[], cwd = process.cwd()): string {
+  const rel = (p: string) => (path.isAbsolute(p) ? path.relative(cwd, p) || '.' : p);
+  return [prefix, ...argv.map((a) => {
+    const eq = /^(--[\w-]+=)(.*)$/.exec(a);
+    return eq ? eq[1] + rel(eq[2]!) : rel(a);
+  })].join(' ');
+}
+
 export function readResultsFile<R>(file: string): ResultsFileShape<R> | undefined {
   if (!fs.existsSync(file)) return undefined;
   let parsed: unknown;

@@ -6,7 +6,7 @@ import {existsSync, mkdtempSync, readdirSync, readFileSync, utimesSync, writeFil
 import {tmpdir} from 'node:os';
 import {join, relative} from 'node:path';
 import {describe, expect, it} from 'vitest';
-import {mergeRunsBy, readResultsFile, updateResultsFile, withFileLock} from '../../lib/io/results-file';
+import {mergeRunsBy, portableCommand, readResultsFile, updateResultsFile, withFileLock} from '../../lib/io/results-file';
 
 type Run = {name: string; seed: number; acc: number; command?: string};
 const key = (r: Run) => `${r.name}/${r.seed}`;
@@ -85,5 +85,15 @@ describe('withFileLock', () => {
     const f = fresh();
     await expect(withFileLock(f, () => { throw new Error('boom'); })).rejects.toThrow('boom');
     expect(existsSync(f + '.lock')).toBe(false);
+  });
+});
+
+describe('portableCommand', () => {
+  it('records absolute paths relative to the working folder, in both --opt PATH and --opt=PATH forms', () => {
+    expect(portableCommand('npm run levers --', ['--out', '/srv/course/runs/a.json', '--seeds', '0,1'], '/srv/course/repo'))
+      .toBe('npm run levers -- --out ../runs/a.json --seeds 0,1');
+    expect(portableCommand('npm run data-fraction --', ['--out=/srv/course/repo/models/r.json', '--data-dir', '/srv/course/repo'], '/srv/course/repo'))
+      .toBe('npm run data-fraction -- --out=models/r.json --data-dir .');
+    expect(portableCommand('x', ['0.5', 'a/b'], '/srv')).toBe('x 0.5 a/b');
   });
 });
