@@ -14,7 +14,9 @@
  * The CNN's widths default to 16, 32, 64 (a ResNet-8 of 78 k parameters, ~2x the speed of
  * lib/cnn/resnet.ts's default 32, 64, 128 on one core: 234 vs 106 img/s measured 2026-12-02 beside a
  * training run); the file records them, the budget (--images-seen), --batch-size and --limit-test, and
- * a file written with other settings is refused by name.
+ * a file written with other settings is refused by name. The run in progress saves its state after
+ * every epoch (--state-dir, default runs/data-fraction/, git-ignored) and the same command resumes it
+ * there, exactly (lib/train/run-state.ts): stopping loses at most one epoch.
  */
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -27,6 +29,7 @@ import {numBatches} from '../lib/data/batches';
 import {mergeRunsBy, portableCommand, readResultsFile, ResultsFileError, updateResultsFile} from '../lib/io/results-file';
 import {balancedSubset, DATA_FRACTION_CNN_WIDTHS, epochsForBudget, FractionRun, runKey, summarize} from '../lib/train/data-fraction';
 import {getRecipe, TrainRecipe} from '../lib/train/recipes';
+import {removeRunState, resumeRunState, saveRunState} from '../lib/train/run-state';
 import {accuracyOfFirst, createTrainer, disposeTrainer, evaluate, makeBatch, orderOfEpoch, Trainer, trainStep} from '../lib/train/vit-trainer';
 import {CliSpec, parseCli, parseList, runCli, UsageError} from './cli-args';
 
@@ -38,11 +41,12 @@ export const DATA_FRACTION_CLI = {
     'seeds': {kind: 'string', arg: 'LIST', help: 'comma-separated integer seeds (default 0,1)'},
     'models': {kind: 'string', arg: 'LIST', help: 'cnn and/or vit (default cnn,vit)'},
     'cnn-widths': {kind: 'string', arg: 'LIST', help: 'channels of the CNN\'s stages (default 16,32,64; fixed for a results file)'},
-    'images-seen': {kind: 'positive', help: 'training images seen per run (default 750000 = 15 epochs of 50k)'},
+    'images-seen': {kind: 'positive', help: 'training images seen per run (default 600000 = 12 epochs of 50k)'},
     'batch-size': {kind: 'positive', help: 'batch size (default 128)'},
     'out': {kind: 'string', arg: 'FILE', help: 'results file (default models/data-fraction/results.json)'},
     'data-dir': {kind: 'string', arg: 'DIR', help: 'CIFAR-10 folder (default: CIFAR10_DIR, the cache, the shared copy)'},
     'limit-test': {kind: 'positive', help: 'evaluate on the first N test images only (smoke runs; the results say so)'},
+    'state-dir': {kind: 'string', arg: 'DIR', help: 'where the run in progress saves its state after every epoch, to be resumed by the same command (default runs/data-fraction)'},
   },
 } as const satisfies CliSpec;
 
@@ -83,7 +87,8 @@ async function main() {
     if (!/^[1-9]\d*$/.test(x)) throw new UsageError(`--cnn-widths: ${x} is not a positive integer`);
     return Number(x);
   }, 'cnn-widths');
-  const imagesSeen = args['images-seen'] ?? 750_000, batchSize = args['batch-size'] ?? 128;
+  const stateDir = path.resolve(args['state-dir'] ?? path.join('runs', 'data-fraction'));
+  const imagesSeen = args['images-seen'] ?? 600_000, batchSize = args['batch-size'] ?? 128;
   const out = path.resolve(args.out ?? 'models/data-fraction/results.json');
   const command = portableCommand('npm run data-fraction --', process.argv.slice(2));
 
@@ -131,18 +136,30 @@ async function main() {
           t = {recipe, params, optimizer: new FusedAdamW(params, {lr: recipe.lr, weightDecay: recipe.weightDecay}), stepsPerEpoch,
             totalSteps: stepsPerEpoch * epochs, forward: (p, x) => cnnForward(p, cnnCfg, x)};
         }
+        // the run's state after each epoch; a state of another run at that path is refused by name
+        const state = path.join(stateDir, `${model}-${fraction}-seed${seed}.safetensors`);
+        const identity = {model, fraction, seed, imagesSeen, batchSize, trainImages: train.count, recipe, ...(model === 'cnn' ? {cnn: cnnCfg} : {})};
         const t0 = Date.now();
-        let step = 0, loss = NaN;
-        for (let e = 0; e < epochs; e++) {
+        let step = 0, loss = NaN, done = 0, before = 0;
+        const at = await resumeRunState(state, t, identity);
+        if (at) {
+          ({epochsDone: done, step, trainSeconds: before, loss} = at);
+          process.stderr.write(`[data-fraction] ${model} ${fraction} seed ${seed}: resumed from ${path.relative(process.cwd(), state)} ` +
+            `after epoch ${done} (${before.toFixed(0)} s of training)\n`);
+        }
+        const step0 = step;
+        for (let e = done; e < epochs; e++) {
           const order = orderOfEpoch(recipe, train.count, e);
           for (let b = 0; b < t.stepsPerEpoch; b++) {
             loss = (await trainStep(t, makeBatch(recipe, train, order, e, b), step++)).loss;
             await new Promise((r) => setImmediate(r));
           }
+          const secs = (Date.now() - t0) / 1000;
+          await saveRunState(state, t, {epochsDone: e + 1, step, trainSeconds: before + secs, loss}, identity);
           process.stderr.write(`[data-fraction] ${model} ${fraction} seed ${seed}: epoch ${e + 1}/${epochs} loss ${loss.toFixed(4)} ` +
-            `(${((step * batchSize) / ((Date.now() - t0) / 1000)).toFixed(0)} img/s)\n`);
+            `(${(((step - step0) * batchSize) / secs).toFixed(0)} img/s)\n`);
         }
-        const trainSeconds = (Date.now() - t0) / 1000;
+        const trainSeconds = before + (Date.now() - t0) / 1000;
         const ev = await evaluate(t.params, recipe, test, 250, t.forward);
         const rec = {model, fraction, seed, testAcc: ev.accuracy, testLoss: ev.loss, testImages: test.count,
           testAccExact: data.exactTestCount && test.count >= data.exactTestCount ? accuracyOfFirst(ev.predictions, test.labels, data.exactTestCount) : null,
@@ -155,6 +172,7 @@ async function main() {
           date: new Date().toISOString().slice(0, 10),
           recipe: 'cifar-small (crop+flip, label smoothing 0.1, AdamW 1e-3 wd 0.05, warm-up 5 % + cosine) for both models', cnn: cnnCfg,
           vit: getRecipe('cifar-small').model, imagesSeen, batchSize, limitTest, summary: summarize(all)}), checkSettings);
+        removeRunState(state);
       }
     }
   }

@@ -7,7 +7,9 @@
  * several seeds, evaluated on the whole test set (EMA weights when the lever keeps an EMA). Every run
  * is appended to the results file as soon as it ends, with its mean ± sd summary and the command; a
  * rerun skips the (lever, epochs, seed) runs the file already has, so a long ablation can be stopped
- * and continued. Ctrl-C loses only the run in progress.
+ * and continued. The run in progress saves its state after every epoch (--state-dir, default
+ * runs/levers/, git-ignored) and the same command resumes it there, exactly (lib/train/run-state.ts):
+ * stopping loses at most one epoch. The state file is removed once the run is in the results file.
  */
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -18,6 +20,7 @@ import {mergeRunsBy, portableCommand, readResultsFile, ResultsFileError, updateR
 import {ablationRecipe, AblationRun, LEVERS, leverByName, summarizeAblation} from '../lib/train/ablation';
 import {getRecipe} from '../lib/train/recipes';
 import {startDataParallel, useOneThreadPerWorker} from '../lib/train/data-parallel';
+import {removeRunState, resumeRunState, saveRunState} from '../lib/train/run-state';
 import {accuracyOfFirst, cleanTrainMetrics, createTrainer, disposeTrainer, evalParams, evaluate, makeBatch, orderOfEpoch, trainStep} from '../lib/train/vit-trainer';
 import {CliSpec, parseCli, parseList, runCli, UsageError} from './cli-args';
 
@@ -34,6 +37,7 @@ export const LEVERS_CLI = {
     'limit-train': {kind: 'positive', help: 'train on the first N training images only (smoke runs; the results file says so)'},
     'limit-test': {kind: 'positive', help: 'evaluate on the first N test images only (smoke runs; the results file says so)'},
     'workers': {kind: 'positive', help: '1 or 2 processes per batch (default 1; 2 = data-parallel, 1 OpenBLAS thread each; recorded per run)'},
+    'state-dir': {kind: 'string', arg: 'DIR', help: 'where the run in progress saves its state after every epoch, to be resumed by the same command (default runs/levers)'},
   },
   epilog: 'Example: npm run levers -- --levers baseline,ema --seeds 0,1,2 --epochs 4\n' +
     'Runs already in the results file are skipped; a file written with other --base/--limit-* settings is refused.',
@@ -67,6 +71,7 @@ async function main() {
   const out = path.resolve(args.out ?? 'models/ablations/levers.json');
   const rel = path.relative(process.cwd(), out) || out;
   const command = portableCommand('npm run levers --', process.argv.slice(2));
+  const stateDir = path.resolve(args['state-dir'] ?? path.join('runs', 'levers'));
 
   // a file of other settings is refused: its runs would not compare with these
   const checkSettings = (f: Record<string, unknown>) => {
@@ -101,11 +106,21 @@ async function main() {
     if (runs.some((r) => leverKey(r) === leverKey({lever, epochs, seed}))) continue;
     const recipe = {...ablationRecipe(lever, epochs, seed, base), ...(workers === 2 ? {workers} : {})};
     const t = createTrainer(recipe, train.count);
+    // the run's state after each epoch; a state of another run at that path is refused by name
+    const state = path.join(stateDir, `${base}-${lever}-${epochs}ep-seed${seed}.safetensors`);
+    const identity = {base, lever, epochs, seed, trainImages: train.count, limitTrain, recipe: ablationRecipe(lever, epochs, seed, base)};
     const t0 = Date.now(), load0 = os.loadavg()[0];
-    let step = 0, loss = NaN;
+    let step = 0, loss = NaN, done = 0, before = 0;
     try {
+      const at = await resumeRunState(state, t, identity);
+      if (at) {
+        ({epochsDone: done, step, trainSeconds: before, loss} = at);
+        process.stderr.write(`[levers] ${lever} seed ${seed}: resumed from ${path.relative(process.cwd(), state)} after epoch ${done} ` +
+          `(${before.toFixed(0)} s of training)\n`);
+      }
+      const step0 = step;
       if (workers === 2) await startDataParallel(t);
-      for (let e = 0; e < epochs; e++) {
+      for (let e = done; e < epochs; e++) {
         const order = orderOfEpoch(recipe, train.count, e);
         for (let b = 0; b < t.stepsPerEpoch; b++) {
           loss = (await trainStep(t, makeBatch(recipe, train, order, e, b), step++)).loss;
@@ -113,10 +128,11 @@ async function main() {
           await new Promise((r) => setImmediate(r));
         }
         const secs = (Date.now() - t0) / 1000;
+        await saveRunState(state, t, {epochsDone: e + 1, step, trainSeconds: before + secs, loss}, identity);
         process.stderr.write(`[levers] ${lever} seed ${seed}: epoch ${e + 1}/${epochs} loss ${loss.toFixed(4)} ` +
-          `(${((step * recipe.batchSize) / secs).toFixed(0)} img/s)\n`);
+          `(${(((step - step0) * recipe.batchSize) / secs).toFixed(0)} img/s)\n`);
       }
-      const trainSeconds = (Date.now() - t0) / 1000;
+      const trainSeconds = before + (Date.now() - t0) / 1000;
       // one pass is the measure (testAcc); the mirror-image pass on the way gives flip TTA's effect, paired, for free
       const both = await evaluate(evalParams(t), {...recipe, tta: 'flip'}, test, 250, undefined, t.worker);
       const ev = {...both.single!};
@@ -135,6 +151,7 @@ async function main() {
     }
     runs = await updateResultsFile<Run>(out, leverKey, runs, (all) => ({data: data.label, base, limitTrain, limitTest,
       backend: describeBackend(info), date: new Date().toISOString().slice(0, 10), summary: summarizeAblation(all)}), checkSettings);
+    removeRunState(state);
   }
   for (const s of summarizeAblation(runs)) {
     console.log(`${s.lever.padEnd(18)} ${String(s.epochs).padStart(3)} epochs  ${(100 * s.mean).toFixed(2)} ± ${(100 * s.sd).toFixed(2)} %  (${s.seeds} seeds)`);

@@ -38,6 +38,7 @@ export const NODE_ONLY = new Set([
   'lib/train/data-parallel.ts', // starts the gradient worker as a child process
   'lib/train/grad-worker.ts',  // the child process of data-parallel training (IPC with its parent)
   'lib/train/training-log.ts', // reads a run's metrics.jsonl from disk
+  'lib/train/run-state.ts',    // a measurement run's state on disk, to resume it
 ]);
 
 const NODE_BUILTINS = new Set(builtinModules.flatMap((m) => [m, `node:${m}`]));

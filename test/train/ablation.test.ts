@@ -4,14 +4,16 @@
  * `npm run levers` end to end on a tiny CIFAR-format folder (resume skips finished runs; clear errors).
  */
 import {spawnSync} from 'node:child_process';
-import {existsSync, mkdtempSync, readFileSync, writeFileSync} from 'node:fs';
+import {existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync} from 'node:fs';
 import {tmpdir} from 'node:os';
-import {join, resolve} from 'node:path';
+import {isAbsolute, join, relative, resolve} from 'node:path';
 import {beforeAll, describe, expect, it} from 'vitest';
 import {ablationRecipe, compareRanks, LEVERS, summarizeAblation} from '../../lib/train/ablation';
 import {getRecipe, validateRecipe} from '../../lib/train/recipes';
+import {saveRunState} from '../../lib/train/run-state';
+import {createTrainer, disposeTrainer} from '../../lib/train/vit-trainer';
 import {writeTinyFolder} from '../data/cifar-fixture';
-import {runScript} from '../helpers';
+import {runScript, setupBackend} from '../helpers';
 
 describe('levers', () => {
   const base = getRecipe('cifar-small', {epochs: 4, warmupEpochs: 1, seed: 3});
@@ -92,7 +94,8 @@ describe('npm run levers', () => {
   };
   it('trains each (lever, seed), writes runs + mean ± sd, and a rerun skips what the file has', () => {
     const out = join(mkdtempSync(join(tmpdir(), 'levers-out-')), 'levers.json');
-    const common = ['--base', 'tiny', '--data-dir', data, '--epochs', '2', '--out', out];
+    const states = mkdtempSync(join(tmpdir(), 'levers-state-'));
+    const common = ['--base', 'tiny', '--data-dir', data, '--epochs', '2', '--out', out, '--state-dir', states];
     const a = run([...common, '--levers', 'baseline,ema', '--seeds', '0,1']);
     expect(a.status, a.out).toBe(0);
     const file = JSON.parse(readFileSync(out, 'utf8'));
@@ -112,6 +115,8 @@ describe('npm run levers', () => {
     expect(file.summary[0].seeds).toBe(2);
     expect(file).toMatchObject({base: 'tiny', limitTrain: null, limitTest: null});
     expect(JSON.stringify(file)).not.toContain(ROOT);
+    for (const r of [file, ...file.runs]) expect(r.command.split(' ').filter((w: string) => isAbsolute(w))).toEqual([]); // relative paths only
+    expect(readdirSync(states)).toEqual([]);                         // each run's state is removed once it is recorded
     const b = run([...common, '--levers', 'baseline,ema', '--seeds', '0,1']);
     expect(b.status, b.out).toBe(0);
     expect(b.out).toMatch(/0 runs to do, 4 in /);
@@ -138,11 +143,39 @@ describe('npm run levers', () => {
     expect(file.runs.map((r: {lever: string; seed: number}) => `${r.lever}/${r.seed}`).sort()).toEqual(['baseline/0', 'baseline/1', 'ema/0', 'ema/1']);
     expect(file.summary.map((s: {lever: string; seeds: number}) => `${s.lever} ${s.seeds}`).sort()).toEqual(['baseline 2', 'ema 2']);
     for (const seed of ['0', '1']) {
-      expect(file.command).toContain(`npm run levers -- ${common.join(' ')} --seeds ${seed}`);
+      const shown = common.map((a) => (isAbsolute(a) ? relative(ROOT, a) : a)).join(' ');
+      expect(file.command).toContain(`npm run levers -- ${shown} --seeds ${seed}`);
       for (const r of file.runs.filter((x: {seed: number}) => String(x.seed) === seed)) expect(r.command).toMatch(new RegExp(`--seeds ${seed}$`));
     }
     expect(existsSync(out + '.lock')).toBe(false);
   }, 300_000);
+  it('a run stopped after an epoch resumes from its saved state; a state of another run is refused by name', async () => {
+    await setupBackend();
+    const out = join(mkdtempSync(join(tmpdir(), 'levers-resume-')), 'levers.json');
+    const states = mkdtempSync(join(tmpdir(), 'levers-state-'));
+    const common = ['--base', 'tiny', '--data-dir', data, '--epochs', '2', '--out', out, '--state-dir', states, '--levers', 'baseline', '--seeds', '0'];
+    // the state the CLI saves after epoch 1 of 2 (tiny: 60 images, batches of 32 → 1 step per epoch)
+    const recipe = ablationRecipe('baseline', 2, 0, 'tiny');
+    const identity = {base: 'tiny', lever: 'baseline', epochs: 2, seed: 0, trainImages: 60, limitTrain: null, recipe};
+    const file = join(states, 'tiny-baseline-2ep-seed0.safetensors');
+    const t = createTrainer(recipe, 60);
+    await saveRunState(file, t, {epochsDone: 1, step: 1, trainSeconds: 1000, loss: 2.5}, {...identity, seed: 7});
+    const refused = run(common);
+    expect(refused.status, refused.out).not.toBe(0);
+    expect(refused.out).toMatch(/tiny-baseline-2ep-seed0\.safetensors holds another run \(seed: 7 there, 0 here\)/);
+    expect(existsSync(out)).toBe(false);                            // nothing recorded
+    await saveRunState(file, t, {epochsDone: 1, step: 1, trainSeconds: 1000, loss: 2.5}, identity);
+    disposeTrainer(t);
+    const r = run(common);
+    expect(r.status, r.out).toBe(0);
+    expect(r.out).toMatch(/baseline seed 0: resumed from .*tiny-baseline-2ep-seed0\.safetensors after epoch 1 \(1000 s of training\)/);
+    expect(r.out).toMatch(/epoch 2\/2/);
+    expect(r.out).not.toMatch(/epoch 1\/2/);                        // epoch 1 is not trained again
+    const rec = JSON.parse(readFileSync(out, 'utf8')).runs[0];
+    expect(rec.imagesSeen).toBe(64);                                 // 2 steps of 32 in all: the step count went on from 1
+    expect(rec.trainSeconds).toBeGreaterThanOrEqual(1000);           // training time adds up across sittings
+    expect(existsSync(file)).toBe(false);
+  }, 180_000);
   it('unknown levers, bad seeds and a corrupt results file are refused with a clear message', () => {
     const u = run(['--levers', 'baseline,dropout']);
     expect(u.status).toBe(2);

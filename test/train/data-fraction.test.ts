@@ -5,9 +5,9 @@
  * processes sharing one results file (--models cnn beside --models vit): both keep their runs.
  */
 import {spawnSync} from 'node:child_process';
-import {existsSync, mkdtempSync, readFileSync} from 'node:fs';
+import {existsSync, mkdtempSync, readdirSync, readFileSync} from 'node:fs';
 import {tmpdir} from 'node:os';
-import {join, resolve} from 'node:path';
+import {isAbsolute, join, relative, resolve} from 'node:path';
 import {describe, expect, it} from 'vitest';
 import {cnnConfig, initCnn} from '../../lib/cnn/resnet';
 import {countParams, disposeParams} from '../../lib/core/params';
@@ -59,7 +59,8 @@ describe('two processes, one results file', () => {
   it('npm run data-fraction --models cnn and --models vit at once, into one file: all runs, both commands', async () => {
     const data = writeTinyFolder(mkdtempSync(join(tmpdir(), 'cifar-df2-')), 20);
     const out = join(mkdtempSync(join(tmpdir(), 'df2-')), 'results.json');
-    const common = ['--data-dir', data, '--fractions', '0.5,1', '--seeds', '0', '--images-seen', '48', '--batch-size', '16', '--out', out];
+    const common = ['--data-dir', data, '--fractions', '0.5,1', '--seeds', '0', '--images-seen', '48', '--batch-size', '16', '--out', out,
+      '--state-dir', mkdtempSync(join(tmpdir(), 'df2-state-'))];
     const run = (model: string) => runScript('scripts/data-fraction.ts', ['--models', model, ...common],
       {COURSE_BACKEND: 'wasm', COURSE_THREADS: '1'});
     const [cnn, vit] = await Promise.all([run('cnn'), run('vit')]);
@@ -70,7 +71,7 @@ describe('two processes, one results file', () => {
       .toEqual(['cnn 0.5', 'cnn 1', 'vit 0.5', 'vit 1']);
     expect(res.summary).toHaveLength(4);
     for (const m of ['cnn', 'vit']) {
-      expect(res.command).toContain(`npm run data-fraction -- --models ${m} ${common.join(' ')}`);
+      expect(res.command).toContain(`npm run data-fraction -- --models ${m} ${common.map((x) => (isAbsolute(x) ? relative(ROOT, x) : x)).join(' ')}`);
       for (const r of res.runs.filter((x: {model: string}) => x.model === m)) expect(r.command).toContain(`--models ${m}`);
     }
     expect(existsSync(out + '.lock')).toBe(false);
@@ -81,12 +82,14 @@ describe('npm run data-fraction (smoke run on a tiny folder)', () => {
   it('trains both models on 2 fractions and writes the results file with the command (wasm backend)', () => {
     const data = writeTinyFolder(mkdtempSync(join(tmpdir(), 'cifar-df-')), 20); // 100 train, 20 test images
     const out = join(mkdtempSync(join(tmpdir(), 'df-')), 'results.json');
-    const args = ['--data-dir', data, '--fractions', '0.5,1', '--seeds', '0', '--images-seen', '48', '--batch-size', '16', '--out', out];
+    const states = mkdtempSync(join(tmpdir(), 'df-state-'));
+    const args = ['--data-dir', data, '--fractions', '0.5,1', '--seeds', '0', '--images-seen', '48', '--batch-size', '16', '--out', out, '--state-dir', states];
     const r = spawnSync(process.execPath, ['--import', 'tsx', join(ROOT, 'scripts/data-fraction.ts'), ...args],
       {cwd: ROOT, encoding: 'utf8', env: {...process.env, COURSE_BACKEND: 'wasm'}, timeout: 500_000});
     expect(r.status, r.stdout + r.stderr).toBe(0);
     const res = JSON.parse(readFileSync(out, 'utf8'));
-    expect(res.command).toBe(`npm run data-fraction -- ${args.join(' ')}`);
+    expect(res.command).toBe(`npm run data-fraction -- ${args.map((x) => (isAbsolute(x) ? relative(ROOT, x) : x)).join(' ')}`);
+    expect(readdirSync(states)).toEqual([]);                   // each run's state is removed once it is recorded
     expect(res.runs).toHaveLength(4);
     for (const run of res.runs) {
       expect(run.testImages).toBe(20);
