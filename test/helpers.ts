@@ -3,6 +3,8 @@ import {join, resolve} from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import {expect} from 'vitest';
 import {initBackend} from '../lib/backend';
+import {Rng} from '../lib/core/rng';
+import type {ImageSet} from '../lib/data/cifar';
 
 /** Use the backend the test run asks for (vitest.config sets COURSE_BACKEND=cpu by default). */
 export async function setupBackend(): Promise<void> {
@@ -44,4 +46,12 @@ export function runScript(script: string, args: string[], env: Record<string, st
     p.stderr.on('data', (d) => { log += d; });
     p.on('close', (code) => done({code, log}));
   });
+}
+
+/** n random 32×32 RGB images (seeded) with labels 0, 1, …, 9, 0, …: a training set for trainer tests. */
+export function fakeSet(n: number, seed = 1): ImageSet {
+  const r = new Rng(seed), images = new Uint8Array(n * 3072), labels = new Uint8Array(n);
+  for (let i = 0; i < images.length; i++) images[i] = r.int(256);
+  for (let i = 0; i < n; i++) labels[i] = i % 10;
+  return {images, labels, count: n};
 }

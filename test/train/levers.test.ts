@@ -11,21 +11,13 @@ import * as tf from '@tensorflow/tfjs';
 import {afterEach, beforeAll, describe, expect, it} from 'vitest';
 import {Rng} from '../../lib/core/rng';
 import {trivialAugment} from '../../lib/data/augment';
-import {ImageSet} from '../../lib/data/cifar';
 import {loadCheckpoint, saveCheckpoint} from '../../lib/io/checkpoint';
 import {getRecipe, RECIPES, validateRecipe} from '../../lib/train/recipes';
 import {createTrainer, disposeTrainer, emaDecay, evalParams, learningRate, loadTrainedViT, lossAndGrads, makeBatch, orderOfEpoch,
   recipeOfCheckpoint, Trainer, trainStep} from '../../lib/train/vit-trainer';
-import {setupBackend} from '../helpers';
+import {fakeSet, setupBackend} from '../helpers';
 
 beforeAll(setupBackend);
-
-function fakeSet(n: number, seed = 1): ImageSet {
-  const r = new Rng(seed), images = new Uint8Array(n * 3072), labels = new Uint8Array(n);
-  for (let i = 0; i < images.length; i++) images[i] = r.int(256);
-  for (let i = 0; i < n; i++) labels[i] = i % 10;
-  return {images, labels, count: n};
-}
 
 let trainers: Trainer[] = [];
 afterEach(() => { trainers.forEach(disposeTrainer); trainers = []; });

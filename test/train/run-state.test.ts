@@ -8,22 +8,13 @@ import {tmpdir} from 'node:os';
 import {join} from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import {afterEach, beforeAll, describe, expect, it} from 'vitest';
-import {Rng} from '../../lib/core/rng';
-import {ImageSet} from '../../lib/data/cifar';
 import {saveCheckpoint} from '../../lib/io/checkpoint';
 import {getRecipe} from '../../lib/train/recipes';
 import {removeRunState, resumeRunState, saveRunState} from '../../lib/train/run-state';
 import {createTrainer, disposeTrainer, makeBatch, orderOfEpoch, Trainer, trainStep} from '../../lib/train/vit-trainer';
-import {setupBackend} from '../helpers';
+import {fakeSet, setupBackend} from '../helpers';
 
 beforeAll(setupBackend);
-
-function fakeSet(n: number, seed = 1): ImageSet {
-  const r = new Rng(seed), images = new Uint8Array(n * 3072), labels = new Uint8Array(n);
-  for (let i = 0; i < images.length; i++) images[i] = r.int(256);
-  for (let i = 0; i < n; i++) labels[i] = i % 10;
-  return {images, labels, count: n};
-}
 
 let trainers: Trainer[] = [];
 afterEach(() => { trainers.forEach(disposeTrainer); trainers = []; });
