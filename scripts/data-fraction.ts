@@ -29,8 +29,8 @@ import {numBatches} from '../lib/data/batches';
 import {mergeRunsBy, portableCommand, readResultsFile, ResultsFileError, updateResultsFile} from '../lib/io/results-file';
 import {balancedSubset, DATA_FRACTION_CNN_WIDTHS, epochsForBudget, FractionRun, runKey, summarize} from '../lib/train/data-fraction';
 import {getRecipe, TrainRecipe} from '../lib/train/recipes';
-import {removeRunState, resumeRunState, saveRunState} from '../lib/train/run-state';
-import {accuracyOfFirst, createTrainer, disposeTrainer, evaluate, makeBatch, orderOfEpoch, Trainer, trainStep} from '../lib/train/vit-trainer';
+import {removeRunState, trainEpochs} from '../lib/train/run-state';
+import {accuracyOfFirst, createTrainer, disposeTrainer, evaluate, Trainer} from '../lib/train/vit-trainer';
 import {CliSpec, parseCli, parseList, runCli, UsageError} from './cli-args';
 
 export const DATA_FRACTION_CLI = {
@@ -139,27 +139,7 @@ async function main() {
         // the run's state after each epoch; a state of another run at that path is refused by name
         const state = path.join(stateDir, `${model}-${fraction}-seed${seed}.safetensors`);
         const identity = {model, fraction, seed, imagesSeen, batchSize, trainImages: train.count, recipe, ...(model === 'cnn' ? {cnn: cnnCfg} : {})};
-        const t0 = Date.now();
-        let step = 0, loss = NaN, done = 0, before = 0;
-        const at = await resumeRunState(state, t, identity);
-        if (at) {
-          ({epochsDone: done, step, trainSeconds: before, loss} = at);
-          process.stderr.write(`[data-fraction] ${model} ${fraction} seed ${seed}: resumed from ${path.relative(process.cwd(), state)} ` +
-            `after epoch ${done} (${before.toFixed(0)} s of training)\n`);
-        }
-        const step0 = step;
-        for (let e = done; e < epochs; e++) {
-          const order = orderOfEpoch(recipe, train.count, e);
-          for (let b = 0; b < t.stepsPerEpoch; b++) {
-            loss = (await trainStep(t, makeBatch(recipe, train, order, e, b), step++)).loss;
-            await new Promise((r) => setImmediate(r));
-          }
-          const secs = (Date.now() - t0) / 1000;
-          await saveRunState(state, t, {epochsDone: e + 1, step, trainSeconds: before + secs, loss}, identity);
-          process.stderr.write(`[data-fraction] ${model} ${fraction} seed ${seed}: epoch ${e + 1}/${epochs} loss ${loss.toFixed(4)} ` +
-            `(${(((step - step0) * batchSize) / secs).toFixed(0)} img/s)\n`);
-        }
-        const trainSeconds = before + (Date.now() - t0) / 1000;
+        const {step, loss, trainSeconds} = await trainEpochs(t, train, epochs, {state, identity, tag: `[data-fraction] ${model} ${fraction} seed ${seed}`});
         const ev = await evaluate(t.params, recipe, test, 250, t.forward);
         const rec = {model, fraction, seed, testAcc: ev.accuracy, testLoss: ev.loss, testImages: test.count,
           testAccExact: data.exactTestCount && test.count >= data.exactTestCount ? accuracyOfFirst(ev.predictions, test.labels, data.exactTestCount) : null,

@@ -20,8 +20,8 @@ import {mergeRunsBy, portableCommand, readResultsFile, ResultsFileError, updateR
 import {ablationRecipe, AblationRun, LEVERS, leverByName, summarizeAblation} from '../lib/train/ablation';
 import {getRecipe} from '../lib/train/recipes';
 import {startDataParallel, useOneThreadPerWorker} from '../lib/train/data-parallel';
-import {removeRunState, resumeRunState, saveRunState} from '../lib/train/run-state';
-import {accuracyOfFirst, cleanTrainMetrics, createTrainer, disposeTrainer, evalParams, evaluate, makeBatch, orderOfEpoch, trainStep} from '../lib/train/vit-trainer';
+import {removeRunState, trainEpochs} from '../lib/train/run-state';
+import {accuracyOfFirst, cleanTrainMetrics, createTrainer, disposeTrainer, evalParams, evaluate} from '../lib/train/vit-trainer';
 import {CliSpec, parseCli, parseList, runCli, UsageError} from './cli-args';
 
 export const LEVERS_CLI = {
@@ -109,30 +109,13 @@ async function main() {
     // the run's state after each epoch; a state of another run at that path is refused by name
     const state = path.join(stateDir, `${base}-${lever}-${epochs}ep-seed${seed}.safetensors`);
     const identity = {base, lever, epochs, seed, trainImages: train.count, limitTrain, recipe: ablationRecipe(lever, epochs, seed, base)};
-    const t0 = Date.now(), load0 = os.loadavg()[0];
-    let step = 0, loss = NaN, done = 0, before = 0;
+    const load0 = os.loadavg()[0];
     try {
-      const at = await resumeRunState(state, t, identity);
-      if (at) {
-        ({epochsDone: done, step, trainSeconds: before, loss} = at);
-        process.stderr.write(`[levers] ${lever} seed ${seed}: resumed from ${path.relative(process.cwd(), state)} after epoch ${done} ` +
-          `(${before.toFixed(0)} s of training)\n`);
-      }
-      const step0 = step;
       if (workers === 2) await startDataParallel(t);
-      for (let e = done; e < epochs; e++) {
-        const order = orderOfEpoch(recipe, train.count, e);
-        for (let b = 0; b < t.stepsPerEpoch; b++) {
-          loss = (await trainStep(t, makeBatch(recipe, train, order, e, b), step++)).loss;
-          if (!Number.isFinite(loss)) throw new Error(`lever ${lever}, seed ${seed}: the loss became ${loss} at step ${step}; the run is not recorded`);
-          await new Promise((r) => setImmediate(r));
-        }
-        const secs = (Date.now() - t0) / 1000;
-        await saveRunState(state, t, {epochsDone: e + 1, step, trainSeconds: before + secs, loss}, identity);
-        process.stderr.write(`[levers] ${lever} seed ${seed}: epoch ${e + 1}/${epochs} loss ${loss.toFixed(4)} ` +
-          `(${(((step - step0) * recipe.batchSize) / secs).toFixed(0)} img/s)\n`);
-      }
-      const trainSeconds = before + (Date.now() - t0) / 1000;
+      const {step, loss, trainSeconds} = await trainEpochs(t, train, epochs, {state, identity, tag: `[levers] ${lever} seed ${seed}`,
+        afterStep: (l, s) => {
+          if (!Number.isFinite(l)) throw new Error(`lever ${lever}, seed ${seed}: the loss became ${l} at step ${s}; the run is not recorded`);
+        }});
       // one pass is the measure (testAcc); the mirror-image pass on the way gives flip TTA's effect, paired, for free
       const both = await evaluate(evalParams(t), {...recipe, tta: 'flip'}, test, 250, undefined, t.worker);
       const ev = {...both.single!};

@@ -162,23 +162,29 @@ export function markNumericCells(html: string): string {
     if (!NUMERIC.test(t) || /class=/.test(attrs ?? '')) return m;
     return `<${tag}${attrs ?? ''} class="num">${content}</${tag}>`;
   });
-  return marked.replace(/<table\b[\s\S]*?<\/table>/g, (table) => {
-    const head = /<thead>([\s\S]*?)<\/thead>/.exec(table), body = /<tbody>([\s\S]*?)<\/tbody>/.exec(table);
-    if (!head || !body || /colspan|rowspan/.test(table)) return table;
-    const rows = [...body[1]!.matchAll(/<tr>([\s\S]*?)<\/tr>/g)].map((r) => [...r[1]!.matchAll(/<td(\s[^>]*)?>/g)].map((c) => /class="num"/.test(c[1] ?? '')));
-    if (rows.length === 0) return table;
-    const numeric = (i: number) => rows.every((r) => r[i] === true);
-    let i = -1;
-    const thead = head[1]!.replace(/<th(\s[^>]*)?>/g, (m, attrs: string | undefined) => {
-      i++;
-      return numeric(i) && !/class=/.test(attrs ?? '') ? `<th${attrs ?? ''} class="num">` : m;
-    });
-    return table.replace(head[0], `<thead>${thead}</thead>`);
-  }).replace(/<th(\s[^>]*)?>([^<]*)<\/th>/g, (m, attrs: string | undefined, content: string) =>
-    `<th${attrs ?? ''}>${camelBreaks(content)}</th>`)
-    // a path in a table cell (`vit/tokenizers.ts`) may wrap after its slashes; the CSS keeps it whole otherwise
-    .replace(/<table\b[\s\S]*?<\/table>/g, (table) => table.replace(/(<code\b[^>]*>)([^<]*)(<\/code>)/g,
-      (m, open: string, code: string, close: string) => open + code.replace(/\/(?=[^/])/g, '/<wbr>') + close));
+  return marked.replace(/<table\b[\s\S]*?<\/table>/g, (table) => wrapPoints(numericHeaders(table)));
+}
+
+/** A header gets class "num" when every body cell of its column has it (tables with merged cells are left alone). */
+function numericHeaders(table: string): string {
+  const head = /<thead>([\s\S]*?)<\/thead>/.exec(table), body = /<tbody>([\s\S]*?)<\/tbody>/.exec(table);
+  if (!head || !body || /colspan|rowspan/.test(table)) return table;
+  const rows = [...body[1]!.matchAll(/<tr>([\s\S]*?)<\/tr>/g)].map((r) => [...r[1]!.matchAll(/<td(\s[^>]*)?>/g)].map((c) => /class="num"/.test(c[1] ?? '')));
+  if (rows.length === 0) return table;
+  const numeric = (i: number) => rows.every((r) => r[i] === true);
+  let i = -1;
+  const thead = head[1]!.replace(/<th(\s[^>]*)?>/g, (m, attrs: string | undefined) => {
+    i++;
+    return numeric(i) && !/class=/.test(attrs ?? '') ? `<th${attrs ?? ''} class="num">` : m;
+  });
+  return table.replace(head[0], `<thead>${thead}</thead>`);
+}
+
+/** Where a table's text may wrap besides its spaces: headers at camelCase joins, paths in code
+ *  (`vit/tokenizers.ts`) after their slashes; the CSS keeps words whole otherwise. */
+function wrapPoints(table: string): string {
+  return table.replace(/<th(\s[^>]*)?>([^<]*)<\/th>/g, (m, attrs: string | undefined, content: string) => `<th${attrs ?? ''}>${camelBreaks(content)}</th>`)
+    .replace(/(<code\b[^>]*>)([^<]*)(<\/code>)/g, (m, open: string, code: string, close: string) => open + code.replace(/\/(?=[^/])/g, '/<wbr>') + close);
 }
 
 /** A header such as `scaledDot: r` or `params (countViTParams)` may wrap only at its spaces, which made

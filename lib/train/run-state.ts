@@ -9,6 +9,7 @@
  * - resumeRunState: loads such a file into a freshly created trainer of the same run and returns
  *   where to continue; a file of another run (other lever, seed, recipe, data) is refused with its
  *   name and the field that differs, never loaded into the wrong run.
+ * - trainEpochs: the epoch loop of both scripts — resume, train, save after every epoch, progress lines.
  * - removeRunState: once the run's result is in its results file.
  *
  * Resuming at an epoch boundary is exact: the batch order, augmentation and dropout masks are
@@ -17,8 +18,9 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import type {ImageSet} from '../data/cifar';
 import {assignParams, cleanStaleTemps, loadCheckpoint, saveCheckpoint} from '../io/checkpoint';
-import type {Trainer} from './vit-trainer';
+import {makeBatch, orderOfEpoch, Trainer, trainStep} from './vit-trainer';
 
 /** Where a run stands at the end of an epoch. */
 export interface RunPosition { epochsDone: number; step: number; trainSeconds: number; /** the last batch's loss */ loss: number }
@@ -54,6 +56,35 @@ export async function resumeRunState(file: string, t: Trainer, identity: Record<
   t.optimizer.setState(ck.optimizer);
   if (t.ema) assignParams(t.ema, ck.ema ?? {});
   return pos;
+}
+
+/**
+ * Trains `t` (freshly created for the run) for `epochs` epochs of `set` with its recipe: resumes from
+ * `state` when that file holds this run (`identity`), saves the state after every epoch and writes a
+ * progress line per epoch to stderr, prefixed with `tag`. `afterStep` sees every step's loss and the
+ * number of steps so far (e.g. to stop on a non-finite loss). Returns the steps taken in all, the last
+ * batch's loss and the seconds of training across sittings.
+ */
+export async function trainEpochs(t: Trainer, set: ImageSet, epochs: number, opts: {state: string; identity: Record<string, unknown>; tag: string;
+  afterStep?: (loss: number, step: number) => void}): Promise<{step: number; loss: number; trainSeconds: number}> {
+  const t0 = Date.now();
+  const at = await resumeRunState(opts.state, t, opts.identity);
+  let {step, loss} = at ?? {step: 0, loss: NaN};
+  const done = at?.epochsDone ?? 0, before = at?.trainSeconds ?? 0, step0 = step;
+  if (at) process.stderr.write(`${opts.tag}: resumed from ${shown(opts.state)} after epoch ${done} (${before.toFixed(0)} s of training)\n`);
+  for (let e = done; e < epochs; e++) {
+    const order = orderOfEpoch(t.recipe, set.count, e);
+    for (let b = 0; b < t.stepsPerEpoch; b++) {
+      loss = (await trainStep(t, makeBatch(t.recipe, set, order, e, b), step++)).loss;
+      opts.afterStep?.(loss, step);
+      await new Promise((r) => setImmediate(r));
+    }
+    const secs = (Date.now() - t0) / 1000;
+    await saveRunState(opts.state, t, {epochsDone: e + 1, step, trainSeconds: before + secs, loss}, opts.identity);
+    process.stderr.write(`${opts.tag}: epoch ${e + 1}/${epochs} loss ${loss.toFixed(4)} ` +
+      `(${(((step - step0) * t.recipe.batchSize) / secs).toFixed(0)} img/s)\n`);
+  }
+  return {step, loss, trainSeconds: before + (Date.now() - t0) / 1000};
 }
 
 export function removeRunState(file: string): void {
