@@ -22,8 +22,8 @@ const shown = (file: string) => path.relative(process.cwd(), file) || file;
 
 /**
  * The command line a results file records, with every absolute path made relative to the working
- * folder (`--out /home/me/runs/x.json` → `--out ../runs/x.json`, also in `--out=/…` form), so that no
- * committed file carries a path of the machine that produced it.
+ * folder (as a separate argument or in `--out=/…` form), so that no committed file carries a path
+ * of the machine that produced it.
  */
 export function portableCommand(prefix: string, argv: string[], cwd = process.cwd()): string {
   const rel = (p: string) => (path.isAbsolute(p) ? path.relative(cwd, p) || '.' : p);
