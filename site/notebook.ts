@@ -149,12 +149,13 @@ const longAttr = (t: string): string => {
   return n > LONG_OUTPUT_LINES ? ` data-lines="${n}"` : '';
 };
 
-const NUMERIC = /^[-−+±]?\s*(\d[\d,]*(\.\d+)?|\.\d+)(e[-+]?\d+)?\s*(%|ms|s|min|h|M|K|k|B|MB|KB|GB|×|x|px|img\/s)?(\s*(±|\+\/-)\s*\d[\d.,]*\s*%?)?$/i;
+const NUMERIC = /^[-−+±]?\s*(\d[\d,]*(\.\d+)?|\.\d+)(e[-+]?\d+)?\s*(%|ms|s|min|h|M|K|k|B|MB|KB|GB|×|x|px|img\/s)?(\s*(±|\+\/-)\s*\d[\d.,]*\s*%?)?(\s*\(\d+ (seeds?|runs?)\))?$/i;
 
 /**
- * Table cells holding a number get class "num" (kept on one line, right-aligned); prose cells may
- * wrap and are left-aligned. A header cell gets "num" too when every body cell of its column has it,
- * so a column's header sits on the side of its values.
+ * Table cells holding a number (with its unit, ± sd and a count such as "(3 seeds)") get class "num"
+ * (kept on one line, right-aligned); prose cells may wrap and are left-aligned. A header cell gets
+ * "num" too when every body cell of its column has it, so a column's header sits on the side of its
+ * values.
  */
 export function markNumericCells(html: string): string {
   const marked = html.replace(/<(td|th)(\s[^>]*)?>([^<]*)<\/\1>/g, (m, tag: string, attrs: string | undefined, content: string) => {

@@ -100,6 +100,10 @@ describe('tables', () => {
     // a table with merged cells keeps its headers as they are
     const merged = html.replace('<th>lever</th>', '<th colspan="1">lever</th>');
     expect(markNumericCells(merged)).not.toMatch(/<th class="num">/);
+    // a mean ± sd with its number of seeds is a number; a comment in parentheses is not
+    const cells = ['68.97 ± 0.26 (3 seeds)', '26.2 (1 seed)', '-0.29 (within 2 SE)', '78.57 ± 0.01 (2 seeds) best']
+      .map((c) => markNumericCells(`<td>${c}</td>`).startsWith('<td class="num">'));
+    expect(cells).toEqual([true, true, false, false]);
   });
 
   it('lets a header wrap at its camelCase joins, never inside a word', () => {
