@@ -104,6 +104,10 @@ describe('tables', () => {
     const cells = ['68.97 ± 0.26 (3 seeds)', '26.2 (1 seed)', '-0.29 (within 2 SE)', '78.57 ± 0.01 (2 seeds) best']
       .map((c) => markNumericCells(`<td>${c}</td>`).startsWith('<td class="num">'));
     expect(cells).toEqual([true, true, false, false]);
+    // its value and its count each stay on one line; the count may wrap below the value
+    expect(markNumericCells('<td>68.97 ± 0.26 (3 seeds)</td>'))
+      .toBe('<td class="num"><span class="nw">68.97 ± 0.26</span> <span class="nw">(3 seeds)</span></td>');
+    expect(markNumericCells('<td>+9.65 (&gt; 2 SE)</td>')).toBe('<td><span class="nw">+9.65</span> <span class="nw">(&gt; 2 SE)</span></td>');
   });
 
   it('lets a header wrap at its camelCase joins, never inside a word', () => {
