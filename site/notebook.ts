@@ -161,14 +161,14 @@ export function markNumericCells(html: string): string {
   const marked = html.replace(/<(td|th)(\s[^>]*)?>([^<]*)<\/\1>/g, (m, tag: string, attrs: string | undefined, content: string) => {
     const t = content.replace(/&nbsp;/g, ' ').trim();
     if (/class=/.test(attrs ?? '')) return m;
-    // a number with a comment ("+9.65 (> 2 SE)") stays a prose cell, but neither part breaks inside
-    const noted = /^([-−+]?\d[\d.,]*\s*%?)\s+(\([^()]{1,20}\))$/.exec(t);
-    if (!NUMERIC.test(t) && noted) return `<${tag}${attrs ?? ''}><span class="nw">${noted[1]}</span> <span class="nw">${noted[2]}</span></${tag}>`;
-    if (!NUMERIC.test(t)) return m;
-    // "68.97 ± 0.26 (3 seeds)": the value and its count each stay whole, the count may go below it
-    const count = /^(.*\S)\s+(\(\d+ [a-z]+\))$/.exec(content.trim());
-    const body = count ? `<span class="nw">${count[1]}</span> <span class="nw">${count[2]}</span>` : content;
-    return `<${tag}${attrs ?? ''} class="num">${body}</${tag}>`;
+    const numeric = NUMERIC.test(t);
+    // a value and its note in parentheses — a count ("68.97 ± 0.26 (3 seeds)", a number cell) or a
+    // comment ("+9.65 (> 2 SE)", a prose cell) — each stay whole; the note may go below the value
+    const noted = /^(.*\S)\s+(\([^()]{1,20}\))$/.exec(t);
+    const split = noted && (numeric || /^[-−+]?\d[\d.,]*\s*%?$/.test(noted[1]!));
+    if (!numeric && !split) return m;
+    const body = split ? `<span class="nw">${noted[1]}</span> <span class="nw">${noted[2]}</span>` : content;
+    return `<${tag}${attrs ?? ''}${numeric ? ' class="num"' : ''}>${body}</${tag}>`;
   });
   return marked.replace(/<table\b[\s\S]*?<\/table>/g, (table) => wrapPoints(numericHeaders(table)));
 }
