@@ -19,10 +19,15 @@ export function chartAlt(spec: Record<string, any>, plain = ''): string {
   const titleOf = (s: any): string => typeof s?.title === 'string' ? s.title : typeof s?.title?.text === 'string' ? s.title.text : Array.isArray(s?.title?.text) ? s.title.text.join(' ') : '';
   const kids: any[] = spec.concat ?? spec.hconcat ?? spec.vconcat ?? [];
   const axes = (s: any): string => {
-    const enc = s?.encoding ?? s?.layer?.find((l: any) => l.encoding)?.encoding ?? s?.spec?.encoding ?? s?.spec?.layer?.find((l: any) => l.encoding)?.encoding;
+    // of a layered chart, describe the main layer: not a band (area), a rule or a label drawn under or over it
+    const markOf = (l: any): string => String(l?.mark?.type ?? l?.mark ?? '');
+    const mainLayer = (layers: any[] | undefined) => layers?.find((l: any) => l.encoding && !['area', 'rule', 'text'].includes(markOf(l)))
+      ?? layers?.find((l: any) => l.encoding);
+    const top = s?.encoding ? s : mainLayer(s?.layer) ?? (s?.spec?.encoding ? s.spec : mainLayer(s?.spec?.layer));
+    const enc = top?.encoding;
     if (!enc) return '';
     const name = (c: any) => c ? (typeof c.title === 'string' ? c.title : c.field) : undefined;
-    const mark = String((s.mark?.type ?? s.mark ?? s.layer?.[0]?.mark?.type ?? s.layer?.[0]?.mark ?? s.spec?.mark?.type ?? s.spec?.mark ?? s.spec?.layer?.[0]?.mark?.type ?? ''));
+    const mark = markOf(top);
     const kind = ({rect: 'heat map', line: 'line chart', bar: 'bar chart', point: 'scatter plot'} as Record<string, string>)[mark] ?? 'chart';
     const parts = [name(enc.y) && `${name(enc.y)}`, name(enc.x) && `${name(enc.x)}`].filter(Boolean);
     const by = name(enc.color);

@@ -7,8 +7,9 @@ import {describe, expect, it} from 'vitest';
 import {buildSite, overlayFullRun} from '../../site/build';
 import {findExports, findImports, highlight, linkImports, SourceModule} from '../../site/code';
 import {createMarkdown, Heading} from '../../site/markdown';
-import {ansiToHtml, camelBreaks, cardSummary, firstSentences, markdownText, markNumericCells, mergeStreams, pngSize} from '../../site/notebook';
+import {ansiToHtml, camelBreaks, cardSummary, chartAlt, firstSentences, markdownText, markNumericCells, mergeStreams, pngSize} from '../../site/notebook';
 import {encodePng} from '../../lib/viz/vit';
+import {dataFractionSpec} from '../../lib/viz/scaling';
 import {serve} from '../../site/serve';
 import {decodeRgbPng, safetensorsBytes} from './fixtures';
 
@@ -226,5 +227,21 @@ describe('full-mode runs (site/full-runs)', () => {
     } finally {
       rmSync(root, {recursive: true, force: true});
     }
+  });
+});
+
+describe('chart alt text', () => {
+  it('describes the main layer of a layered chart, not the ± sd band drawn under it', () => {
+    const spec = dataFractionSpec([{model: 'ViT', fraction: 0.1, seeds: 2, mean: 0.5, sd: 0.01},
+      {model: 'ViT', fraction: 1, seeds: 2, mean: 0.7, sd: 0.01}], 'CNN vs ViT');
+    expect((spec.layer as {mark: {type: string}}[])[0]!.mark.type).toBe('area');   // the band comes first
+    expect(chartAlt(spec)).toBe('CNN vs ViT — line chart of test accuracy (%), mean ± sd over seeds against ' +
+      'share of the CIFAR-10 training set (%, log scale), one colour per model');
+  });
+
+  it('falls back to the first encoded layer, and to the title alone', () => {
+    const spec = {title: 'bands', layer: [{mark: {type: 'area'}, encoding: {x: {field: 'a'}, y: {field: 'lo'}}}]};
+    expect(chartAlt(spec)).toBe('bands — chart of lo against a');
+    expect(chartAlt({title: 'no axes'})).toBe('no axes');
   });
 });
