@@ -1,5 +1,6 @@
 /**
  * npm run data-fraction -- [--fractions 0.1,0.25,0.5,1] [--seeds 0,1] [--models cnn,vit] [--cnn-widths 16,32,64]
+ *                          [--cnn-norm batch|layer]
  *                          [--images-seen N] [--out FILE] [--data-dir DIR] [--limit-test N] [--batch-size N]
  *
  * Issue #15, "why a ViT needs data": trains the ResNet-style CNN (lib/cnn/resnet.ts) and the course
@@ -13,7 +14,9 @@
  * write happens under a lock file and merges the runs on disk with its own (lib/io/results-file.ts).
  * The CNN's widths default to 16, 32, 64 (a ResNet-8 of 78 k parameters, ~2x the speed of
  * lib/cnn/resnet.ts's default 32, 64, 128 on one core: 234 vs 106 img/s measured 2026-12-02 beside a
- * training run); the file records them, the budget (--images-seen), --batch-size and --limit-test, and
+ * training run) and its normalisation to BatchNorm, whose evaluation moments are measured after
+ * training on the run's un-augmented training images (up to 5,000: estimateBnMoments); the file
+ * records widths and norm, the budget (--images-seen), --batch-size and --limit-test, and
  * a file written with other settings is refused by name. The run in progress saves its state after
  * every epoch (--state-dir, default runs/data-fraction/, git-ignored) and the same command resumes it
  * there, exactly (lib/train/run-state.ts): stopping loses at most one epoch.
@@ -21,16 +24,17 @@
 import * as os from 'node:os';
 import * as path from 'node:path';
 import {describeBackend, initBackend} from '../lib/backend';
-import {cnnConfig, cnnForward, initCnn} from '../lib/cnn/resnet';
+import {cnnConfig, cnnForward, CnnConfig, disposeMoments, estimateBnMoments, initCnn} from '../lib/cnn/resnet';
 import {countParams, disposeParams} from '../lib/core/params';
 import {headOf, ImageSet, loadCifar10} from '../lib/data/cifar';
+import {toNormalizedTensor} from '../lib/data/normalize';
 import {FusedAdamW} from '../lib/optim/fused-adamw';
 import {numBatches} from '../lib/data/batches';
 import {mergeRunsBy, portableCommand, readResultsFile, ResultsFileError, updateResultsFile} from '../lib/io/results-file';
 import {balancedSubset, DATA_FRACTION_CNN_WIDTHS, epochsForBudget, FractionRun, runKey, summarize} from '../lib/train/data-fraction';
 import {getRecipe, TrainRecipe} from '../lib/train/recipes';
 import {removeRunState, trainEpochs} from '../lib/train/run-state';
-import {accuracyOfFirst, createTrainer, disposeTrainer, evaluate, Trainer} from '../lib/train/vit-trainer';
+import {accuracyOfFirst, createTrainer, disposeTrainer, evaluate, Forward, normalization, Trainer} from '../lib/train/vit-trainer';
 import {CliSpec, parseCli, parseList, runCli, UsageError} from './cli-args';
 
 export const DATA_FRACTION_CLI = {
@@ -41,6 +45,7 @@ export const DATA_FRACTION_CLI = {
     'seeds': {kind: 'string', arg: 'LIST', help: 'comma-separated integer seeds (default 0,1)'},
     'models': {kind: 'string', arg: 'LIST', help: 'cnn and/or vit (default cnn,vit)'},
     'cnn-widths': {kind: 'string', arg: 'LIST', help: 'channels of the CNN\'s stages (default 16,32,64; fixed for a results file)'},
+    'cnn-norm': {kind: 'string', arg: 'NORM', help: 'the CNN\'s normalisation: batch (default) or layer (fixed for a results file)'},
     'images-seen': {kind: 'positive', help: 'training images seen per run (default 600000 = 12 epochs of 50k)'},
     'batch-size': {kind: 'positive', help: 'batch size (default 128)'},
     'out': {kind: 'string', arg: 'FILE', help: 'results file (default models/data-fraction/results.json)'},
@@ -51,10 +56,12 @@ export const DATA_FRACTION_CLI = {
 } as const satisfies CliSpec;
 
 type Run = FractionRun & Record<string, unknown>;
+/** The CNN of a results file; files written before the norm was an option used LayerNorm. */
+type FileCnn = {widths: number[]; norm?: CnnConfig['norm']};
 
 /** The results file, or none; a file that is not one is refused with its name (exit 2). */
 const readFile = (out: string) => {
-  try { return readResultsFile<Run>(out) as (ReturnType<typeof readResultsFile<Run>> & {cnn?: {widths: number[]}}) | undefined; } catch (e) {
+  try { return readResultsFile<Run>(out) as (ReturnType<typeof readResultsFile<Run>> & {cnn?: FileCnn}) | undefined; } catch (e) {
     throw e instanceof ResultsFileError ? new UsageError(e.message) : e;
   }
 };
@@ -92,15 +99,21 @@ async function main() {
   const out = path.resolve(args.out ?? 'models/data-fraction/results.json');
   const command = portableCommand('npm run data-fraction --', process.argv.slice(2));
 
-  const cnnCfg = cnnConfig({widths});
+  const norm = args['cnn-norm'] ?? 'batch';
+  if (norm !== 'batch' && norm !== 'layer') throw new UsageError(`--cnn-norm: ${norm} is not batch or layer`);
+  const cnnCfg = cnnConfig({widths, norm});
   const limitTest = args['limit-test'] ?? null;
   const rel = path.relative(process.cwd(), out) || out;
   // a file of other settings is refused by name, before the data is loaded and whenever this process
   // writes (another process may have created the file meanwhile): its runs would not compare with these
-  const checkSettings = (f: Record<string, unknown> & {cnn?: {widths: number[]}}) => {
+  const checkSettings = (f: Record<string, unknown> & {cnn?: FileCnn}) => {
     if (f.cnn && JSON.stringify(f.cnn.widths) !== JSON.stringify(widths)) {
       throw new UsageError(`${rel} holds runs of a CNN with widths ${f.cnn.widths.join(',')}, ` +
         `not ${widths.join(',')}: pass --cnn-widths ${f.cnn.widths.join(',')} or choose another --out`);
+    }
+    if (f.cnn && (f.cnn.norm ?? 'layer') !== norm) {
+      throw new UsageError(`${rel} holds runs of a CNN with --cnn-norm ${f.cnn.norm ?? 'layer'}, not ${norm}: ` +
+        `pass --cnn-norm ${f.cnn.norm ?? 'layer'} or choose another --out`);
     }
     const theirs = {'images-seen': f.imagesSeen, 'batch-size': f.batchSize, 'limit-test': f.limitTest};
     const ours = {'images-seen': imagesSeen, 'batch-size': batchSize, 'limit-test': limitTest};
@@ -134,13 +147,24 @@ async function main() {
           const params = initCnn(cnnCfg, seed), stepsPerEpoch = numBatches(train.count, batchSize, true);
           if (stepsPerEpoch < 1) throw new UsageError(`fraction ${fraction} leaves ${train.count} images, fewer than one batch (${batchSize})`);
           t = {recipe, params, optimizer: new FusedAdamW(params, {lr: recipe.lr, weightDecay: recipe.weightDecay}), stepsPerEpoch,
-            totalSteps: stepsPerEpoch * epochs, forward: (p, x) => cnnForward(p, cnnCfg, x)};
+            totalSteps: stepsPerEpoch * epochs, forward: (p, x, o) => cnnForward(p, cnnCfg, x, {training: o.training})};
         }
         // the run's state after each epoch; a state of another run at that path is refused by name
         const state = path.join(stateDir, `${model}-${fraction}-seed${seed}.safetensors`);
         const identity = {model, fraction, seed, imagesSeen, batchSize, trainImages: train.count, recipe, ...(model === 'cnn' ? {cnn: cnnCfg} : {})};
         const {step, loss, trainSeconds} = await trainEpochs(t, train, epochs, {state, identity, tag: `[data-fraction] ${model} ${fraction} seed ${seed}`});
-        const ev = await evaluate(t.params, recipe, test, 250, t.forward);
+        let evalForward: Forward | undefined = t.forward;
+        let moments: ReturnType<typeof estimateBnMoments> | undefined;
+        if (model === 'cnn' && cnnCfg.norm === 'batch') {
+          // BatchNorm's evaluation moments: the trained network's, over up to 5,000 un-augmented training images
+          const m = Math.min(train.count, 5000), {mean, std} = normalization(recipe);
+          const x = toNormalizedTensor(train.images.subarray(0, m * 3072), m, mean, std);
+          moments = estimateBnMoments(t.params, cnnCfg, x);
+          x.dispose();
+          evalForward = (p, im) => cnnForward(p, cnnCfg, im, {moments});
+        }
+        const ev = await evaluate(t.params, recipe, test, 250, evalForward);
+        if (moments) disposeMoments(moments);
         const rec = {model, fraction, seed, testAcc: ev.accuracy, testLoss: ev.loss, testImages: test.count,
           testAccExact: data.exactTestCount && test.count >= data.exactTestCount ? accuracyOfFirst(ev.predictions, test.labels, data.exactTestCount) : null,
           trainImages: train.count, epochs, imagesSeen: step * batchSize, params: countParams(t.params), finalTrainLoss: loss,

@@ -1,22 +1,29 @@
 /**
  * A small ResNet-style CNN — the baseline of "why a ViT needs data" (chapters 3 and 4).
  *
- *   stem    conv 3×3 (C → c0) → LN → ReLU
- *   stage s blocks of  y = ReLU(LN(conv3×3(ReLU(LN(conv3×3(x))))) + shortcut(x))   (He et al. 2016, basic block)
+ *   stem    conv 3×3 (C → c0) → norm → ReLU
+ *   stage s blocks of  y = ReLU(norm(conv3×3(ReLU(norm(conv3×3(x))))) + shortcut(x))   (He et al. 2016, basic block)
  *           the first block of stages s > 0 halves the resolution (stride 2) and its shortcut is a
  *           1×1 convolution with stride 2 (projection shortcut); other shortcuts are the identity
  *   head    global average pool → linear → logits
  *
  * What a CNN assumes and a ViT does not: locality (3×3 windows), weight sharing (the same filter at
  * every position) and so translation equivariance of every conv layer.
- * Normalisation is LayerNorm over the channels of each pixel (as ConvNeXt does) instead of BatchNorm:
- * no running statistics, so training and evaluation compute the same function and a checkpoint is
- * only weights. Convolutions are lib/core/conv.ts (im2col + matMul), which trains on wasm.
- * Parameters: stem.conv.weight [3, 3, C, c0], stem.norm.*, stages.{s}.{b}.conv1.weight, .norm1.*,
+ * Normalisation (`norm`):
+ *   'batch'  BatchNorm, as in ResNets (the default): per channel over the batch and all pixels while
+ *            training; evaluation normalises with the training set's moments, measured after training
+ *            by estimateBnMoments (lib/core/batchnorm.ts says why), so evaluation needs them passed in
+ *   'layer'  LayerNorm over the channels of each pixel (as ConvNeXt does): the same function in training
+ *            and evaluation, no moments. Measured here it trains far worse in this small network: with
+ *            16–64 channels, normalising each pixel's channel vector discards how strongly the pixel
+ *            responds (the course's first data-fraction CNN used it; models/data-fraction/ keeps those runs)
+ * Convolutions are lib/core/conv.ts (im2col + matMul), which trains on wasm.
+ * Parameters (the same for both norms): stem.conv.weight [3, 3, C, c0], stem.norm.*, stages.{s}.{b}.conv1.weight, .norm1.*,
  * .conv2.weight, .norm2.*, .shortcut.weight [c_in, c_out] (projection blocks), head.*.
  */
 import * as tf from '@tensorflow/tfjs';
 import {conv2d} from '../core/conv';
+import {batchNorm, BnMoments, MomentAccumulator} from '../core/batchnorm';
 import {layerNorm} from '../core/layernorm';
 import {dense} from '../core/linear';
 import {addDense, addLayerNorm, addParam, param, Params} from '../core/params';
@@ -28,9 +35,10 @@ export interface CnnConfig {
   widths: number[];        // channels of each stage
   blocksPerStage: number;
   numClasses: number;
+  norm: 'batch' | 'layer';
 }
 
-export const CNN_DEFAULTS: CnnConfig = {imageSize: 32, channels: 3, widths: [32, 64, 128], blocksPerStage: 1, numClasses: 10};
+export const CNN_DEFAULTS: CnnConfig = {imageSize: 32, channels: 3, widths: [32, 64, 128], blocksPerStage: 1, numClasses: 10, norm: 'batch'};
 
 export function cnnConfig(o: Partial<CnnConfig> = {}): CnnConfig {
   const c = {...CNN_DEFAULTS, ...o};
@@ -40,6 +48,7 @@ export function cnnConfig(o: Partial<CnnConfig> = {}): CnnConfig {
   if (!Array.isArray(c.widths) || c.widths.length === 0 || !c.widths.every((w) => Number.isInteger(w) && w > 0)) {
     throw new Error(`CNN config: widths must be a non-empty list of positive integers (got ${JSON.stringify(c.widths)})`);
   }
+  if (c.norm !== 'batch' && c.norm !== 'layer') throw new Error(`CNN config: norm must be 'batch' or 'layer' (got ${JSON.stringify(c.norm)})`);
   return c;
 }
 
@@ -78,19 +87,41 @@ export function initCnn(cfg: CnnConfig, seed = 0): Params {
   return p;
 }
 
-const ln = (p: Params, name: string, x: tf.Tensor) => layerNorm(x, param(p, `${name}.weight`), param(p, `${name}.bias`), 1e-5);
+/** The evaluation moments of every BatchNorm layer, by name (stem.norm, stages.0.0.norm1, …). */
+export type CnnMoments = Record<string, BnMoments>;
+
+export interface CnnForwardOptions {
+  /** BatchNorm: normalise with the batch's own moments (training). Ignored by 'layer'. */
+  training?: boolean;
+  /** BatchNorm, evaluation: the moments of estimateBnMoments. */
+  moments?: CnnMoments;
+  /** called with every norm layer's name and input (estimateBnMoments uses it) */
+  onNormInput?: (name: string, x: tf.Tensor) => void;
+}
 
 /** images [B, H, W, C] → logits [B, classes]. */
-export function cnnForward(params: Params, cfg: CnnConfig, images: tf.Tensor): tf.Tensor2D {
+export function cnnForward(params: Params, cfg: CnnConfig, images: tf.Tensor, opts: CnnForwardOptions = {}): tf.Tensor2D {
   const [, H, W, C] = images.shape;
   if (images.rank !== 4 || H !== cfg.imageSize || W !== cfg.imageSize || C !== cfg.channels) {
     throw new Error(`CNN: images must be [B, ${cfg.imageSize}, ${cfg.imageSize}, ${cfg.channels}], got [${images.shape}]`);
   }
+  if (cfg.norm === 'batch' && !opts.training && !opts.moments) {
+    throw new Error('CNN with BatchNorm: evaluation needs the training set\'s moments — pass {moments: estimateBnMoments(…)} ' +
+      '(or {training: true} to normalise with the batch\'s own moments, as in training)');
+  }
+  const norm = (name: string, x: tf.Tensor) => {
+    opts.onNormInput?.(name, x);
+    const w = param(params, `${name}.weight`), b = param(params, `${name}.bias`);
+    if (cfg.norm === 'layer') return layerNorm(x, w, b, 1e-5);
+    const m = opts.training ? undefined : opts.moments![name];
+    if (!opts.training && !m) throw new Error(`CNN with BatchNorm: the moments have no entry for ${name}`);
+    return batchNorm(x, w, b, m);
+  };
   return tf.tidy(() => {
-    let x = tf.relu(ln(params, 'stem.norm', conv2d(images, param(params, 'stem.conv.weight'), undefined, {pad: 1}))); // [B, H, W, c0]
+    let x = tf.relu(norm('stem.norm', conv2d(images, param(params, 'stem.conv.weight'), undefined, {pad: 1}))); // [B, H, W, c0]
     for (const b of cnnBlocks(cfg)) {
-      let h = tf.relu(ln(params, `${b.name}.norm1`, conv2d(x, param(params, `${b.name}.conv1.weight`), undefined, {stride: b.stride, pad: 1})));
-      h = ln(params, `${b.name}.norm2`, conv2d(h, param(params, `${b.name}.conv2.weight`), undefined, {pad: 1}));
+      let h = tf.relu(norm(`${b.name}.norm1`, conv2d(x, param(params, `${b.name}.conv1.weight`), undefined, {stride: b.stride, pad: 1})));
+      h = norm(`${b.name}.norm2`, conv2d(h, param(params, `${b.name}.conv2.weight`), undefined, {pad: 1}));
       let sc: tf.Tensor = x;
       if (params[`${b.name}.shortcut.weight`]) {
         const w = param(params, `${b.name}.shortcut.weight`);
@@ -101,4 +132,30 @@ export function cnnForward(params: Params, cfg: CnnConfig, images: tf.Tensor): t
     const pooled = tf.mean(x, [1, 2]);                                                                         // [B, c_last]
     return dense(pooled, param(params, 'head.weight'), param(params, 'head.bias')) as tf.Tensor2D;
   });
+}
+
+/**
+ * "Precise BN": the per-channel moments of every BatchNorm layer's input over `images` (e.g. a few
+ * thousand un-augmented training images), the network run in training mode batch by batch — what
+ * evaluation normalises with. The caller disposes them (disposeMoments).
+ */
+export function estimateBnMoments(params: Params, cfg: CnnConfig, images: tf.Tensor4D, batchSize = 250): CnnMoments {
+  if (cfg.norm !== 'batch') throw new Error(`estimateBnMoments: this CNN normalises with '${cfg.norm}', which has no moments`);
+  const n = images.shape[0];
+  if (n < 1) throw new Error('estimateBnMoments: no images');
+  const acc = new Map<string, MomentAccumulator>();
+  for (let i = 0; i < n; i += batchSize) {
+    tf.tidy(() => {
+      const x = tf.slice(images, [i, 0, 0, 0], [Math.min(batchSize, n - i), -1, -1, -1]);
+      cnnForward(params, cfg, x, {training: true, onNormInput: (name, h) => {
+        if (!acc.has(name)) acc.set(name, new MomentAccumulator());
+        acc.get(name)!.add(h);
+      }});
+    });
+  }
+  return Object.fromEntries([...acc].map(([name, a]) => [name, a.moments()]));
+}
+
+export function disposeMoments(m: CnnMoments): void {
+  for (const v of Object.values(m)) tf.dispose([v.mean, v.variance]);
 }

@@ -36,7 +36,7 @@ async function main() {
   setBmmImpl(((args.bmm as string) ?? 'auto') as 'auto' | 'stock');
   const B = (args.batch as number | undefined) ?? bc.batch, cfg = bc.model, cnnCfg = cnnConfig();
   const params = cfg ? initViT(cfg, 0) : initCnn(cnnCfg, 0), vars = Object.values(params);
-  const forward = (x: tf.Tensor) => cfg ? vitForward(params, cfg, x, {training: true}).logits : cnnForward(params, cnnCfg, x);
+  const forward = (x: tf.Tensor) => cfg ? vitForward(params, cfg, x, {training: true}).logits : cnnForward(params, cnnCfg, x, {training: true});
   const x = tf.randomUniform([B, 32, 32, 3], 0, 1, 'float32', 1), y = tf.tensor1d(Array.from({length: B}, (_, i) => i % 10), 'int32');
   const step = async () => {
     const {value, grads} = tf.variableGrads(() => crossEntropy(forward(x), y), vars);
