@@ -60,10 +60,21 @@ export function equivarianceError(f: (x: tf.Tensor4D) => tf.Tensor4D, x: tf.Tens
   });
 }
 
-/** Relative change of each row: ‖moved_b − ref_b‖ / ‖ref_b‖ for outputs [B, K] (e.g. logits of shifted vs original images): [B]. */
-export function relativeChange(moved: tf.Tensor2D, ref: tf.Tensor2D): tf.Tensor1D {
+/**
+ * Relative change of each row for outputs [B, K] (e.g. logits of shifted vs original images): [B].
+ *   plain    ‖moved_b − ref_b‖ / ‖ref_b‖
+ *   centred  ‖moved_b − ref_b‖ / ‖ref_b − r̄‖, r̄ the mean row of ref: the change measured against how
+ *            far an image's output sits from the average image's. A part of the outputs that every image
+ *            shares (large in an untrained network) then does not count as stability: adding a constant
+ *            vector to every row leaves it unchanged. Needs B ≥ 2.
+ */
+export function relativeChange(moved: tf.Tensor2D, ref: tf.Tensor2D, opts: {centred?: boolean} = {}): tf.Tensor1D {
   if (moved.rank !== 2 || moved.shape.join() !== ref.shape.join()) throw new Error(`relativeChange: outputs must both be [B, K], got [${moved.shape}] and [${ref.shape}]`);
-  return tf.tidy(() => tf.div(tf.norm(tf.sub(moved, ref), 'euclidean', 1), tf.norm(ref, 'euclidean', 1)) as tf.Tensor1D);
+  if (opts.centred && ref.shape[0] < 2) throw new Error(`relativeChange: centred needs at least 2 rows to average (got [${ref.shape}])`);
+  return tf.tidy(() => {
+    const scale = opts.centred ? tf.sub(ref, tf.mean(ref, 0, true)) : ref;
+    return tf.div(tf.norm(tf.sub(moved, ref), 'euclidean', 1), tf.norm(scale, 'euclidean', 1)) as tf.Tensor1D;
+  });
 }
 
 /**

@@ -61,8 +61,17 @@ describe('relativeChange', () => {
     await expectAllClose(relativeChange(moved, ref), [0, 1], 1e-7);
     await expectAllClose(relativeChange(tf.tensor2d([[0, 0], [2, 0]]), ref), [1, 1], 1e-7);
   });
-  it('names mismatched shapes', () => {
+  it('centred: ‖a − b‖ / ‖b − mean row‖, blind to a part every row shares', async () => {
+    // rows sit 1 from their mean [10, 2]; the shared 10 makes the plain change look small
+    const ref = tf.tensor2d([[10, 1], [10, 3]]), moved = tf.tensor2d([[10, 2], [10, 3]]);
+    await expectAllClose(relativeChange(moved, ref, {centred: true}), [1, 0], 1e-6);
+    await expectAllClose(relativeChange(moved, ref), [1 / Math.sqrt(101), 0], 1e-6);
+    const shift = tf.tensor2d([[100, -50]]);   // a constant vector added to every row changes nothing
+    await expectAllClose(relativeChange(tf.add(moved, shift) as tf.Tensor2D, tf.add(ref, shift) as tf.Tensor2D, {centred: true}), [1, 0], 1e-5);
+  });
+  it('names mismatched shapes and a centre of one row', () => {
     expect(() => relativeChange(tf.zeros([2, 3]) as tf.Tensor2D, tf.zeros([2, 2]) as tf.Tensor2D)).toThrow(/both be \[B, K\], got \[2,3\] and \[2,2\]/);
+    expect(() => relativeChange(tf.zeros([1, 3]) as tf.Tensor2D, tf.zeros([1, 3]) as tf.Tensor2D, {centred: true})).toThrow(/centred needs at least 2 rows/);
   });
 });
 
