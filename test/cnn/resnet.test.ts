@@ -70,7 +70,7 @@ describe('ResNet-style CNN baseline', () => {
 
   it('BatchNorm: evaluation with the moments of a batch reproduces training mode on it, and is per image', () => {
     const p = initCnn(bnCfg, 3);
-    const x = tf.randomNormal([6, 16, 16, 3], 0, 1, 'float32', 5);
+    const x = tf.randomNormal([6, 16, 16, 3], 0, 1, 'float32', 5) as tf.Tensor4D;
     const before = tf.memory().numTensors;
     // one estimation batch holding all six images: every layer sees exactly its training-mode moments
     const moments = estimateBnMoments(p, bnCfg, x, 6);
