@@ -3,12 +3,12 @@
  * all pixels) — Ioffe & Szegedy (2015), the normalisation of He et al.'s ResNets:
  *
  *   training    y = (x - mean_B) / sqrt(var_B + eps) * gamma + beta   with the batch's own moments
- *   evaluation  the same with fixed per-channel moments of the training set (`stats`), so an
+ *   evaluation  the same with fixed per-channel moments of the training set (`moments`), so an
  *               image's output no longer depends on the other images of its batch
  *
  * Where the evaluation moments come from: PyTorch keeps running averages during training; the course
  * instead measures them after training ("precise BN", Wu & Johnson 2021, as in pycls): a pass over
- * training images in training mode, averaged per channel (`accumulateMoments`). A checkpoint is then
+ * training images in training mode, averaged per channel (`MomentAccumulator`). A checkpoint is then
  * only weights, and the moments are those of the final weights rather than an average over old ones.
  *
  * Training mode has a custom gradient (the LayerNorm formula of layernorm.ts, with the means taken

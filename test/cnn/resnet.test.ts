@@ -2,7 +2,7 @@
 import * as tf from '@tensorflow/tfjs';
 import {beforeAll, describe, expect, it} from 'vitest';
 import {cnnBlocks, cnnConfig, cnnForward, disposeMoments, estimateBnMoments, initCnn} from '../../lib/cnn/resnet';
-import {countParams, disposeParams} from '../../lib/core/params';
+import {countParams, disposeParams, Params} from '../../lib/core/params';
 import {setupBackend} from '../helpers';
 
 beforeAll(setupBackend);
@@ -21,6 +21,20 @@ describe('ResNet-style CNN baseline', () => {
     h = tf.relu(tf.add(b2, sc));
     return tf.add(tf.matMul(tf.mean(h, [1, 2]), p['head.weight']!), p['head.bias']!);
   });
+  /** The norm with tf.moments over `axes` (-1: LayerNorm over channels; [0, 1, 2]: BatchNorm). */
+  const momentsNorm = (p: Record<string, tf.Tensor>, axes: number | number[]) => (h: tf.Tensor, n: string) => {
+    const m = tf.moments(h, axes, true);
+    return tf.add(tf.mul(tf.div(tf.sub(h, m.mean), tf.sqrt(tf.add(m.variance, 1e-5))), p[`${n}.weight`]!), p[`${n}.bias`]!);
+  };
+  /** Cross-entropy gradients reach every parameter, and computing them leaks no tensor. */
+  const expectGradsEverywhere = (p: Params, classes: number[], forward: () => tf.Tensor) => {
+    const before = tf.memory().numTensors;
+    const lbl = tf.oneHot(classes, 3);
+    const {value, grads} = tf.variableGrads(() => tf.losses.softmaxCrossEntropy(lbl, forward()) as tf.Scalar, Object.values(p));
+    for (const [n, v] of Object.entries(p)) expect(tf.tidy(() => tf.sum(tf.abs(grads[v.name]!)).dataSync()[0]), n).toBeGreaterThan(0);
+    tf.dispose([value, lbl, ...Object.values(grads)]);
+    expect(tf.memory().numTensors).toBe(before);
+  };
   it('has the parameters of the formula (stem, basic blocks, projection shortcut, head)', () => {
     const p = initCnn(cfg, 0);
     const stem = 9 * 3 * 8 + 2 * 8;
@@ -33,37 +47,21 @@ describe('ResNet-style CNN baseline', () => {
   it('equals the same network written with tf.conv2d and tf.moments (cpu), and gradients reach every parameter without leaks', () => {
     const p = initCnn(cfg, 1);
     const x = tf.randomNormal([2, 16, 16, 3], 0, 1, 'float32', 3);
-    const ref = reference(p, x, (h, n) => {
-      const m = tf.moments(h, -1, true);
-      return tf.add(tf.mul(tf.div(tf.sub(h, m.mean), tf.sqrt(tf.add(m.variance, 1e-5))), p[`${n}.weight`]!), p[`${n}.bias`]!);
-    });
+    const ref = reference(p, x, momentsNorm(p, -1));
     const y = cnnForward(p, cfg, x);
     expect(y.shape).toEqual([2, 3]);
     expect(tf.tidy(() => tf.max(tf.abs(tf.sub(y, ref))).dataSync()[0])).toBeLessThan(1e-5);
-    const before = tf.memory().numTensors;
-    const lbl = tf.oneHot([0, 2], 3);
-    const {value, grads} = tf.variableGrads(() => tf.losses.softmaxCrossEntropy(lbl, cnnForward(p, cfg, x)) as tf.Scalar, Object.values(p));
-    for (const [n, v] of Object.entries(p)) expect(tf.tidy(() => tf.sum(tf.abs(grads[v.name]!)).dataSync()[0]), n).toBeGreaterThan(0);
-    tf.dispose([value, lbl, ...Object.values(grads)]);
-    expect(tf.memory().numTensors).toBe(before);
+    expectGradsEverywhere(p, [0, 2], () => cnnForward(p, cfg, x));
     tf.dispose([x, y, ref]);
     disposeParams(p);
   });
   it('BatchNorm: training mode equals the network with tf.moments over batch and pixels; gradients reach every parameter', () => {
     const p = initCnn(bnCfg, 2);
     const x = tf.randomNormal([3, 16, 16, 3], 0, 1, 'float32', 4);
-    const ref = reference(p, x, (h, n) => {
-      const m = tf.moments(h, [0, 1, 2], true);
-      return tf.add(tf.mul(tf.div(tf.sub(h, m.mean), tf.sqrt(tf.add(m.variance, 1e-5))), p[`${n}.weight`]!), p[`${n}.bias`]!);
-    });
+    const ref = reference(p, x, momentsNorm(p, [0, 1, 2]));
     const y = cnnForward(p, bnCfg, x, {training: true});
     expect(tf.tidy(() => tf.max(tf.abs(tf.sub(y, ref))).dataSync()[0])).toBeLessThan(1e-4);
-    const before = tf.memory().numTensors;
-    const lbl = tf.oneHot([0, 2, 1], 3);
-    const {value, grads} = tf.variableGrads(() => tf.losses.softmaxCrossEntropy(lbl, cnnForward(p, bnCfg, x, {training: true})) as tf.Scalar, Object.values(p));
-    for (const [n, v] of Object.entries(p)) expect(tf.tidy(() => tf.sum(tf.abs(grads[v.name]!)).dataSync()[0]), n).toBeGreaterThan(0);
-    tf.dispose([value, lbl, ...Object.values(grads)]);
-    expect(tf.memory().numTensors).toBe(before);
+    expectGradsEverywhere(p, [0, 2, 1], () => cnnForward(p, bnCfg, x, {training: true}));
     tf.dispose([x, y, ref]);
     disposeParams(p);
   });
