@@ -15,7 +15,8 @@ export {displayBundle};
  */
 export async function showChart(chart: VegaLiteSpec): Promise<void> {
   const {spec, svg} = await fitToWidth(chart);
-  const title = typeof spec.title === 'string' ? spec.title : (spec.title as any)?.text ?? 'chart';
+  const text = typeof spec.title === 'string' ? spec.title : (spec.title as any)?.text ?? 'chart';
+  const title = Array.isArray(text) ? text.join(' ') : String(text);  // a wrapped title's lines
   displayBundle({[VEGALITE_MIME]: spec, 'image/svg+xml': svg, 'text/plain': `<vega-lite chart: ${title}>`});
 }
 

@@ -98,15 +98,31 @@ export function tuneAxes(spec: Spec, charPx = 6.2): Spec {
   return s;
 }
 
-/** Words of `text` in lines of at most `chars` characters. */
-export function wrapText(text: string, chars: number): string[] {
+/** Words of `text` in lines of at most `chars` characters, greedily (each line as full as it goes). */
+function wrapGreedy(words: string[], chars: number): string[] {
   const lines: string[] = [];
-  for (const w of text.split(/\s+/)) {
+  for (const w of words) {
     const last = lines[lines.length - 1];
     if (last !== undefined && (last + ' ' + w).length <= chars) lines[lines.length - 1] = last + ' ' + w;
     else lines.push(w);
   }
   return lines;
+}
+
+/**
+ * Words of `text` in lines of at most `chars` characters, balanced: as few lines as the greedy
+ * fill needs, each as short as that number of lines allows — so a title never ends on one orphaned
+ * word ("… seeds per" / "point)").
+ */
+export function wrapText(text: string, chars: number): string[] {
+  const words = text.split(/\s+/).filter(w => w.length > 0);
+  const greedy = wrapGreedy(words, chars);
+  const longest = Math.max(0, ...words.map(w => w.length));
+  for (let width = Math.max(longest, Math.ceil(text.length / greedy.length)); width < chars; width++) {
+    const lines = wrapGreedy(words, width);
+    if (lines.length <= greedy.length) return lines;
+  }
+  return greedy;
 }
 
 /**

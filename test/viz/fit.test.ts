@@ -1,7 +1,7 @@
 import {describe, expect, it} from 'vitest';
 import {heatmap} from '../../lib/viz/attention';
 import {concatCharts, lineChart} from '../../lib/viz/curves';
-import {fitSpec, prepareForWidth, readableTitle, readableTitles, tuneAxes, wrapTitles} from '../../lib/viz/fit';
+import {fitSpec, prepareForWidth, readableTitle, readableTitles, tuneAxes, wrapText, wrapTitles} from '../../lib/viz/fit';
 import {fitToWidth, svgWidth, vegaLiteToSvg} from '../../lib/viz/render';
 
 const CLASSES = ['airplane', 'automobile', 'bird', 'cat', 'deer', 'dog', 'frog', 'horse', 'ship', 'truck'];
@@ -64,6 +64,16 @@ describe('labels that fit', () => {
     const s = wrapTitles({title: 'Sinusoidal positional encoding, 50 positions × 64 dimensions', mark: 'rect'}, 240);
     expect(Array.isArray(s.title.text)).toBe(true);
     for (const l of s.title.text) expect(l.length * 8.2).toBeLessThanOrEqual(240);
+  });
+
+  it('balances the lines of a wrapped title instead of leaving one word on the last', () => {
+    const t = 'CNN vs ViT on fractions of CIFAR-10 (600,000 images seen per run; 1–2 seeds per point)';
+    expect(wrapText(t, 82)).toEqual(['CNN vs ViT on fractions of CIFAR-10 (600,000',
+      'images seen per run; 1–2 seeds per point)']);
+    expect(wrapText('a bb ccc', 100)).toEqual(['a bb ccc']);
+    expect(wrapText('a bb ccc dddd', 4)).toEqual(['a bb', 'ccc', 'dddd']);
+    for (const l of wrapText(t, 30)) expect(l.length).toBeLessThanOrEqual(30);
+    expect(wrapText(t, 30).join(' ')).toBe(t);
   });
 
   it('a phone puts legends below the plot and grows line charts to the column', () => {
