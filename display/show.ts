@@ -4,6 +4,7 @@
  * kernel: JupyterLab, VS Code and the site draw the interactive chart, classic Jupyter the SVG.
  * The browser runner uses this module as it is, with its own display/bundle.ts.
  */
+import {titleText} from '../lib/viz/fit';
 import {fitToWidth, VEGALITE_MIME, VegaLiteSpec} from '../lib/viz/render';
 import {displayBundle} from './bundle';
 
@@ -15,8 +16,7 @@ export {displayBundle};
  */
 export async function showChart(chart: VegaLiteSpec): Promise<void> {
   const {spec, svg} = await fitToWidth(chart);
-  const text = typeof spec.title === 'string' ? spec.title : (spec.title as any)?.text ?? 'chart';
-  const title = Array.isArray(text) ? text.join(' ') : String(text);  // a wrapped title's lines
+  const title = titleText(spec) ?? 'chart';
   displayBundle({[VEGALITE_MIME]: spec, 'image/svg+xml': svg, 'text/plain': `<vega-lite chart: ${title}>`});
 }
 

@@ -3,6 +3,7 @@
  * with course-import links, and every output kind Jupyter produces.
  */
 import {createHash} from 'node:crypto';
+import {titleText} from '../lib/viz/fit';
 import {escapeHtml, findImports, highlight, linkImports, SourceModule} from './code';
 import {createMarkdown, Heading, renderMath, texToText} from './markdown';
 export {texToText} from './markdown';
@@ -16,7 +17,7 @@ export const INLINE_SPEC_LIMIT = 8_000;
  * The alt text of a chart: its title (or its panels' titles) and what its axes show — never just "chart".
  */
 export function chartAlt(spec: Record<string, any>, plain = ''): string {
-  const titleOf = (s: any): string => typeof s?.title === 'string' ? s.title : typeof s?.title?.text === 'string' ? s.title.text : Array.isArray(s?.title?.text) ? s.title.text.join(' ') : '';
+  const titleOf = (s: any): string => titleText(s) ?? '';
   const kids: any[] = spec.concat ?? spec.hconcat ?? spec.vconcat ?? [];
   const axes = (s: any): string => {
     // of a layered chart, describe the main layer: not a band (area), a rule or a label drawn under or over it

@@ -125,6 +125,14 @@ export function wrapText(text: string, chars: number): string[] {
   return greedy;
 }
 
+/** A spec's title as one line of text (a wrapped title's lines joined by spaces); undefined without one. */
+export function titleText(v: Spec | undefined): string | undefined {
+  const t = v?.title;
+  if (typeof t === 'string') return t;
+  if (t && typeof t === 'object') return typeof t.text === 'string' ? t.text : Array.isArray(t.text) ? t.text.join(' ') : undefined;
+  return undefined;
+}
+
 /**
  * Titles wider than their chart break into lines (vega does not wrap them, and a long title
  * would set the chart's width): the top title within `available` px, panel titles within their panel.
@@ -134,7 +142,7 @@ export function wrapTitles(spec: Spec, available: number, titlePx = 8.2): Spec {
   const s = clone(spec);
   const wrap = (v: Spec, px: number) => {
     const t = v.title;
-    const textOf = typeof t === 'string' ? t : t && typeof t === 'object' ? (typeof t.text === 'string' ? t.text : Array.isArray(t.text) ? t.text.join(' ') : undefined) : undefined;
+    const textOf = titleText(v);
     if (textOf === undefined) return;
     const chars = Math.max(12, Math.floor((px - 16) / titlePx));
     if (textOf.length <= chars) return;
